@@ -1,0 +1,60 @@
+# K-Inventory privacy site. `make help` lists the targets.
+SHELL := /bin/bash
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask
+export FLASK_APP := wsgi:app
+
+.DEFAULT_GOAL := help
+.PHONY: help run test serve setup dev-setup system-deps translations migrate lint bench clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.runtime: requirements.txt
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(PYTHON) -m pip install -q --upgrade pip
+	$(PYTHON) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
+	$(PYTHON) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+translations: $(VENV)/.runtime ## Compile the translation catalogues (.po -> .mo)
+	$(FLASK) translate compile
+
+migrate: $(VENV)/.runtime ## Apply the database migrations
+	$(FLASK) db upgrade heads
+
+setup: $(VENV)/.runtime translations migrate ## Install, compile translations, migrate, load the first policy
+	$(FLASK) policy init
+
+system-deps: ## Install Debian's Chromium and a Java runtime when missing (browser and HTML tests)
+	@command -v /usr/bin/chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
+	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
+
+dev-setup: setup $(VENV)/.dev node_modules/.installed system-deps
+
+run: setup ## Start the site on http://127.0.0.1:5000 (with the mail worker)
+	@echo "Mail without MAIL_SERVER is written to instance/mail/*.eml"
+	trap 'kill 0' EXIT; $(FLASK) outbox send --loop & $(FLASK) run --host 127.0.0.1 --port 5000
+
+serve: setup ## Start the site with gunicorn (production style)
+	$(VENV)/bin/gunicorn --bind 127.0.0.1:8000 --workers 3 wsgi:app
+
+lint: $(VENV)/.dev ## Run ruff
+	$(VENV)/bin/ruff check .
+
+test: dev-setup lint ## Set everything up, lint, and run the whole test suite
+	$(VENV)/bin/pytest
+
+bench: dev-setup ## Run the benchmarks (figures go in the README)
+	$(PYTHON) bench/run.py
+
+clean: ## Remove the virtualenv, node modules and caches (keeps instance/)
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache

@@ -1,0 +1,15 @@
+"""Every `flask` command group of the site, registered in one place."""
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Attach each feature's command group."""
+    from app.consent.cli import consent
+    from app.i18n import translate
+    from app.mail.cli import outbox
+    from app.newsletter.cli import newsletter
+    from app.policy.cli import policy
+
+    for group in (translate, outbox, policy, consent, newsletter):
+        app.cli.add_command(group)

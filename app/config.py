@@ -1,0 +1,151 @@
+"""Settings read from the environment (and a `.env` file), with safe checks for production."""
+
+import os
+import secrets
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}
+MIN_SECRET_LENGTH = 32
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    """Read a yes/no setting."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def kept_secret(name: str) -> str:
+    """Return a development secret generated once and kept under `instance/`."""
+    path = INSTANCE_DIR / name
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def default_database_url() -> str:
+    """The embedded default: SQLite in `instance/`."""
+    return f"sqlite:///{INSTANCE_DIR / 'k-inventory-privacy.sqlite'}"
+
+
+class Config:
+    """Settings shared by every environment, read from the environment when created."""
+
+    BABEL_DEFAULT_LOCALE = "fr"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
+    LANGUAGES = ("fr", "en")
+    # One catalogue per feature (translations/<lang>/LC_MESSAGES/<domain>.po), merged at run time.
+    TRANSLATION_DOMAINS = "messages;consent;newsletter;rights"
+    BABEL_DOMAIN = TRANSLATION_DOMAINS
+    BABEL_TRANSLATION_DIRECTORIES = ";".join([str(BASE_DIR / "translations")] * 4)
+    SITE_NAME = "K-Inventory"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PREFERRED_URL_SCHEME = "http"
+    HSTS = False
+    WTF_CSRF_TIME_LIMIT = None
+    RATELIMIT_HEADERS_ENABLED = True
+
+    def __init__(self) -> None:
+        """Read every setting from the environment; fill development-only defaults."""
+        env = os.environ.get
+        self.APP_ENV = env("APP_ENV", "development")
+        self.SECRET_KEY = env("SECRET_KEY")
+        self.HASH_KEY = env("HASH_KEY")
+        self.SQLALCHEMY_DATABASE_URI = psycopg_url(env("DATABASE_URL") or default_database_url())
+        self.ALLOW_SQLITE_IN_PRODUCTION = env_bool("ALLOW_SQLITE_IN_PRODUCTION")
+        self.SITE_URL = env("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.MAIL_SERVER = env("MAIL_SERVER", "")
+        self.MAIL_PORT = int(env("MAIL_PORT", "25"))
+        self.MAIL_USERNAME = env("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = env("MAIL_PASSWORD", "")
+        self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS")
+        self.MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "K-Inventory <no-reply@k-inventory.com>")
+        self.MAIL_TIMEOUT = float(env("MAIL_TIMEOUT", "10"))
+        self.MAIL_MAX_ATTEMPTS = int(env("MAIL_MAX_ATTEMPTS", "8"))
+        self.MAIL_FILE_DIR = env("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+        self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+        self.UNSUBSCRIBE_MAILTO = env("UNSUBSCRIBE_MAILTO", "")
+        self.SMS_WEBHOOK_SECRET = env("SMS_WEBHOOK_SECRET", "")
+        self.CAPTCHA_PROVIDER = env("CAPTCHA_PROVIDER", "recaptcha")
+        self.RECAPTCHA_VERSION = int(env("RECAPTCHA_VERSION", "2"))
+        self.RECAPTCHA_SITE_KEY = env("RECAPTCHA_SITE_KEY", "")
+        self.RECAPTCHA_SECRET_KEY = env("RECAPTCHA_SECRET_KEY", "")
+        self.RECAPTCHA_VERIFY_URL = env("RECAPTCHA_VERIFY_URL", "")
+        self.RECAPTCHA_EXPECTED_HOSTNAME = env("RECAPTCHA_EXPECTED_HOSTNAME", "")
+        self.RECAPTCHA_EXPECTED_ACTION = env("RECAPTCHA_EXPECTED_ACTION", "contact")
+        self.RECAPTCHA_MIN_SCORE = float(env("RECAPTCHA_MIN_SCORE", "0.5"))
+        self.RECAPTCHA_TIMEOUT = float(env("RECAPTCHA_TIMEOUT", "5"))
+        if self.APP_ENV != "production":
+            self.SECRET_KEY = self.SECRET_KEY or kept_secret("secret_key")
+            self.HASH_KEY = self.HASH_KEY or kept_secret("hash_key")
+
+    def problems(self) -> list[str]:
+        """Every setting that is unsafe for production, as `VARIABLE: reason` lines."""
+        return []
+
+
+def psycopg_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def weak_secret(value: str | None) -> bool:
+    """A secret is weak when missing, short or a well-known placeholder."""
+    return not value or value.lower() in WEAK_SECRETS or len(value) < MIN_SECRET_LENGTH
+
+
+class ProductionConfig(Config):
+    """Production: secure cookies, HSTS, and a refusal to start on unsafe settings."""
+
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+    HSTS = True
+
+    def problems(self) -> list[str]:
+        """Every setting that is unsafe for production, as `VARIABLE: reason` lines."""
+        found = []
+        if weak_secret(self.SECRET_KEY):
+            found.append(f"SECRET_KEY: missing or weak (at least {MIN_SECRET_LENGTH} random characters)")
+        if weak_secret(self.HASH_KEY):
+            found.append(f"HASH_KEY: missing or weak (at least {MIN_SECRET_LENGTH} random characters)")
+        if "DATABASE_URL" not in os.environ:
+            found.append("DATABASE_URL: not set (production needs an explicit database)")
+        elif self.SQLALCHEMY_DATABASE_URI.startswith("sqlite") and not self.ALLOW_SQLITE_IN_PRODUCTION:
+            found.append("DATABASE_URL: SQLite in production needs ALLOW_SQLITE_IN_PRODUCTION=1")
+        if not self.MAIL_SERVER:
+            found.append("MAIL_SERVER: not set")
+        if "MAIL_DEFAULT_SENDER" not in os.environ:
+            found.append("MAIL_DEFAULT_SENDER: not set")
+        if "SITE_URL" not in os.environ or not self.SITE_URL.startswith("https://"):
+            found.append("SITE_URL: not set to the site's https:// address")
+        if not (self.RECAPTCHA_SITE_KEY and self.RECAPTCHA_SECRET_KEY):
+            found.append("RECAPTCHA_SITE_KEY, RECAPTCHA_SECRET_KEY: not set (the contact form needs them)")
+        if weak_secret(self.SMS_WEBHOOK_SECRET):
+            found.append("SMS_WEBHOOK_SECRET: missing or weak (the SMS webhook checks signatures with it)")
+        return found
+
+
+class TestingConfig(Config):
+    """Tests: CSRF stays on (tests send the real token); each test picks its database."""
+
+    TESTING = True
+
+
+def config_for_environment() -> Config:
+    """Pick the settings class from APP_ENV."""
+    if os.environ.get("APP_ENV") == "production":
+        return ProductionConfig()
+    return Config()

@@ -1,0 +1,41 @@
+"""Database helpers shared by every feature."""
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, as a callable default for models."""
+    return datetime.now(UTC)
+
+
+def enable_sqlite_wal(engine: sa.Engine) -> None:
+    """Use SQLite's write-ahead log and enforce foreign keys on every connection."""
+
+    @sa.event.listens_for(engine, "connect")
+    def set_pragmas(dbapi_connection, _record) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timezone-aware UTC datetime on SQLite (which forgets the zone) as on PostgreSQL."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """Store aware datetimes converted to UTC."""
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime given; use UTC-aware datetimes")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value, dialect):
+        """Give back aware UTC datetimes."""
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value

@@ -1,0 +1,34 @@
+"""The outbox: one row per message, written in the same transaction as the change that caused it."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.database import UTCDateTime, utcnow
+from app.extensions import db
+
+PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+
+class OutboxMessage(db.Model):
+    """An e-mail waiting for delivery, delivered, or given up on with the reason kept."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(sa.String(40), default="transactional")
+    recipient: Mapped[str] = mapped_column(sa.String(320), index=True)
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    headers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
+    status: Mapped[str] = mapped_column(sa.String(10), default=PENDING)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)

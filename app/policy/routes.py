@@ -1,0 +1,48 @@
+"""Policy pages: the current version, the list of versions, each older version."""
+
+from flask import abort, render_template
+
+from app.i18n import localized_route
+from app.policy import bp
+from app.policy.services import (
+    CONTROLLER_ADDRESS,
+    CONTROLLER_NAME,
+    all_versions,
+    current_version,
+    version_by_number,
+)
+from app.policy.text import parse_policy
+
+
+@localized_route(bp, "/confidentialite", "/en/privacy")
+def show(lang: str):
+    """The policy in force."""
+    version = current_version()
+    if version is None:
+        abort(404)
+    return render_policy(version, lang, is_current=True)
+
+
+@localized_route(bp, "/confidentialite/versions/<int:number>", "/en/privacy/versions/<int:number>")
+def version(lang: str, number: int):
+    """One published version, marked when it is no longer in force."""
+    wanted, latest = version_by_number(number), current_version()
+    if wanted is None:
+        abort(404)
+    return render_policy(wanted, lang, is_current=wanted.number == latest.number)
+
+
+@localized_route(bp, "/confidentialite/versions", "/en/privacy/versions")
+def versions(lang: str):
+    """Every published version with its date and summary."""
+    return render_template("policy/versions.html", versions=all_versions(), current=current_version())
+
+
+def render_policy(version, lang: str, is_current: bool):
+    """Render a version in French, or its English translation when there is one."""
+    translated = lang == "en" and bool(version.text_en)
+    document = parse_policy(version.text_en if translated else version.text_fr)
+    return render_template(
+        "policy/show.html", version=version, document=document, is_current=is_current,
+        translated=translated, controller_name=CONTROLLER_NAME, controller_address=CONTROLLER_ADDRESS,
+    )

@@ -1,0 +1,37 @@
+"""The app served on loopback by a real HTTP server, and Debian's Chromium driven by Playwright."""
+
+import threading
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+class LiveServer:
+    """Serve a Flask app from a thread on a free loopback port."""
+
+    def __init__(self, app) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> "LiveServer":
+        """Begin serving."""
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread."""
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+def launch_chromium(playwright):
+    """Launch Debian's Chromium; fail (never skip) when it is missing."""
+    assert CHROMIUM.exists(), "Debian's chromium is missing: run `make system-deps` (apt-get install chromium)"
+    return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)

@@ -1,0 +1,144 @@
+"""Mail that is never lost: outbox in the caller's transaction, delivery with retries, real SMTP."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.extensions import db
+from app.mail.models import FAILED, PENDING, SENT, OutboxMessage
+from app.mail.services import deliver_due, queue_mail
+from tests.conftest import build_config
+
+POSTGRES_URL = "postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3Doutbox_workers"
+
+
+def queue_and_commit(count: int = 1, prefix: str = "person") -> None:
+    """Queue `count` messages and commit them."""
+    for index in range(count):
+        queue_mail(f"{prefix}{index}@example.com", f"Sujet {index}", f"Bonjour {index}")
+    db.session.commit()
+
+
+def make_due() -> None:
+    """Pretend the back-off delay has passed."""
+    db.session.execute(sa.update(OutboxMessage).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+
+
+def test_message_is_queued_only_when_the_change_commits(app):
+    queue_mail("a@example.com", "Sujet", "Texte")
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_delivery_to_a_real_smtp_server(app, mailbox):
+    queue_mail("a@example.com", "Bienvenue", "Texte brut", "<p>HTML</p>", headers={"X-Test": "1"})
+    db.session.commit()
+    report = deliver_due()
+    assert report.sent == 1
+    [message] = mailbox.to("a@example.com")
+    assert message["Subject"] == "Bienvenue" and message["X-Test"] == "1"
+    assert message.get_body(("plain",)).get_content().strip() == "Texte brut"
+    assert message.get_body(("html",)).get_content().strip() == "<p>HTML</p>"
+    row = db.session.scalar(sa.select(OutboxMessage))
+    assert row.status == SENT and row.sent_at is not None and message["Message-ID"] == row.message_id
+
+
+def test_outage_loses_nothing_and_sends_nothing_twice(app, mailbox, smtp_server):
+    queue_and_commit(3)
+    smtp_server.stop()
+    try:
+        report = deliver_due()
+    finally:
+        smtp_server.start()
+    assert report.sent == 0 and report.retried == 3
+    rows = db.session.scalars(sa.select(OutboxMessage)).all()
+    assert all(r.status == PENDING and r.attempts == 1 and r.last_error for r in rows)
+    assert all(r.next_attempt_at > utcnow() for r in rows)
+    assert deliver_due().sent == 0, "back-off: nothing is due right after a failure"
+    make_due()
+    assert deliver_due().sent == 3
+    assert deliver_due().sent == 0
+    assert sorted(m["To"] for m in mailbox.messages) == [f"person{i}@example.com" for i in range(3)]
+
+
+def test_refused_recipient_is_recorded_and_others_still_go(app, mailbox):
+    mailbox.refuse("nobody@example.com")
+    queue_mail("nobody@example.com", "Sujet", "Texte")
+    queue_mail("somebody@example.com", "Sujet", "Texte")
+    db.session.commit()
+    report = deliver_due()
+    assert report.failed == 1 and report.sent == 1
+    refused = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "nobody@example.com"))
+    assert refused.status == FAILED and "550" in refused.last_error
+    assert [m["To"] for m in mailbox.messages] == ["somebody@example.com"]
+
+
+def test_gives_up_after_the_maximum_attempts(make_app, smtp_server):
+    app = make_app(MAIL_MAX_ATTEMPTS=2)
+    with app.app_context():
+        queue_and_commit(1)
+        smtp_server.stop()
+        try:
+            deliver_due()
+            make_due()
+            deliver_due()
+        finally:
+            smtp_server.start()
+        row = db.session.scalar(sa.select(OutboxMessage))
+        assert row.status == FAILED and row.attempts == 2 and row.last_error
+
+
+def test_without_mail_server_messages_become_eml_files(make_app, tmp_path):
+    app = make_app(MAIL_SERVER="", MAIL_FILE_DIR=str(tmp_path))
+    with app.app_context():
+        queue_and_commit(2)
+        assert deliver_due().sent == 2
+    files = sorted(tmp_path.glob("*.eml"))
+    assert len(files) == 2 and b"Subject: Sujet 0" in b"".join(f.read_bytes() for f in files)
+
+
+def test_outbox_send_command(app, runner, mailbox):
+    queue_and_commit(2)
+    result = runner.invoke(args=["outbox", "send"])
+    assert result.exit_code == 0 and "sent 2" in result.output
+    assert "sent: 2" in runner.invoke(args=["outbox", "status"]).output
+
+
+@pytest.fixture
+def postgres_app(smtp_server):
+    """An app on its own PostgreSQL schema, to run several workers against real row locks."""
+    from app import create_app
+
+    app = create_app(build_config(smtp_server.port, SQLALCHEMY_DATABASE_URI=POSTGRES_URL))
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA IF EXISTS outbox_workers CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA outbox_workers"))
+        OutboxMessage.__table__.create(db.engine)
+    yield app
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA outbox_workers CASCADE"))
+        db.engine.dispose()
+
+
+def test_several_workers_on_postgresql_never_send_twice(postgres_app, mailbox):
+    with postgres_app.app_context():
+        queue_and_commit(30, prefix="worker")
+
+    def worker() -> None:
+        with postgres_app.app_context():
+            deliver_due()
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    recipients = [m["To"] for m in mailbox.messages]
+    assert sorted(recipients) == sorted(f"worker{i}@example.com" for i in range(30))
