@@ -1,0 +1,336 @@
+"""The register of cookies and trackers: the one declaration the banner, the preferences page,
+the policy's cookie table, the CSP and the tags are all built from.
+
+Adding a service is one `Service(...)` entry below. Change `version` whenever a category,
+a service or a purpose changes: every visitor is then asked again.
+"""
+
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+
+from flask_babel import get_locale
+
+MAX_LIFETIME_MONTHS = 13
+MAX_LIFETIME_DAYS = 395
+CONSENT_COOKIE = "kinv_consent"
+# The tag identifiers of K-Inventory's accounts (edit here; they are public in any page source).
+GOOGLE_ANALYTICS_ID = "G-K1NV3NT0RY"
+GOOGLE_ADS_ID = "AW-1122334455"
+META_PIXEL_ID = "1122334455667788"
+AWIN_ADVERTISER_ID = "112233"
+
+
+@dataclass(frozen=True)
+class Text:
+    """A short text in French (the source) and English."""
+
+    fr: str
+    en: str
+
+    def __str__(self) -> str:
+        return self.en if str(get_locale() or "fr") == "en" else self.fr
+
+
+@dataclass(frozen=True)
+class Lifetime:
+    """How long a cookie lives: the browser session, or a number of days or months."""
+
+    count: int = 0
+    unit: str = "session"
+
+    def in_days(self) -> int:
+        """The lifetime in days (a month counts 30.44 days; a browser session counts 0)."""
+        return {"session": 0, "day": self.count, "month": round(self.count * 30.44)}[self.unit]
+
+    @property
+    def too_long(self) -> bool:
+        """Over the 13 months the CNIL allows for a tracker."""
+        limit = {"session": 0, "day": MAX_LIFETIME_DAYS, "month": MAX_LIFETIME_MONTHS}[self.unit]
+        return self.count > limit
+
+    def __str__(self) -> str:
+        from flask_babel import gettext, ngettext
+
+        if self.unit == "session":
+            return gettext("fin de la session de navigation")
+        if self.unit == "day":
+            return ngettext("%(num)d jour", "%(num)d jours", self.count)
+        return ngettext("%(num)d mois", "%(num)d mois", self.count)
+
+
+@dataclass(frozen=True)
+class Cookie:
+    """A cookie (or a family of cookies named by a pattern such as `_ga_*`) a service sets."""
+
+    name: str
+    lifetime: Lifetime
+    purpose: Text
+    domain: str = ""  # empty: set on the site's own domain (first party)
+
+    @property
+    def is_pattern(self) -> bool:
+        """Whether the name is a shell-style pattern."""
+        return any(char in self.name for char in "*?[")
+
+    def matches(self, name: str) -> bool:
+        """Whether a cookie name belongs to this entry."""
+        return fnmatchcase(name, self.name) if self.is_pattern else name == self.name
+
+    @property
+    def first_party(self) -> bool:
+        """Set on our own domain (so we can expire it), as opposed to the provider's domain."""
+        return not self.domain
+
+
+@dataclass(frozen=True)
+class Tag:
+    """What the page loads once the category is accepted: an inline snippet, then a script URL."""
+
+    src: str | None = None
+    snippet: str | None = None
+    csp: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    google: bool = False  # a Google tag: Google Consent Mode v2 applies
+
+
+@dataclass(frozen=True)
+class Service:
+    """One provider's service within a category."""
+
+    key: str
+    name: str
+    provider: str
+    purpose: Text
+    cookies: tuple[Cookie, ...] = ()
+    tag: Tag | None = None
+    privacy_url: str = ""
+
+
+@dataclass(frozen=True)
+class Category:
+    """A purpose the visitor accepts or refuses as a whole."""
+
+    key: str
+    name: Text
+    description: Text
+    legal_basis: Text
+    services: tuple[Service, ...]
+    required: bool = False
+    consent_mode: tuple[str, ...] = ()  # the Google Consent Mode signals this category grants
+    refused_under_gpc: bool = False  # Global Privacy Control refuses it by default
+
+    @property
+    def cookies(self) -> tuple[Cookie, ...]:
+        """Every cookie of every service of the category."""
+        return tuple(cookie for service in self.services for cookie in service.cookies)
+
+
+@dataclass(frozen=True)
+class Register:
+    """Every category, in display order, with the version visitors consented to."""
+
+    version: str
+    categories: tuple[Category, ...]
+
+    @property
+    def optional(self) -> tuple[Category, ...]:
+        """The categories that need consent."""
+        return tuple(category for category in self.categories if not category.required)
+
+    def category(self, key: str) -> Category | None:
+        """A category by key."""
+        return next((category for category in self.categories if category.key == key), None)
+
+    @property
+    def has_google_tag(self) -> bool:
+        """Whether Google Consent Mode must be set up."""
+        return any(s.tag and s.tag.google for c in self.categories for s in c.services)
+
+    def problems(self) -> list[str]:
+        """What makes the register invalid (an empty list when it is sound)."""
+        found = []
+        keys = [category.key for category in self.categories]
+        if len(set(keys)) != len(keys):
+            found.append("duplicate category keys")
+        if not any(category.required for category in self.categories):
+            found.append("no strictly necessary category")
+        for category in self.categories:
+            for cookie in category.cookies:
+                if cookie.lifetime.too_long:
+                    found.append(f"{cookie.name}: lifetime over {MAX_LIFETIME_MONTHS} months")
+            for service in category.services:
+                if category.required and service.tag:
+                    found.append(f"{service.key}: a strictly necessary service injects no tag")
+        return found
+
+
+def _google_tag(tag_id: str, csp: dict[str, tuple[str, ...]]) -> Tag:
+    """The Google tag (gtag.js) for one account id."""
+    return Tag(
+        src=f"https://www.googletagmanager.com/gtag/js?id={tag_id}",
+        snippet=f"gtag('js',new Date());gtag('config','{tag_id}');",
+        csp={"script-src": ("https://www.googletagmanager.com",), **csp},
+        google=True,
+    )
+
+
+SITE = "K-Technology & Services"
+CONSENT_BASIS = Text("Consentement (article 82 de la loi Informatique et Libertés)",
+                     "Consent (article 82 of the French Data Protection Act)")
+
+REGISTER = Register(
+    version="2026-11-24",
+    categories=(
+        Category(
+            key="necessary",
+            name=Text("Strictement nécessaires", "Strictly necessary"),
+            description=Text(
+                "Indispensables au fonctionnement du site et à la mémorisation de vos choix. "
+                "Ils ne peuvent pas être désactivés et ne servent à aucun suivi.",
+                "Needed for the site to work and to remember your choices. "
+                "They cannot be switched off and are never used for tracking.",
+            ),
+            legal_basis=Text("Exemptés de consentement (article 82 de la loi Informatique et Libertés)",
+                             "Exempt from consent (article 82 of the French Data Protection Act)"),
+            required=True,
+            services=(
+                Service(
+                    key="site", name="K-Inventory", provider=SITE,
+                    purpose=Text("Sécurité des formulaires et mémorisation de vos choix.",
+                                 "Form security and remembering your choices."),
+                    cookies=(
+                        Cookie("session", Lifetime(), Text(
+                            "Session de navigation : jeton anti-falsification (CSRF) des formulaires, messages.",
+                            "Browsing session: the forms' anti-forgery (CSRF) token, messages.")),
+                        Cookie(CONSENT_COOKIE, Lifetime(6, "month"), Text(
+                            "Vos choix en matière de cookies, signés (identifiant de consentement, "
+                            "choix, version du registre, date).",
+                            "Your cookie choices, signed (consent id, choices, register version, date).")),
+                    ),
+                ),
+                Service(
+                    key="recaptcha", name="Google reCAPTCHA", provider="Google Ireland Limited",
+                    purpose=Text("Protection du formulaire de contact contre les robots (page contact uniquement).",
+                                 "Protects the contact form against bots (contact page only)."),
+                    cookies=(Cookie("_GRECAPTCHA", Lifetime(6, "month"), Text(
+                        "Analyse de risque du formulaire de contact.", "Risk analysis for the contact form."),
+                        domain="www.google.com"),),
+                    privacy_url="https://policies.google.com/privacy",
+                ),
+            ),
+        ),
+        Category(
+            key="analytics",
+            name=Text("Mesure d’audience", "Audience measurement"),
+            description=Text(
+                "Nous aident à savoir quelles pages sont consultées et comment améliorer le site.",
+                "Tell us which pages are read and how to improve the site.",
+            ),
+            legal_basis=CONSENT_BASIS,
+            consent_mode=("analytics_storage",),
+            services=(
+                Service(
+                    key="google_analytics", name="Google Analytics 4", provider="Google Ireland Limited",
+                    purpose=Text("Statistiques de fréquentation agrégées.", "Aggregated visit statistics."),
+                    cookies=(
+                        Cookie("_ga", Lifetime(13, "month"), Text("Distingue les visiteurs.",
+                                                                  "Tells visitors apart.")),
+                        Cookie("_ga_*", Lifetime(13, "month"), Text("Conserve l’état de la visite.",
+                                                                    "Keeps the state of the visit.")),
+                    ),
+                    tag=_google_tag(GOOGLE_ANALYTICS_ID, {
+                        "connect-src": ("https://*.google-analytics.com", "https://*.analytics.google.com",
+                                        "https://www.googletagmanager.com"),
+                        "img-src": ("https://*.google-analytics.com", "https://www.googletagmanager.com"),
+                    }),
+                    privacy_url="https://policies.google.com/privacy",
+                ),
+            ),
+        ),
+        Category(
+            key="advertising",
+            name=Text("Publicité ciblée et réseaux sociaux", "Targeted advertising and social networks"),
+            description=Text(
+                "Nous permettent de vous montrer des publicités personnalisées sur d’autres sites et sur les "
+                "réseaux sociaux (reciblage) et d’en mesurer l’efficacité.",
+                "Let us show you personalised ads on other sites and on social networks (retargeting) "
+                "and measure how well they work.",
+            ),
+            legal_basis=CONSENT_BASIS,
+            consent_mode=("ad_storage", "ad_user_data", "ad_personalization"),
+            refused_under_gpc=True,
+            services=(
+                Service(
+                    key="google_ads", name="Google Ads (reciblage)", provider="Google Ireland Limited",
+                    purpose=Text("Reciblage publicitaire et mesure des conversions.",
+                                 "Ad retargeting and conversion measurement."),
+                    cookies=(
+                        Cookie("_gcl_au", Lifetime(3, "month"), Text("Mesure des conversions publicitaires.",
+                                                                     "Measures ad conversions.")),
+                        Cookie("_gcl_*", Lifetime(3, "month"), Text("Clics publicitaires.", "Ad clicks.")),
+                        Cookie("IDE", Lifetime(13, "month"), Text("Reciblage publicitaire.", "Ad retargeting."),
+                               domain=".doubleclick.net"),
+                    ),
+                    tag=_google_tag(GOOGLE_ADS_ID, {
+                        "connect-src": ("https://googleads.g.doubleclick.net", "https://www.google.com"),
+                        "img-src": ("https://googleads.g.doubleclick.net", "https://www.google.com",
+                                    "https://www.google.fr"),
+                        "frame-src": ("https://td.doubleclick.net",),
+                    }),
+                    privacy_url="https://policies.google.com/privacy",
+                ),
+                Service(
+                    key="meta_pixel", name="Meta Pixel (Facebook, Instagram)",
+                    provider="Meta Platforms Ireland Limited",
+                    purpose=Text("Publicités personnalisées sur Facebook et Instagram (reciblage).",
+                                 "Personalised ads on Facebook and Instagram (retargeting)."),
+                    cookies=(
+                        Cookie("_fbp", Lifetime(3, "month"), Text("Identifie le navigateur pour le reciblage.",
+                                                                  "Identifies the browser for retargeting.")),
+                        Cookie("_fbc", Lifetime(3, "month"), Text("Clic sur une publicité Meta.",
+                                                                  "Click on a Meta ad.")),
+                    ),
+                    tag=Tag(
+                        snippet=("window.fbq=window.fbq||function(){(fbq.q=fbq.q||[]).push(arguments)};"
+                                 f"fbq('init','{META_PIXEL_ID}');fbq('track','PageView');"),
+                        src="https://connect.facebook.net/en_US/fbevents.js",
+                        csp={"script-src": ("https://connect.facebook.net",),
+                             "img-src": ("https://www.facebook.com",),
+                             "connect-src": ("https://www.facebook.com", "https://connect.facebook.net")},
+                    ),
+                    privacy_url="https://www.facebook.com/privacy/policy/",
+                ),
+            ),
+        ),
+        Category(
+            key="affiliation",
+            name=Text("Affiliation", "Affiliate marketing"),
+            description=Text(
+                "Nous permettent de savoir quel site partenaire vous a conduit chez nous, pour rémunérer nos "
+                "partenaires et mesurer nos campagnes d’affiliation.",
+                "Tell us which partner site sent you to us, so we can pay our partners and measure our "
+                "affiliate campaigns.",
+            ),
+            legal_basis=CONSENT_BASIS,
+            services=(
+                Service(
+                    key="awin", name="Awin", provider="AWIN AG",
+                    purpose=Text("Attribution des ventes aux sites partenaires.",
+                                 "Attributes sales to partner sites."),
+                    cookies=(
+                        Cookie("_aw_m_*", Lifetime(30, "day"), Text("Mémorise le partenaire d’origine.",
+                                                                   "Remembers the referring partner.")),
+                        Cookie("_aw_sn_*", Lifetime(30, "day"), Text("Mémorise le clic affilié.",
+                                                                    "Remembers the affiliate click.")),
+                    ),
+                    tag=Tag(
+                        src=f"https://www.dwin1.com/{AWIN_ADVERTISER_ID}.js",
+                        csp={"script-src": ("https://www.dwin1.com",),
+                             "img-src": ("https://www.awin1.com",),
+                             "connect-src": ("https://www.awin1.com",)},
+                    ),
+                    privacy_url="https://www.awin.com/fr/politique-de-confidentialite",
+                ),
+            ),
+        ),
+    ),
+)

@@ -1,0 +1,83 @@
+"""Operators' view of the proof: export every record, daily counts and accept/refuse rates per category."""
+
+import csv
+import io
+import json
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+
+from app.consent.datamap import record_as_dict
+from app.consent.models import ConsentRecord
+from app.consent.services import GPC_SIGNAL, current_register
+from app.extensions import db
+
+RETENTION = timedelta(days=5 * 365)
+
+
+def records_since(since: datetime | None = None):
+    """Records in time order, from a date (UTC) when given."""
+    query = sa.select(ConsentRecord).order_by(ConsentRecord.recorded_at, ConsentRecord.id)
+    if since is not None:
+        query = query.where(ConsentRecord.recorded_at >= since)
+    return db.session.scalars(query.execution_options(yield_per=1000))
+
+
+def export_rows(since: datetime | None = None) -> list[dict]:
+    """Every record as a flat row: one column per category (1 accepted, 0 refused)."""
+    keys = [category.key for category in current_register().optional]
+    rows = []
+    for record in records_since(since):
+        row = record_as_dict(record)
+        choices = row.pop("choices")
+        row.update({key: int(bool(choices.get(key))) for key in keys})
+        rows.append(row)
+    return rows
+
+
+def export_text(since: datetime | None = None, fmt: str = "csv") -> str:
+    """The proof as CSV or JSON text."""
+    rows = export_rows(since)
+    if fmt == "json":
+        return json.dumps(rows, ensure_ascii=False, indent=1)
+    out = io.StringIO()
+    fields = list(rows[0]) if rows else ["consent_id", "recorded_at"]
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def daily_stats(since: datetime | None = None) -> list[dict]:
+    """Per UTC day: records, GPC signals, and per category the share of choices that accept and refuse it."""
+    keys = [category.key for category in current_register().optional]
+    days: dict[str, dict] = defaultdict(lambda: {"records": 0, "gpc_signals": 0, "choices": 0,
+                                                 "accepted": dict.fromkeys(keys, 0)})
+    for record in records_since(since):
+        day = days[record.recorded_at.astimezone(UTC).date().isoformat()]
+        day["records"] += 1
+        if record.action == GPC_SIGNAL:
+            day["gpc_signals"] += 1
+            continue
+        day["choices"] += 1
+        for key in keys:
+            day["accepted"][key] += bool(record.choices.get(key))
+    return [{"day": name, "records": day["records"], "gpc_signals": day["gpc_signals"], "choices": day["choices"],
+             "rates": {key: rates(day["accepted"][key], day["choices"]) for key in keys}}
+            for name, day in sorted(days.items())]
+
+
+def rates(accepted: int, total: int) -> dict[str, float]:
+    """Accept and refuse shares (0 to 1, rounded)."""
+    if not total:
+        return {"accept": 0.0, "refuse": 0.0}
+    return {"accept": round(accepted / total, 4), "refuse": round(1 - accepted / total, 4)}
+
+
+def purge_expired(now: datetime | None = None) -> int:
+    """Delete proof older than the 5-year retention (the only deletion of consent records); caller commits."""
+    cutoff = (now or datetime.now(UTC)) - RETENTION
+    result = db.session.execute(sa.delete(ConsentRecord).where(ConsentRecord.recorded_at < cutoff)
+                                .execution_options(synchronize_session=False))
+    return result.rowcount or 0

@@ -1,0 +1,81 @@
+"""Consent views: the banner's choice, the preferences page, the JavaScript GPC signal."""
+
+from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.consent import bp
+from app.consent.forms import BannerForm, PreferencesForm
+from app.consent.services import (
+    BANNER,
+    CUSTOM,
+    JS,
+    NO_JS,
+    PREFERENCES,
+    current_choice,
+    current_register,
+    gpc_active,
+    record_choice,
+    record_gpc_default,
+    safe_next,
+)
+from app.consent.tags import consent_mode, tag_list
+from app.extensions import limiter
+from app.i18n import localized_route
+
+PREFERENCE_ACTIONS = {"save": CUSTOM, "accept_all": "accept_all", "refuse_all": "refuse_all"}
+
+
+def wants_json() -> bool:
+    """The JavaScript enhancement asks for JSON; a plain form post asks for HTML."""
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def saved_message() -> str:
+    """What the visitor reads once a choice is recorded."""
+    return _("Vos choix en matière de cookies sont enregistrés. Vous pouvez les modifier à tout moment "
+             "depuis le lien «\u00a0Gestion des cookies\u00a0» en bas de page.")
+
+
+@localized_route(bp, "/cookies/choix", "/en/cookies/choice", methods=["POST"])
+@limiter.limit("30/minute")
+def choose(lang: str):
+    """A banner button: record the choice, then answer JSON to `fetch` or go back (303) to a local page."""
+    form = BannerForm()
+    if not form.validate_on_submit():
+        message = next(iter(form.errors.values()))[0] if form.errors else _("Ce choix n’existe pas.")
+        if wants_json():
+            return jsonify(ok=False, error=message), 400
+        flash(message, "error")
+        return redirect(safe_next(form.next.data) or url_for("main.home"), 303)
+    state = record_choice(form.choice.data, BANNER, JS if wants_json() else NO_JS)
+    if wants_json():
+        register = current_register()
+        return jsonify(ok=True, message=saved_message(), choices=state.choices, tags=tag_list(state.choices),
+                       consent_mode=consent_mode(state.choices) if register.has_google_tag else None)
+    flash(saved_message(), "success")
+    return redirect(safe_next(form.next.data) or url_for("main.home"), 303)
+
+
+@localized_route(bp, "/cookies", "/en/cookies", methods=["GET", "POST"])
+@limiter.limit("30/minute", methods=["POST"])
+def preferences(lang: str):
+    """A toggle per category (off by default), save, refuse all, accept all; GPC said when it applies."""
+    register, choice = current_register(), current_choice()
+    form = PreferencesForm(register)
+    if request.method == "GET":
+        form.next.data = safe_next(request.args.get("next")) or ""
+        form.categories.data = [key for key, value in (choice.choices if choice else {}).items() if value]
+    elif form.validate_on_submit():
+        record_choice(PREFERENCE_ACTIONS[form.choice.data], PREFERENCES, NO_JS, form.categories.data or [])
+        flash(saved_message(), "success")
+        return redirect(safe_next(form.next.data) or url_for("consent.preferences"), 303)
+    return render_template("consent/preferences.html", form=form, register=register, choice=choice,
+                           gpc=gpc_active()), 400 if form.errors else 200
+
+
+@bp.post("/cookies/gpc")
+@limiter.limit("10/minute")
+def gpc_signal():
+    """`navigator.globalPrivacyControl` seen by the script: record the advertising refusal (source GPC)."""
+    state = record_gpc_default(JS)
+    return jsonify(ok=True, recorded=state is not None)

@@ -1,0 +1,169 @@
+"""Consent rules: the visitor's current choice, recording each choice as proof, and the shared helpers
+`current_consent_id()` and `link_consent_to_person()` other features call."""
+
+import ipaddress
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from flask import current_app, has_request_context, request
+
+from app.consent.models import ConsentRecord, ConsentSubject
+from app.consent.register import REGISTER, Register
+from app.consent.state import ConsentState, read_state, request_cache
+from app.datamap import keyed_hash, normalise_email
+from app.extensions import db
+
+ACCEPT_ALL, REFUSE_ALL, CONTINUE, CUSTOM, GPC_SIGNAL = (
+    "accept_all", "refuse_all", "continue_without_accepting", "custom", "gpc_signal")
+BANNER, PREFERENCES, GPC = "banner", "preferences", "gpc"
+JS, NO_JS, HEADER = "js", "no-js", "header"
+ACTIONS = (ACCEPT_ALL, REFUSE_ALL, CONTINUE, CUSTOM, GPC_SIGNAL)
+
+
+class ConsentError(ValueError):
+    """A choice that cannot be recorded: unknown action or category."""
+
+
+def current_register() -> Register:
+    """The register in force (tests and previews may set CONSENT_REGISTER)."""
+    return current_app.config.get("CONSENT_REGISTER") or REGISTER
+
+
+def current_consent_id() -> str | None:
+    """The consent id in the visitor's signed consent cookie, or None (no request, no or invalid cookie)."""
+    state = read_state()
+    return state.consent_id if state else None
+
+
+def link_consent_to_person(consent_id: str | None, email: str) -> ConsentSubject | None:
+    """Record that a consent id belongs to a person, so their consent proof can be exported (caller commits)."""
+    if not consent_id or not email or not email.strip():
+        return None
+    email_hash = keyed_hash(normalise_email(email))
+    existing = db.session.scalar(sa.select(ConsentSubject).where(
+        ConsentSubject.consent_id == consent_id, ConsentSubject.email_hash == email_hash))
+    if existing:
+        return existing
+    link = ConsentSubject(consent_id=consent_id, email_hash=email_hash)
+    db.session.add(link)
+    return link
+
+
+def current_choice() -> ConsentState | None:
+    """The visitor's valid choice: signed, under 6 months old, made by them, for this register version."""
+    state = read_state()
+    if state is None or not state.complete or state.version != current_register().version:
+        return None
+    return state
+
+
+def banner_needed() -> bool:
+    """The banner shows until the visitor has a valid choice."""
+    return current_choice() is None
+
+
+def effective_choices() -> dict[str, bool]:
+    """What this response may use: the valid choice, else everything optional refused (silence is refusal)."""
+    state = current_choice()
+    return {c.key: bool(state and state.accepted(c.key)) for c in current_register().optional}
+
+
+def gpc_requested() -> bool:
+    """Whether the browser sends Global Privacy Control (`Sec-GPC: 1`)."""
+    return has_request_context() and request.headers.get("Sec-GPC", "").strip() == "1"
+
+
+def gpc_active() -> bool:
+    """Whether GPC applies: sent now, or recorded in the visitor's cookie."""
+    state = read_state()
+    return gpc_requested() or bool(state and state.gpc)
+
+
+def choices_for(action: str, selected: tuple[str, ...] | list[str] = (), gpc: bool = False) -> dict[str, bool]:
+    """The choice per optional category for an action; under GPC « accept all » leaves GPC categories refused."""
+    register = current_register()
+    optional = [category.key for category in register.optional]
+    unknown = set(selected) - set(optional)
+    if action not in ACTIONS or unknown:
+        raise ConsentError(f"unknown action or category: {action}, {sorted(unknown)}")
+    if action == ACCEPT_ALL:
+        return {c.key: not (gpc and c.refused_under_gpc) for c in register.optional}
+    if action == CUSTOM:
+        return {key: key in selected for key in optional}
+    return dict.fromkeys(optional, False)
+
+
+def record_choice(action: str, source: str, channel: str, selected: tuple[str, ...] | list[str] = (),
+                  gpc: bool = False) -> ConsentState:
+    """Append the choice to the proof table, commit, and make it this response's new state (cookie set after)."""
+    register = current_register()
+    previous = read_state()
+    gpc = gpc or gpc_active()
+    choices = choices_for(action, selected, gpc=gpc)
+    withdrawal = previous is not None and any(previous.accepted(key) and not value for key, value in choices.items())
+    consent_id = previous.consent_id if previous else new_consent_id()
+    now = datetime.now(UTC)
+    db.session.add(ConsentRecord(
+        consent_id=consent_id, recorded_at=now, choices=choices, register_version=register.version,
+        policy_version=policy_version(), action=action, withdrawal=withdrawal, source=source, channel=channel,
+        ip_prefix=truncate_ip(request.remote_addr), browser=browser_family(request.user_agent.string),
+    ))
+    db.session.commit()
+    state = ConsentState(consent_id, choices, register.version, now.replace(microsecond=0),
+                         complete=action != GPC_SIGNAL, gpc=gpc)
+    request_cache().update(state=state, new_state=state)
+    return state
+
+
+def record_gpc_default(channel: str) -> ConsentState | None:
+    """Record the GPC refusal once per visitor and register version (until they choose)."""
+    state = read_state()
+    if current_choice() or (state and state.gpc and state.version == current_register().version):
+        return None
+    return record_choice(GPC_SIGNAL, GPC, channel, gpc=True)
+
+
+def new_consent_id() -> str:
+    """A random consent id (no link to the person or the device)."""
+    return str(uuid.uuid4())
+
+
+def policy_version() -> int | None:
+    """The number of the policy in force, recorded with each choice."""
+    from app.policy.services import current_version
+
+    version = current_version()
+    return version.number if version else None
+
+
+def truncate_ip(address: str | None) -> str | None:
+    """The network an address belongs to: IPv4 /24, IPv6 /48 (never the full address)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def browser_family(user_agent: str | None) -> str | None:
+    """The browser family only (e.g. « Chrome »), nothing finer."""
+    if not user_agent:
+        return None
+    from user_agents import parse
+
+    return parse(user_agent).browser.family[:60]
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path to go back to, or None for anything that could leave the site."""
+    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target

@@ -1,0 +1,88 @@
+"""The visitor's choice, kept in a signed first-party cookie (consent id, choices, register version, date)."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app, has_request_context, request
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.consent.register import CONSENT_COOKIE
+
+COOKIE_LIFETIME = timedelta(days=183)  # 6 months, for refusals as for acceptances
+SALT = "kinv-consent-cookie"
+
+
+@dataclass(frozen=True)
+class ConsentState:
+    """What the cookie says: whose consent, what was chosen, against which register version, when."""
+
+    consent_id: str
+    choices: dict[str, bool]
+    version: str
+    decided_at: datetime
+    complete: bool = True  # False: only a Global Privacy Control default, the visitor has not chosen yet
+    gpc: bool = False
+
+    def accepted(self, category_key: str) -> bool:
+        """Whether the category was accepted."""
+        return bool(self.choices.get(category_key))
+
+    @property
+    def expires_at(self) -> datetime:
+        """When the choice lapses and the banner comes back."""
+        return self.decided_at + COOKIE_LIFETIME
+
+
+def serializer() -> URLSafeSerializer:
+    """Signs with the app's SECRET_KEY (salted for this cookie only)."""
+    return URLSafeSerializer(current_app.secret_key, salt=SALT)
+
+
+def encode(state: ConsentState) -> str:
+    """The cookie value for a state."""
+    return serializer().dumps({
+        "i": state.consent_id, "c": {key: int(value) for key, value in state.choices.items()},
+        "v": state.version, "d": int(state.decided_at.timestamp()), "p": int(not state.complete),
+        "g": int(state.gpc),
+    })
+
+
+def decode(value: str | None, now: datetime | None = None) -> ConsentState | None:
+    """The state in a cookie value, or None when it is missing, forged, malformed or over 6 months old."""
+    if not value:
+        return None
+    try:
+        data = serializer().loads(value)
+        state = ConsentState(
+            consent_id=str(data["i"]), choices={str(k): bool(v) for k, v in dict(data["c"]).items()},
+            version=str(data["v"]), decided_at=datetime.fromtimestamp(int(data["d"]), UTC),
+            complete=not data.get("p"), gpc=bool(data.get("g")),
+        )
+    except (BadSignature, KeyError, TypeError, ValueError, OverflowError):
+        return None
+    if (now or datetime.now(UTC)) >= state.expires_at or not state.consent_id:
+        return None
+    return state
+
+
+def request_cache() -> dict:
+    """Consent values kept for the current request only (in its WSGI environ, never shared between requests)."""
+    return request.environ.setdefault("kinv.consent", {})
+
+
+def read_state() -> ConsentState | None:
+    """The state carried by this request's cookie, or the choice just made (cached for the request)."""
+    if not has_request_context():
+        return None
+    cache = request_cache()
+    if "state" not in cache:
+        cache["state"] = decode(request.cookies.get(CONSENT_COOKIE))
+    return cache["state"]
+
+
+def write_cookie(response, state: ConsentState) -> None:
+    """Set the signed consent cookie on a response, valid 6 months."""
+    response.set_cookie(
+        CONSENT_COOKIE, encode(state), max_age=int(COOKIE_LIFETIME.total_seconds()), path="/",
+        secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True, samesite="Lax",
+    )

@@ -1,0 +1,69 @@
+"""What the page loads after consent: the tags of accepted categories, their CSP hosts, Google Consent Mode."""
+
+import json
+
+from markupsafe import Markup
+
+from app.consent.register import Service
+from app.consent.services import current_register
+from app.security import allow_sources
+
+CONSENT_MODE_SIGNALS = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
+BEACON_DIRECTIVES = ("connect-src", "img-src", "frame-src")
+
+
+def accepted_services(choices: dict[str, bool]) -> list[Service]:
+    """The services with a tag in the accepted categories, in register order."""
+    return [service for category in current_register().optional if choices.get(category.key)
+            for service in category.services if service.tag]
+
+
+def tag_list(choices: dict[str, bool]) -> list[dict]:
+    """The tags to start, as data (the page renders them; the JavaScript enhancement injects them)."""
+    return [{"service": s.key, "src": s.tag.src, "code": s.tag.snippet} for s in accepted_services(choices)]
+
+
+def allow_tag_sources(choices: dict[str, bool]) -> None:
+    """Open this response's CSP to the hosts of the accepted categories' tags, and to no other."""
+    allow_hosts(accepted_services(choices))
+
+
+def allow_beacon_sources() -> None:
+    """While the banner is open, let tags started by the JavaScript enhancement report (never load scripts).
+
+    script-src stays closed to third parties: a tag can only start with the page's nonce, after consent.
+    """
+    services = [s for category in current_register().optional for s in category.services if s.tag]
+    allow_hosts(services, only=BEACON_DIRECTIVES)
+
+
+def allow_hosts(services: list[Service], only: tuple[str, ...] | None = None) -> None:
+    """Add the services' CSP hosts (each once) to this response's policy."""
+    wanted: dict[str, list[str]] = {}
+    for service in services:
+        for directive, hosts in service.tag.csp.items():
+            if only is None or directive in only:
+                known = wanted.setdefault(directive, [])
+                known.extend(host for host in hosts if host not in known)
+    for directive, hosts in wanted.items():
+        allow_sources(directive, *hosts)
+
+
+def consent_mode(choices: dict[str, bool]) -> dict[str, str]:
+    """Google Consent Mode v2 signals for a choice: granted only for accepted categories."""
+    granted = {signal for category in current_register().optional if choices.get(category.key)
+               for signal in category.consent_mode}
+    return {signal: "granted" if signal in granted else "denied" for signal in CONSENT_MODE_SIGNALS}
+
+
+def consent_mode_script(choices: dict[str, bool] | None) -> Markup:
+    """The inline script: every signal denied by default, then updated from the visitor's choice."""
+    denied = dict.fromkeys(CONSENT_MODE_SIGNALS, "denied")
+    lines = [
+        "window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}",
+        f"gtag('consent','default',{json.dumps(denied)});",
+        "gtag('set','ads_data_redaction',true);",
+    ]
+    if choices and any(choices.values()):
+        lines.append(f"gtag('consent','update',{json.dumps(consent_mode(choices))});")
+    return Markup("\n".join(lines))

@@ -1,0 +1,283 @@
+"""The banner in Debian's Chromium, with JavaScript on and off: accept, refuse, customise, withdraw, the banner's
+return, no third-party request or tracking cookie before consent, layout shift 0, axe-core clean.
+
+Every request that would leave 127.0.0.1 is intercepted: it is recorded and answered locally, never sent.
+"""
+
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from app.consent.register import CONSENT_COOKIE, REGISTER
+from tests.consent_support import records
+
+pytestmark = pytest.mark.browser
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+NECESSARY_COOKIES = {"session", CONSENT_COOKIE}
+TAG_HOSTS = {"www.googletagmanager.com", "connect.facebook.net", "www.dwin1.com"}
+STUB_SCRIPT = "window.__stubs = (window.__stubs || 0) + 1;"
+LAYOUT_SHIFTS = """
+window.__shifts = [];
+new PerformanceObserver(list => { for (const entry of list.getEntries()) window.__shifts.push(
+  {value: entry.value, input: entry.hadRecentInput}); }).observe({type: 'layout-shift', buffered: true});
+"""
+GPC_ON = "Object.defineProperty(Navigator.prototype, 'globalPrivacyControl', {get: () => true});"
+
+
+class Visitor:
+    """A browser context whose requests off 127.0.0.1 are intercepted, recorded and answered locally."""
+
+    def __init__(self, browser, live_server, javascript: bool = True, **options) -> None:
+        self.live_server = live_server
+        self.context = browser.new_context(java_script_enabled=javascript, locale="fr-FR", **options)
+        self.outside: list[str] = []
+        self.context.route("**/*", self.intercept)
+        self.page = self.context.new_page()
+
+    def intercept(self, route) -> None:
+        """Let loopback requests through; record and stub every other one."""
+        url = route.request.url
+        if urlsplit(url).hostname == "127.0.0.1":
+            route.continue_()
+            return
+        self.outside.append(url)
+        route.fulfill(status=200, content_type="application/javascript", body=STUB_SCRIPT)
+
+    def open(self, path: str):
+        """Go to a page of the live site and wait until the network is quiet."""
+        self.page.goto(self.live_server.url + path)
+        self.page.wait_for_load_state("networkidle")
+        return self.page
+
+    def hosts_contacted(self) -> set[str]:
+        """Hosts other than 127.0.0.1 the page tried to reach."""
+        return {urlsplit(url).hostname for url in self.outside}
+
+    def cookie_names(self) -> set[str]:
+        """Names of the cookies the browser holds."""
+        return {cookie["name"] for cookie in self.context.cookies()}
+
+    def banner(self):
+        """The banner region."""
+        return self.page.get_by_role("region", name="Vos choix en matière de cookies")
+
+    def close(self) -> None:
+        """Close the context."""
+        self.context.close()
+
+
+@pytest.fixture
+def visitor_factory(browser, live_server):
+    """Make visitors (JavaScript on by default) and close them after the test."""
+    made = []
+
+    def make(javascript: bool = True, **options) -> Visitor:
+        visitor = Visitor(browser, live_server, javascript, **options)
+        made.append(visitor)
+        return visitor
+
+    yield make
+    for visitor in made:
+        visitor.close()
+
+
+def app_of(live_server):
+    """The Flask app the live server runs."""
+    return live_server.server.app
+
+
+def proof(live_server):
+    """The consent records, read from the live server's database."""
+    with app_of(live_server).app_context():
+        return [(r.action, r.source, r.channel, dict(r.choices)) for r in records()]
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_no_third_party_request_and_no_tracking_cookie_before_consent(visitor_factory, javascript):
+    visitor = visitor_factory(javascript)
+    for path in ("/", "/confidentialite", "/cookies", "/en/privacy"):
+        visitor.open(path)
+    assert visitor.outside == []
+    assert visitor.cookie_names() <= {"session"}
+    assert visitor.page.get_by_role("region", name="Your cookie choices").is_visible()
+
+
+def test_accept_with_javascript_closes_without_reload_and_starts_the_tags(visitor_factory, live_server):
+    visitor = visitor_factory()
+    page = visitor.open("/confidentialite")
+    page.evaluate("window.__same_page = true")
+    visitor.banner().get_by_role("button", name="Tout accepter").click()
+    page.locator("#cc").wait_for(state="detached")
+    page.wait_for_function("window.__stubs >= 3")
+    assert page.evaluate("window.__same_page") is True
+    assert visitor.hosts_contacted() == TAG_HOSTS
+    assert page.evaluate("""dataLayer.some(a => a[0] === 'consent' && a[1] === 'update'
+                            && a[2].analytics_storage === 'granted' && a[2].ad_user_data === 'granted')""")
+    expect(page.get_by_role("status")).to_contain_text("enregistrés")
+    assert page.evaluate("document.activeElement.id") == "contenu"
+    assert CONSENT_COOKIE in visitor.cookie_names()
+    assert proof(live_server)[0][:3] == ("accept_all", "banner", "js")
+    visitor.open("/")
+    assert not visitor.banner().count()
+    assert page.locator("script[data-consent-tag]").count() >= 4
+
+
+def test_accept_without_javascript_posts_and_comes_back(visitor_factory, live_server):
+    visitor = visitor_factory(javascript=False)
+    page = visitor.open("/confidentialite")
+    visitor.banner().get_by_role("button", name="Tout accepter").click()
+    page.wait_for_url(live_server.url + "/confidentialite")
+    assert not visitor.banner().count()
+    assert "Vos choix en matière de cookies sont enregistrés" in page.locator(".flashes").inner_text()
+    assert proof(live_server)[0][:3] == ("accept_all", "banner", "no-js")
+    assert visitor.outside == []  # scripts do not run without JavaScript
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("button", ["Tout refuser", "Continuer sans accepter"])
+def test_refuse_and_continue_without_accepting(visitor_factory, live_server, javascript, button):
+    visitor = visitor_factory(javascript)
+    page = visitor.open("/confidentialite")
+    visitor.banner().get_by_role("button", name=button).click()
+    page.locator("#cc").wait_for(state="detached")
+    for path in ("/", "/confidentialite"):
+        visitor.open(path)
+        assert not visitor.banner().count()
+    assert visitor.outside == []
+    assert visitor.cookie_names() == NECESSARY_COOKIES
+    [(action, source, channel, choices)] = proof(live_server)
+    assert action in ("refuse_all", "continue_without_accepting") and not any(choices.values())
+    assert channel == ("js" if javascript else "no-js")
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_customise_one_category(visitor_factory, live_server, javascript):
+    visitor = visitor_factory(javascript)
+    page = visitor.open("/confidentialite")
+    visitor.banner().get_by_role("button", name="Personnaliser").click()
+    page.wait_for_url("**/cookies?next=%2Fconfidentialite")
+    assert page.get_by_role("switch", name="Accepter Mesure d’audience").is_checked() is False
+    page.get_by_role("switch", name="Accepter Mesure d’audience").check()
+    page.get_by_role("button", name="Enregistrer mes choix").click()
+    page.wait_for_url(live_server.url + "/confidentialite")
+    page.wait_for_load_state("networkidle")
+    assert not visitor.banner().count()
+    assert proof(live_server)[0][3] == {"analytics": True, "advertising": False, "affiliation": False}
+    if javascript:
+        assert visitor.hosts_contacted() == {"www.googletagmanager.com"}
+    else:
+        assert visitor.outside == []
+
+
+def test_withdraw_from_the_footer_link(visitor_factory, live_server):
+    visitor = visitor_factory()
+    page = visitor.open("/")
+    visitor.banner().get_by_role("button", name="Tout accepter").click()
+    page.locator("#cc").wait_for(state="detached")
+    visitor.context.add_cookies([
+        {"name": "_ga", "value": "GA1.1.1", "url": live_server.url},
+        {"name": "_ga_K1NV3NT0RY", "value": "GS1.1", "url": live_server.url},
+        {"name": "_fbp", "value": "fb.1", "url": live_server.url},
+    ])
+    page.get_by_role("contentinfo").get_by_role("link", name="Gestion des cookies").click()
+    page.wait_for_url("**/cookies")
+    assert page.get_by_role("switch", name="Accepter Mesure d’audience").is_checked()
+    page.get_by_role("button", name="Tout refuser").click()
+    page.wait_for_url("**/cookies")
+    assert "enregistrés" in page.locator(".flashes").inner_text()
+    assert not page.get_by_role("switch", name="Accepter Mesure d’audience").is_checked()
+    assert visitor.cookie_names() == NECESSARY_COOKIES
+    contacted = len(visitor.outside)
+    visitor.open("/confidentialite")
+    assert len(visitor.outside) == contacted
+    assert [entry[0] for entry in proof(live_server)] == ["accept_all", "refuse_all"]
+
+
+def test_banner_returns_after_the_register_version_changes(visitor_factory, live_server):
+    visitor = visitor_factory()
+    page = visitor.open("/")
+    visitor.banner().get_by_role("button", name="Tout refuser").click()
+    page.locator("#cc").wait_for(state="detached")
+    visitor.open("/")
+    assert not visitor.banner().count()
+    app_of(live_server).config["CONSENT_REGISTER"] = replace(REGISTER, version="2099-01-01")
+    visitor.open("/")
+    assert visitor.banner().is_visible()
+
+
+def test_banner_is_reached_right_after_the_skip_link(visitor_factory):
+    visitor = visitor_factory()
+    page = visitor.open("/confidentialite")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.closest('#cc') !== null")
+    assert page.evaluate("document.activeElement.tagName") == "BUTTON"
+
+
+def test_layout_shift_is_zero(visitor_factory):
+    visitor = visitor_factory()
+    visitor.context.add_init_script(LAYOUT_SHIFTS)
+    page = visitor.open("/confidentialite")
+    page.mouse.wheel(0, 600)
+    page.wait_for_load_state("networkidle")
+    assert visitor.banner().is_visible()
+    assert page.evaluate("window.__shifts") == []
+    visitor.banner().get_by_role("button", name="Tout refuser").click()
+    page.locator("#cc").wait_for(state="detached")
+    assert [s for s in page.evaluate("window.__shifts") if not s["input"]] == []
+
+
+def test_banner_overlays_the_bottom_of_the_viewport_and_leaves_the_page_usable(visitor_factory):
+    visitor = visitor_factory(viewport={"width": 412, "height": 823})
+    page = visitor.open("/confidentialite")
+    box = visitor.banner().bounding_box()
+    assert box["y"] + box["height"] == pytest.approx(823, abs=1)
+    assert box["height"] < 823 * 0.66
+    page.get_by_role("link", name="Historique des versions").click()
+    page.wait_for_url("**/confidentialite/versions")
+    sizes = page.evaluate("""[...document.querySelectorAll('.cc-btn')].map(b => {
+        const r = b.getBoundingClientRect(); return [r.width, r.height, b.scrollWidth <= b.clientWidth]; })""")
+    assert len(sizes) == 3 and all(fits for _w, _h, fits in sizes)
+    assert max(w for w, _h, _f in sizes) - min(w for w, _h, _f in sizes) < 1
+    assert max(h for _w, h, _f in sizes) - min(h for _w, h, _f in sizes) < 1
+
+
+@pytest.mark.parametrize("path", ["/confidentialite", "/en/privacy", "/cookies", "/en/cookies"])
+def test_axe_finds_no_violation_with_the_banner_and_on_the_preferences_page(browser, live_server, path):
+    assert AXE.exists(), "axe-core is missing: run `make dev-setup` (npm ci)"
+    context = browser.new_context(bypass_csp=True, locale="fr-FR")
+    page = context.new_page()
+    page.goto(live_server.url + path)
+    if "cookies" not in path:
+        assert page.locator("#cc").is_visible()
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("async () => (await axe.run()).violations.map(v => v.id + ': ' + v.help)")
+    context.close()
+    assert violations == []
+
+
+def test_gpc_seen_by_javascript_is_recorded(visitor_factory, live_server):
+    visitor = visitor_factory()
+    visitor.context.add_init_script(GPC_ON)
+    with visitor.page.expect_response("**/cookies/gpc") as answer:
+        visitor.open("/")
+    assert answer.value.json() == {"ok": True, "recorded": True}
+    assert proof(live_server)[0][:3] == ("gpc_signal", "gpc", "js")
+    visitor.open("/")
+    assert "Global Privacy Control" in visitor.banner().inner_text()
+    visitor.banner().get_by_role("button", name="Tout accepter").click()
+    visitor.page.locator("#cc").wait_for(state="detached")
+    assert proof(live_server)[-1][3]["advertising"] is False
+    assert "connect.facebook.net" not in visitor.hosts_contacted()
+
+
+def test_gpc_header_is_honoured_without_javascript(visitor_factory, live_server):
+    visitor = visitor_factory(javascript=False, extra_http_headers={"Sec-GPC": "1"})
+    visitor.open("/cookies")
+    assert "Global Privacy Control (GPC)" in visitor.page.get_by_role("note").first.inner_text()
+    assert proof(live_server)[0][:3] == ("gpc_signal", "gpc", "header")

@@ -1,0 +1,225 @@
+"""Tags only after consent: rendered tags, CSP hosts, Google Consent Mode v2, cookie expiry, Global Privacy Control."""
+
+import re
+
+import pytest
+
+from app.consent.expiry import cookie_domains
+from tests.conftest import csrf_token
+from tests.consent_support import (
+    JSON,
+    all_choices,
+    banner_shown,
+    choose,
+    cookie_state,
+    expired_cookies,
+    give_cookie,
+    records,
+    save_preferences,
+    visible_text,
+)
+
+THIRD_PARTY_SCRIPT_HOSTS = ("www.googletagmanager.com", "connect.facebook.net", "www.dwin1.com")
+SITE = "http://www.k-inventory.com"
+
+
+def script_src(csp: str) -> str:
+    """The script-src directive of a CSP."""
+    return csp.split("script-src", 1)[1].split(";", 1)[0]
+
+
+def scripts(html: str) -> list[str]:
+    """Every opening <script> tag of a page."""
+    return re.findall(r"<script\b[^>]*>", html)
+
+
+def test_before_a_choice_no_tag_and_no_third_party_script_allowed(client, policy):
+    response = client.get("/confidentialite")
+    html = response.get_data(as_text=True)
+    for host in THIRD_PARTY_SCRIPT_HOSTS:
+        assert host not in html
+        assert host not in script_src(response.headers["Content-Security-Policy"])
+    assert "data-consent-tag" not in html
+
+
+def test_consent_mode_defaults_to_denied_before_any_tag_with_the_nonce(client, policy):
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    nonce = re.search(r"'nonce-([\w-]+)'", response.headers["Content-Security-Policy"]).group(1)
+    default = html.index("gtag('consent','default'")
+    assert re.search(r'"ad_storage": "denied", "analytics_storage": "denied", "ad_user_data": "denied", '
+                     r'"ad_personalization": "denied"', html)
+    assert "gtag('consent','update'" not in html
+    assert html.rfind("<script", 0, default) == html.rfind(f'<script nonce="{nonce}">', 0, default)
+
+
+def test_every_script_carries_the_nonce_after_accepting(client, policy):
+    choose(client, "accept_all")
+    response = client.get("/confidentialite")
+    html = response.get_data(as_text=True)
+    nonce = re.search(r"'nonce-([\w-]+)'", response.headers["Content-Security-Policy"]).group(1)
+    tags = scripts(html)
+    assert len(tags) >= 8
+    assert all(f'nonce="{nonce}"' in tag for tag in tags)
+
+
+def test_accept_all_renders_every_tag_after_the_consent_mode_update(client, policy):
+    choose(client, "accept_all")
+    response = client.get("/confidentialite")
+    html = response.get_data(as_text=True)
+    update = html.index("gtag('consent','update'")
+    assert html.index("gtag('consent','default'") < update < html.index('data-consent-tag="google_analytics"')
+    assert re.search(r'"ad_storage": "granted".*"analytics_storage": "granted"', html)
+    for service in ("google_analytics", "google_ads", "meta_pixel", "awin"):
+        assert f'data-consent-tag="{service}"' in html
+    allowed = script_src(response.headers["Content-Security-Policy"])
+    for host in THIRD_PARTY_SCRIPT_HOSTS:
+        assert f"https://{host}" in allowed
+
+
+def test_a_custom_choice_renders_and_allows_only_its_categories(client, policy):
+    save_preferences(client, categories=["analytics"])
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert 'data-consent-tag="google_analytics"' in html
+    assert "meta_pixel" not in html and "awin" not in html and "google_ads" not in html
+    assert '"analytics_storage": "granted"' in html and '"ad_storage": "denied"' in html
+    allowed = script_src(response.headers["Content-Security-Policy"])
+    assert "https://www.googletagmanager.com" in allowed
+    assert "connect.facebook.net" not in allowed and "dwin1" not in allowed
+    csp = response.headers["Content-Security-Policy"]
+    assert "www.facebook.com" not in csp and "td.doubleclick.net" not in csp
+
+
+def test_refusal_renders_no_tag(client, policy):
+    choose(client, "refuse_all")
+    response = client.get("/")
+    html = response.get_data(as_text=True)
+    assert "data-consent-tag" not in html and "gtag('consent','update'" not in html
+    csp = response.headers["Content-Security-Policy"]
+    assert all(host not in csp for host in THIRD_PARTY_SCRIPT_HOSTS)
+
+
+def test_tags_stop_when_the_choice_lapses(app, client, policy):
+    choose(client, "accept_all")
+    app.config["CONSENT_REGISTER"] = None
+    client.set_cookie("kinv_consent", "tampered")
+    assert "data-consent-tag" not in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("host", "domains"), [
+    ("www.k-inventory.com", [None, "www.k-inventory.com", "k-inventory.com"]),
+    ("k-inventory.com", [None, "k-inventory.com"]),
+    ("shop.eu.k-inventory.com:8443", [None, "shop.eu.k-inventory.com", "eu.k-inventory.com"]),
+    ("127.0.0.1:5000", [None]), ("localhost", [None]), ("[::1]:5000", [None]),
+])
+def test_cookie_domains(host, domains):
+    assert cookie_domains(host) == domains
+
+
+def test_refusal_expires_every_named_and_matching_cookie_on_site_and_parent_domain(app, policy):
+    client = app.test_client()
+    html = client.get("/", base_url=SITE).get_data(as_text=True)
+    for name in ("_ga", "_ga_K1NV3NT0RY", "_fbp", "_aw_m_112233", "_gcl_aw", "session_pref"):
+        client.set_cookie(name, "x", domain="www.k-inventory.com")
+    response = client.post("/cookies/choix", base_url=SITE, data={
+        "csrf_token": csrf_token(html), "choice": "refuse_all", "next": "/"})
+    expired = expired_cookies(response)
+    for name in ("_ga", "_ga_K1NV3NT0RY", "_fbp", "_fbc", "_gcl_au", "_gcl_aw", "_aw_m_112233"):
+        for domain in (None, "www.k-inventory.com", "k-inventory.com"):
+            assert (name, domain) in expired, (name, domain)
+    names = {name for name, _domain in expired}
+    assert "session" not in names and "session_pref" not in names and "kinv_consent" not in names
+    assert "IDE" not in names  # set on the provider's domain: we cannot reach it
+
+
+def test_acceptance_expires_nothing(client, policy):
+    client.set_cookie("_ga", "x")
+    assert expired_cookies(choose(client, "accept_all")) == []
+
+
+def test_pages_expire_leftover_cookies_until_consent(app, client, policy):
+    client.set_cookie("_ga", "GA1.1.1")
+    client.set_cookie("_aw_sn_112233", "1")
+    response = client.get("/")
+    assert {name for name, _ in expired_cookies(response)} == {"_ga", "_aw_sn_112233"}
+    assert client.get_cookie("_ga") is None
+    give_cookie(client, {"analytics": True, "advertising": False, "affiliation": False})
+    client.set_cookie("_ga", "GA1.1.2")
+    client.set_cookie("_fbp", "fb")
+    response = client.get("/")
+    assert {name for name, _ in expired_cookies(response)} == {"_fbp"}
+    assert client.get_cookie("_ga").value == "GA1.1.2"
+
+
+def test_plain_page_without_tracking_cookies_sets_no_expiry(client, policy):
+    assert expired_cookies(client.get("/")) == []
+
+
+GPC = {"Sec-GPC": "1"}
+
+
+def test_gpc_is_recorded_once_with_source_gpc(app, client, policy):
+    html = client.get("/", headers=GPC).get_data(as_text=True)
+    [record] = records()
+    assert (record.action, record.source, record.channel) == ("gpc_signal", "gpc", "header")
+    assert record.choices == all_choices(False)
+    state = cookie_state(client)
+    assert state.gpc and not state.complete
+    assert banner_shown(html)
+    assert "Global Privacy Control" in visible_text(html)
+    client.get("/confidentialite", headers=GPC)
+    client.get("/en/", headers=GPC)
+    assert len(records()) == 1
+    assert banner_shown(client.get("/", headers=GPC).get_data(as_text=True))
+
+
+def test_gpc_refuses_advertising_even_on_accept_all(app, client, policy):
+    client.get("/", headers=GPC)
+    choose(client, "accept_all", headers=GPC)
+    record = records()[-1]
+    assert record.choices == {"analytics": True, "advertising": False, "affiliation": True}
+    html = client.get("/", headers=GPC).get_data(as_text=True)
+    assert not banner_shown(html)
+    assert "meta_pixel" not in html and "google_ads" not in html and '"ad_storage": "denied"' in html
+    assert len(records()) == 2  # a choice made, no new GPC record
+
+
+def test_gpc_applies_from_the_cookie_when_the_header_is_gone(app, client, policy):
+    client.get("/", headers=GPC)
+    choose(client, "accept_all")
+    assert records()[-1].choices["advertising"] is False
+
+
+def test_explicit_switch_overrides_gpc_default(app, client, policy):
+    response = save_preferences(client, categories=["advertising"], headers=GPC)
+    assert response.status_code == 303
+    assert records()[-1].choices["advertising"] is True and records()[-1].source == "preferences"
+
+
+def test_gpc_in_english(client, policy):
+    text = visible_text(client.get("/en/", headers=GPC).get_data(as_text=True))
+    assert "Global Privacy Control signal: targeted advertising stays refused" in text
+
+
+def test_gpc_seen_by_javascript_is_recorded(app, client, policy):
+    html = client.get("/").get_data(as_text=True)
+    assert 'data-gpc="0"' in html and 'data-gpc-url="/cookies/gpc"' in html
+    response = client.post("/cookies/gpc", data={"csrf_token": csrf_token(html)}, headers=JSON)
+    assert response.json == {"ok": True, "recorded": True}
+    [record] = records()
+    assert (record.source, record.channel, record.choices["advertising"]) == ("gpc", "js", False)
+    assert 'data-gpc="1"' in client.get("/").get_data(as_text=True)
+    again = client.post("/cookies/gpc", data={"csrf_token": csrf_token(html)})
+    assert again.json["recorded"] is False and len(records()) == 1
+
+
+def test_gpc_after_a_choice_records_nothing(app, client, policy):
+    choose(client, "refuse_all")
+    client.get("/", headers=GPC)
+    assert [r.action for r in records()] == ["refuse_all"]
+
+
+def test_gpc_endpoint_needs_the_csrf_token(client, policy):
+    assert client.post("/cookies/gpc").status_code == 400
+    assert records() == []
