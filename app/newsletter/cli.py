@@ -1,0 +1,60 @@
+"""`flask newsletter`: send a campaign, record an opt-out received by other means, purge old data, counts."""
+
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from app.datamap import normalise_email, normalise_phone
+from app.newsletter.campaigns import CampaignError, send_campaign
+from app.newsletter.lists import LISTS
+from app.newsletter.maintenance import list_counts, purge
+from app.newsletter.services import record_staff_opt_out
+
+newsletter = AppGroup("newsletter", help="Send campaigns and manage the newsletter's subscribers.")
+text_file = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@newsletter.command("send")
+@click.option("--list", "slug", required=True, type=click.Choice(sorted(LISTS)), help="The list to send to.")
+@click.option("--subject", required=True, help="The e-mail's subject.")
+@click.option("--text", "text_path", required=True, type=text_file, help="The plain-text body (UTF-8).")
+@click.option("--html", "html_path", type=text_file, help="The HTML body (UTF-8), optional.")
+def send(slug: str, subject: str, text_path: Path, html_path: Path | None) -> None:
+    """Queue one message per confirmed subscriber of the list, skipping the opt-out list."""
+    html = html_path.read_text(encoding="utf-8") if html_path else None
+    try:
+        report = send_campaign(slug, subject, text_path.read_text(encoding="utf-8"), html)
+    except CampaignError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"campaign {report.campaign_id}: {report.queued} messages queued, "
+               f"{report.suppressed} held back by the opt-out list")
+
+
+@newsletter.command("opt-out")
+@click.option("--email", help="An address that asked, by mail or phone, to receive nothing more.")
+@click.option("--phone", help="A number that asked to receive no more SMS.")
+def opt_out(email: str | None, phone: str | None) -> None:
+    """Record an opt-out received another way (a reply to the List-Unsubscribe mailto:, a letter, a call)."""
+    if not email and not phone:
+        raise click.UsageError("give --email and/or --phone")
+    if phone and not normalise_phone(phone):
+        raise click.BadParameter(f"not a valid phone number: {phone}", param_hint="--phone")
+    if email and "@" not in email:
+        raise click.BadParameter(f"not an e-mail address: {email}", param_hint="--email")
+    record_staff_opt_out(email=normalise_email(email) if email else None,
+                         phone=normalise_phone(phone) if phone else None)
+    click.echo("opt-out recorded")
+
+
+@newsletter.command("purge")
+def purge_command() -> None:
+    """Delete requests never confirmed after 30 days and subscribers gone quiet for 3 years (opt-outs stay)."""
+    click.echo(f"subscribers deleted: {purge()}")
+
+
+@newsletter.command("lists")
+def lists_command() -> None:
+    """Each list with its confirmed subscribers."""
+    for slug, counts in list_counts().items():
+        click.echo(f"{slug}: {counts['active']} active, {counts['pending']} pending")

@@ -1,0 +1,79 @@
+"""Newsletter forms: subscribe, ask for a fresh link, the preference centre, the one-button pages."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, SelectMultipleField, TelField, ValidationError
+from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.datamap import normalise_phone
+from app.newsletter.lists import LISTS
+
+
+class CheckboxesField(SelectMultipleField):
+    """A group of checkboxes, none ticked by default."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def list_choices() -> list[tuple[str, str]]:
+    """The lists, named in the page's language."""
+    return [(slug, name) for slug, name in LISTS.items()]
+
+
+class EmailOnly(FlaskForm):
+    """An e-mail address field, checked the same way everywhere."""
+
+    email = EmailField(_l("Adresse e-mail"), validators=[
+        InputRequired(_l("Indiquez votre adresse e-mail.")),
+        Length(max=254, message=_l("Cette adresse est trop longue.")),
+        Email(_l("Cette adresse e-mail n’est pas valide (exemple\u00a0: nom@exemple.fr)."), granular_message=False),
+    ])
+
+
+class SubscribeForm(EmailOnly):
+    """E-mail, optional mobile number, the lists, and an unticked consent box."""
+
+    phone = TelField(_l("Téléphone mobile (facultatif, pour recevoir nos SMS)"), validators=[
+        Optional(), Length(max=30, message=_l("Ce numéro est trop long."))])
+    lists = CheckboxesField(_l("Listes"), choices=list_choices, validate_choice=False)
+    consent = BooleanField(_l("J’accepte de recevoir les listes cochées par e-mail, et par SMS si j’ai donné mon "
+                              "numéro. Je peux me désabonner à tout moment."), default=False)
+
+    def validate_phone(self, field) -> None:
+        """A French or international number that can receive SMS."""
+        if field.data and not normalise_phone(field.data):
+            raise ValidationError(_l("Ce numéro de téléphone n’est pas valide (exemple\u00a0: 06 12 34 56 78)."))
+
+    def validate_lists(self, field) -> None:
+        """At least one of our lists."""
+        chosen = [slug for slug in field.data or [] if slug in LISTS]
+        if not chosen or len(chosen) != len(field.data):
+            raise ValidationError(_l("Choisissez au moins une liste."))
+
+    def validate_consent(self, field) -> None:
+        """Consent is a box the visitor ticks themselves."""
+        if not field.data:
+            raise ValidationError(_l("Cochez la case pour donner votre accord."))
+
+
+class LinkForm(EmailOnly):
+    """Someone who lost our e-mails asks for a fresh link."""
+
+
+class ButtonForm(FlaskForm):
+    """A page with one button (confirm, resubscribe): only the CSRF token."""
+
+
+class PreferencesForm(FlaskForm):
+    """The preference centre: e-mail on/off, a toggle per list, SMS on/off."""
+
+    email_on = BooleanField(_l("Recevoir des e-mails"))
+    lists = CheckboxesField(_l("Listes"), choices=list_choices, validate_choice=False)
+    sms_on = BooleanField(_l("Recevoir des SMS"))
+
+    def validate_lists(self, field) -> None:
+        """Only our lists."""
+        if any(slug not in LISTS for slug in field.data or []):
+            raise ValidationError(_l("Cette liste n’existe pas."))

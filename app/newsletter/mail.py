@@ -1,0 +1,127 @@
+"""Newsletter mail: confirmation and manage-link messages (transactional: no unsubscribe header), and the one
+builder every marketing message goes through (footer links, List-Unsubscribe, List-Unsubscribe-Post, List-Id)."""
+
+import re
+from urllib.parse import urlsplit
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from markupsafe import escape
+
+from app.mail.services import queue_mail
+from app.newsletter.lists import ALL_LISTS, ascii_name, list_name
+from app.newsletter.models import PENDING, Subscriber
+from app.newsletter.tokens import CONFIRM_VALIDITY, confirm_token, manage_serializer, manage_token
+from app.urls import site_url
+
+LANGUAGES = ("fr", "en")
+TOKEN_SLOT = "__TOKEN__"
+UNSUBSCRIBE_SLOT, PREFERENCES_SLOT = "__UNSUBSCRIBE_URL__", "__PREFERENCES_URL__"
+ONE_CLICK = "List-Unsubscribe=One-Click"
+BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+
+
+def lang_suffix(language: str) -> str:
+    """Links for English readers open the English pages (the French ones follow the browser)."""
+    return "?lang=en" if language == "en" else ""
+
+
+def manage_urls(subscriber: Subscriber, slug: str = ALL_LISTS) -> tuple[str, str]:
+    """The subscriber's unsubscribe and preference-centre links for one list (or every list)."""
+    token, suffix = manage_token(subscriber.public_id, slug), lang_suffix(subscriber.language)
+    return (site_url("newsletter.unsubscribe", token=token) + suffix,
+            site_url("newsletter.preferences", token=token) + suffix)
+
+
+def masked_phone(phone: str | None) -> str | None:
+    """A number shown in mail: only its last two digits."""
+    return f"{phone[:3]}{'•' * (len(phone) - 5)}{phone[-2:]}" if phone else None
+
+
+def render_mail(template: str, **context) -> tuple[str, str]:
+    """The text and HTML parts of one of our mail templates."""
+    return (render_template(f"newsletter/mail/{template}.txt", **context),
+            render_template(f"newsletter/mail/{template}.html", **context))
+
+
+def queue_confirmation(subscriber: Subscriber) -> None:
+    """Mail the double opt-in link (valid 7 days) in the subscriber's language."""
+    token = confirm_token(subscriber.public_id)
+    sms_phone = subscriber.pending_phone or (subscriber.phone if subscriber.sms_status == PENDING else None)
+    with force_locale(subscriber.language):
+        text, html = render_mail(
+            "confirm", confirm_url=site_url("newsletter.confirm", token=token) + lang_suffix(subscriber.language),
+            lists=[list_name(slug) for slug in subscriber.slugs_with(PENDING)], phone=masked_phone(sms_phone),
+            days=CONFIRM_VALIDITY.days)
+        subject = _("Confirmez votre inscription à la newsletter K-Inventory")
+    queue_mail(subscriber.email, subject, text, html)
+
+
+def queue_manage_link(subscriber: Subscriber, already_subscribed: bool = False) -> None:
+    """Mail a fresh link to the preference centre (and to unsubscribe from everything)."""
+    unsubscribe_url, preferences_url = manage_urls(subscriber)
+    with force_locale(subscriber.language):
+        text, html = render_mail("manage", unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
+                                 already_subscribed=already_subscribed)
+        subject = _("Gérer votre inscription à la newsletter K-Inventory")
+    queue_mail(subscriber.email, subject, text, html)
+
+
+class MarketingBuilder:
+    """Builds every marketing message of one send: the footer and headers are prepared once, per language."""
+
+    def __init__(self, slug: str, subject: str, text: str, html: str | None = None) -> None:
+        self.slug, self.subject = slug, subject
+        self.serializer = manage_serializer()
+        self.unsubscribe_base = site_url("newsletter.unsubscribe", token=TOKEN_SLOT)
+        self.preferences_base = site_url("newsletter.preferences", token=TOKEN_SLOT)
+        self.bodies = {language: self.with_footer(language, text, html) for language in LANGUAGES}
+        host = urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
+        self.list_id = f"K-Inventory {ascii_name(slug)} <{slug}.{host}>"
+        self.mailto = current_app.config.get("UNSUBSCRIBE_MAILTO") or ""
+
+    def with_footer(self, language: str, text: str, html: str | None) -> tuple[str, str | None]:
+        """The message with the « Se désabonner » and preferences links, in the reader's language."""
+        with force_locale(language):
+            context = {"list_name": list_name(self.slug), "unsubscribe_url": UNSUBSCRIBE_SLOT,
+                       "preferences_url": PREFERENCES_SLOT}
+            footer_text, footer_html = render_mail("footer", **context)
+        body_text = text.rstrip() + "\n\n" + footer_text
+        if html is None:
+            return body_text, None
+        ends = list(BODY_END.finditer(html))
+        cut = ends[-1].start() if ends else len(html)
+        return body_text, html[:cut] + footer_html + html[cut:]
+
+    def build(self, email: str, public_id: str, language: str) -> dict:
+        """One recipient's message: text, HTML and headers carrying their own signed link."""
+        token = manage_token(public_id, self.slug, self.serializer)
+        suffix = lang_suffix(language)
+        unsubscribe_url = self.unsubscribe_base.replace(TOKEN_SLOT, token) + suffix
+        preferences_url = self.preferences_base.replace(TOKEN_SLOT, token) + suffix
+        text, html = self.bodies.get(language, self.bodies["fr"])
+        if html is not None:
+            html = html.replace(UNSUBSCRIBE_SLOT, str(escape(unsubscribe_url))).replace(
+                PREFERENCES_SLOT, str(escape(preferences_url)))
+        return {
+            "recipient": email, "subject": self.subject, "kind": "marketing",
+            "body_text": text.replace(UNSUBSCRIBE_SLOT, unsubscribe_url).replace(PREFERENCES_SLOT, preferences_url),
+            "body_html": html, "headers": self.headers(unsubscribe_url, token),
+        }
+
+    def headers(self, unsubscribe_url: str, token: str) -> dict:
+        """List-Unsubscribe (the HTTPS link first, then mailto: when set), its one-click POST, List-Id."""
+        targets = [f"<{unsubscribe_url}>"]
+        if self.mailto:
+            # The token is URL-safe already (letters, digits, « - _ . »): no quoting needed.
+            targets.append(f"<mailto:{self.mailto}?subject=unsubscribe%20{token}>")
+        return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": ONE_CLICK, "List-Id": self.list_id}
+
+
+def queue_marketing_mail(subscriber: Subscriber, slug: str, subject: str, text: str, html: str | None = None):
+    """Queue one marketing message through the builder (the bulk send uses the same builder)."""
+    message = MarketingBuilder(slug, subject, text, html).build(subscriber.email, subscriber.public_id,
+                                                               subscriber.language)
+    return queue_mail(message["recipient"], subject, message["body_text"], message["body_html"],
+                      headers=message["headers"], kind="marketing")

@@ -1,0 +1,122 @@
+"""Subscribers, their lists, the append-only event log, and the campaigns sent."""
+
+import uuid
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.database import UTCDateTime, utcnow
+from app.extensions import db
+
+# Channel statuses (e-mail and SMS) and list subscription statuses.
+NONE, PENDING, CONFIRMED, UNSUBSCRIBED = "none", "pending", "confirmed", "unsubscribed"
+ACTIVE = "active"
+
+
+def new_public_id() -> str:
+    """A random id for links (never the row id, which a new row could reuse)."""
+    return uuid.uuid4().hex
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to rewrite or delete one event (only erasure of the person removes them)."""
+
+
+class Subscriber(db.Model):
+    """A person who asked for our newsletter: address and/or number, status and consent per channel."""
+
+    __tablename__ = "newsletter_subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    email: Mapped[str | None] = mapped_column(sa.String(320), unique=True)
+    email_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    phone_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    # A new number for a subscriber whose SMS is confirmed: it replaces `phone` only once confirmed.
+    pending_phone: Mapped[str | None] = mapped_column(sa.String(20))
+    language: Mapped[str] = mapped_column(sa.String(2), default="fr")
+    email_status: Mapped[str] = mapped_column(sa.String(15), default=PENDING)
+    email_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    email_consent_source: Mapped[str | None] = mapped_column(sa.String(40))
+    sms_status: Mapped[str] = mapped_column(sa.String(15), default=NONE)
+    sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sms_consent_source: Mapped[str | None] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    subscriptions: Mapped[list["Subscription"]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", order_by="Subscription.list_slug")
+
+    def subscription(self, slug: str) -> "Subscription | None":
+        """This subscriber's row for one list, if any."""
+        return next((s for s in self.subscriptions if s.list_slug == slug), None)
+
+    def slugs_with(self, status: str) -> list[str]:
+        """The lists in one status."""
+        return [s.list_slug for s in self.subscriptions if s.status == status]
+
+
+class Subscription(db.Model):
+    """One subscriber on one list: pending until confirmed, when and how it was consented to."""
+
+    __tablename__ = "newsletter_subscriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("newsletter_subscribers.id", ondelete="CASCADE"))
+    list_slug: Mapped[str] = mapped_column(sa.String(40))
+    status: Mapped[str] = mapped_column(sa.String(15), default=PENDING)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_source: Mapped[str | None] = mapped_column(sa.String(40))
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="subscriptions")
+
+    __table_args__ = (
+        sa.UniqueConstraint("subscriber_id", "list_slug", name="uq_newsletter_subscriptions_subscriber_list"),
+        sa.Index("ix_newsletter_subscriptions_audience", "list_slug", "status", "subscriber_id"),
+    )
+
+
+class SubscriberEvent(db.Model):
+    """One step in a subscriber's history: subscribe, confirm, unsubscribe, STOP, preference change."""
+
+    __tablename__ = "newsletter_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("newsletter_subscribers.id", ondelete="CASCADE"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    action: Mapped[str] = mapped_column(sa.String(30))
+    channel: Mapped[str | None] = mapped_column(sa.String(10))
+    list_slug: Mapped[str | None] = mapped_column(sa.String(40))
+    source: Mapped[str] = mapped_column(sa.String(40))
+    ip_prefix: Mapped[str | None] = mapped_column(sa.String(50))
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+
+class Campaign(db.Model):
+    """One `flask newsletter send`: list, subject, how many were queued and how many the opt-out list held back."""
+
+    __tablename__ = "newsletter_campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_slug: Mapped[str] = mapped_column(sa.String(40))
+    subject: Mapped[str] = mapped_column(sa.String(300))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recipients: Mapped[int] = mapped_column(default=0)
+    suppressed: Mapped[int] = mapped_column(default=0)
+
+
+@sa.event.listens_for(SubscriberEvent, "before_update")
+def refuse_update(_mapper, _connection, target: SubscriberEvent) -> None:
+    """The event log is append-only."""
+    raise AppendOnlyError(f"newsletter event {target.id} is append-only")
+
+
+@sa.event.listens_for(SubscriberEvent, "before_delete")
+def refuse_delete(_mapper, _connection, target: SubscriberEvent) -> None:
+    """Events go only with the person's erasure (a bulk delete in the data map), never one by one."""
+    raise AppendOnlyError(f"newsletter event {target.id} is append-only")

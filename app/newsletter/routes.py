@@ -1,0 +1,200 @@
+"""Newsletter views: the form, the signed-link pages (confirm, unsubscribe, resubscribe, preferences), SMS webhook."""
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from app.consent.services import current_consent_id, truncate_ip
+from app.datamap import keyed_hash, normalise_phone
+from app.extensions import csrf, limiter
+from app.i18n import localized_route
+from app.newsletter import bp
+from app.newsletter import services as newsletter
+from app.newsletter.events import (
+    ACTION_LABELS,
+    CHANNEL_LABELS,
+    ONE_CLICK,
+    PREFERENCE_CENTRE,
+    SOURCE_LABELS,
+    UNSUBSCRIBE_PAGE,
+)
+from app.newsletter.forms import ButtonForm, LinkForm, PreferencesForm, SubscribeForm
+from app.newsletter.lists import ALL_LISTS, list_name
+from app.newsletter.models import ACTIVE, CONFIRMED, PENDING, Subscriber
+from app.newsletter.sms import is_start, is_stop, signature_valid, twiml
+from app.newsletter.tokens import ExpiredToken, InvalidToken, read_confirm_token, read_manage_token
+
+STOP_REPLY = ("K-Inventory\u00a0: votre désinscription est enregistrée, vous ne recevrez plus nos SMS. "
+              "Pour vous réinscrire, répondez START.")
+START_REPLY = "K-Inventory\u00a0: vous recevez de nouveau nos SMS. Pour les arrêter, répondez STOP."
+TWIML = {"Content-Type": "text/xml; charset=utf-8"}
+
+
+def ip_prefix() -> str | None:
+    """The visitor's network, truncated (never the full address)."""
+    return truncate_ip(request.remote_addr)
+
+
+def here(endpoint: str, token: str) -> str:
+    """A signed-link page's own address, keeping the `?lang=` it was opened with."""
+    lang = request.args.get("lang")
+    return url_for(endpoint, token=token, **({"lang": lang} if lang in ("fr", "en") else {}))
+
+
+@bp.errorhandler(InvalidToken)
+def invalid_link(error: InvalidToken):
+    """A link we did not sign, altered, cut, or expired: say so, change nothing."""
+    return render_template("newsletter/invalid_link.html", expired=isinstance(error, ExpiredToken)), 400
+
+
+@localized_route(bp, "/newsletter", "/en/newsletter", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def subscribe(lang: str):
+    """The form; the answer is the same whether the address is known or not."""
+    wants_link = request.method == "POST" and request.form.get("form") == "link"
+    form = SubscribeForm(formdata=None) if wants_link else SubscribeForm()
+    link_form = LinkForm() if wants_link else LinkForm(formdata=None)
+    if wants_link and link_form.validate_on_submit():
+        newsletter.request_manage_link(link_form.email.data, ip_prefix())
+        return redirect(url_for("newsletter.link_sent"), 303)
+    if not wants_link and form.validate_on_submit():
+        newsletter.request_subscription(form.email.data, form.lists.data, phone=form.phone.data or None,
+                                        language=lang, ip_prefix=ip_prefix(), consent_id=current_consent_id())
+        return redirect(url_for("newsletter.check_inbox"), 303)
+    status = 400 if form.errors or link_form.errors else 200
+    return render_template("newsletter/subscribe.html", form=form, link_form=link_form), status
+
+
+@localized_route(bp, "/newsletter/verifiez-vos-e-mails", "/en/newsletter/check-your-email")
+def check_inbox(lang: str):
+    """After the form: look for our confirmation e-mail."""
+    return render_template("newsletter/check_inbox.html")
+
+
+@localized_route(bp, "/newsletter/lien-envoye", "/en/newsletter/link-sent")
+def link_sent(lang: str):
+    """After asking for a fresh link."""
+    return render_template("newsletter/link_sent.html")
+
+
+@bp.route("/newsletter/confirmer/<token>", methods=["GET", "POST"])
+@limiter.limit("30/minute", methods=["POST"])
+def confirm(token: str):
+    """GET shows a button (link scanners confirm nothing); POST confirms."""
+    subscriber = newsletter.find_by_public_id(read_confirm_token(token))
+    if subscriber is None:
+        raise InvalidToken("no such subscriber")
+    form = ButtonForm()
+    if form.validate_on_submit():
+        try:
+            result = newsletter.confirm(subscriber, ip_prefix())
+        except newsletter.SubscriptionRestricted:
+            return render_template("newsletter/restricted.html"), 409
+        return render_template("newsletter/confirmed.html", result=result, subscriber=subscriber,
+                               list_name=list_name, preferences_token=manage_token_for(subscriber))
+    return render_template("newsletter/confirm.html", form=form, action=here("newsletter.confirm", token),
+                           lists=[list_name(s) for s in subscriber.slugs_with(PENDING)],
+                           sms_pending=subscriber.sms_status == PENDING or bool(subscriber.pending_phone),
+                           preferences_token=manage_token_for(subscriber))
+
+
+def manage_token_for(subscriber: Subscriber) -> str:
+    """A manage token for every list (links from pages)."""
+    from app.newsletter.tokens import manage_token
+
+    return manage_token(subscriber.public_id, ALL_LISTS)
+
+
+@bp.route("/newsletter/desabonnement/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe(token: str):
+    """GET changes nothing; POST (RFC 8058 one-click or the page's button) unsubscribes at once, answers 200."""
+    public_id, slug = read_manage_token(token)
+    subscriber = newsletter.find_by_public_id(public_id)
+    names = [list_name(s) for s in ([slug] if slug != ALL_LISTS else [])]
+    if request.method == "POST":
+        one_click = request.form.get("List-Unsubscribe") == "One-Click"
+        newsletter.unsubscribe(subscriber, slug, ONE_CLICK if one_click else UNSUBSCRIBE_PAGE, ip_prefix())
+        return render_template("newsletter/unsubscribed.html", names=names, token=token), 200
+    return render_template("newsletter/unsubscribe.html", names=names, token=token,
+                           action=here("newsletter.unsubscribe", token))
+
+
+@bp.route("/newsletter/reabonnement/<token>", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def resubscribe(token: str):
+    """Come back to a list after leaving it: a new double opt-in by e-mail."""
+    public_id, slug = read_manage_token(token)
+    subscriber = newsletter.find_by_public_id(public_id)
+    if subscriber is None:
+        return redirect(url_for("newsletter.subscribe"), 303)
+    form = ButtonForm()
+    if form.validate_on_submit():
+        newsletter.resubscribe(subscriber, slug, ip_prefix())
+        return redirect(url_for("newsletter.check_inbox"), 303)
+    names = [list_name(s) for s in ([slug] if slug != ALL_LISTS else [])]
+    return render_template("newsletter/resubscribe.html", form=form, names=names,
+                           action=here("newsletter.resubscribe", token))
+
+
+@bp.route("/newsletter/preferences/<token>", methods=["GET", "POST"])
+@limiter.limit("30/minute", methods=["POST"])
+def preferences(token: str):
+    """Toggles per list and channel, « Me désabonner de tout », and the history of the person's consents."""
+    public_id, _slug = read_manage_token(token)
+    subscriber = newsletter.find_by_public_id(public_id)
+    if subscriber is None:
+        return render_template("newsletter/invalid_link.html", gone=True), 404
+    form = PreferencesForm()
+    if request.method == "GET":
+        fill_preferences(form, subscriber)
+    elif form.validate_on_submit():
+        save_preferences(form, subscriber)
+        return redirect(here("newsletter.preferences", token), 303)
+    return render_template("newsletter/preferences.html", form=form, subscriber=subscriber, token=token,
+                           history=newsletter.history(subscriber), action=here("newsletter.preferences", token),
+                           list_name=list_name, action_labels=ACTION_LABELS, source_labels=SOURCE_LABELS,
+                           channel_labels=CHANNEL_LABELS), 400 if form.errors else 200
+
+
+def fill_preferences(form: PreferencesForm, subscriber: Subscriber) -> None:
+    """The toggles as they stand (a list waiting for confirmation shows ticked)."""
+    form.email_on.data = subscriber.email_status in (CONFIRMED, PENDING)
+    form.lists.data = subscriber.slugs_with(ACTIVE) + subscriber.slugs_with(PENDING)
+    form.sms_on.data = subscriber.sms_status in (CONFIRMED, PENDING)
+
+
+def save_preferences(form: PreferencesForm, subscriber: Subscriber) -> None:
+    """Apply the toggles or « Me désabonner de tout », then say what happened."""
+    if request.form.get("action") == "everything":
+        newsletter.unsubscribe_everything(subscriber, PREFERENCE_CENTRE, ip_prefix())
+        flash(_("Vous êtes désabonné de tout\u00a0: vous ne recevrez plus ni e-mail ni SMS de notre part."),
+              "success")
+        return
+    needs_confirmation = newsletter.update_preferences(
+        subscriber, email_on=form.email_on.data, lists=form.lists.data or [], sms_on=form.sms_on.data,
+        ip_prefix=ip_prefix())
+    flash(_("Vos préférences sont enregistrées."), "success")
+    if needs_confirmation:
+        flash(_("Pour ce que vous venez d’activer, confirmez avec le lien que nous venons de vous envoyer par e-mail."),
+              "warning")
+
+
+@bp.post("/webhooks/sms")
+@csrf.exempt
+def sms_webhook():
+    """Inbound SMS from Twilio: signature checked; STOP opts the number out, START back in; TwiML answer."""
+    url = current_app.config["SITE_URL"] + request.script_root + request.full_path.rstrip("?")
+    params = [(name, value) for name, values in request.form.lists() for value in values]
+    if not signature_valid(current_app.config["SMS_WEBHOOK_SECRET"], url, params,
+                           request.headers.get("X-Twilio-Signature")):
+        current_app.logger.warning("SMS webhook: missing or wrong signature, request ignored")
+        abort(403)
+    phone, body = normalise_phone(request.form.get("From", "")), request.form.get("Body", "")
+    if phone and is_stop(body):
+        newsletter.sms_stop_number(phone)
+        return twiml(STOP_REPLY), 200, TWIML
+    if phone and is_start(body) and newsletter.sms_start_number(phone):
+        return twiml(START_REPLY), 200, TWIML
+    sender = keyed_hash(phone)[:12] if phone else "unknown"
+    current_app.logger.info("SMS webhook: message without keyword from number #%s: %r", sender, body[:160])
+    return twiml(), 200, TWIML

@@ -1,0 +1,324 @@
+"""Newsletter rules: ask, confirm, unsubscribe, preferences, STOP by SMS; every step goes to the event log.
+
+The opt-out list (app.suppression) is checked before any subscription is confirmed, written on every
+opt-out, and lifted for one channel only by a new confirmed opt-in on that channel.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.datamap import keyed_hash, normalise_email, normalise_phone
+from app.extensions import db
+from app.newsletter import events as ev
+from app.newsletter.lists import ALL_LISTS, LISTS
+from app.newsletter.models import ACTIVE, CONFIRMED, NONE, PENDING, UNSUBSCRIBED, Subscriber, Subscription
+from app.suppression.services import EMAIL, OPT_OUT, RESTRICTION, SMS, lift, suppress, suppression_reasons
+
+MAX_REQUESTS_PER_HOUR = 5
+
+
+class SubscriptionRestricted(Exception):
+    """Processing of this person's data is restricted (a rights request): no new subscription for now."""
+
+
+@dataclass
+class Confirmation:
+    """What a confirmation did."""
+
+    lists: list[str] = field(default_factory=list)
+    sms_confirmed: bool = False
+    sms_needs_start: bool = False
+
+    @property
+    def changed(self) -> bool:
+        """Whether anything was confirmed now."""
+        return bool(self.lists or self.sms_confirmed)
+
+
+def find_by_email(email: str) -> Subscriber | None:
+    """The subscriber with that address."""
+    return db.session.scalar(sa.select(Subscriber).where(Subscriber.email == normalise_email(email)))
+
+
+def find_by_public_id(public_id: str) -> Subscriber | None:
+    """The subscriber a link names."""
+    return db.session.scalar(sa.select(Subscriber).where(Subscriber.public_id == public_id))
+
+
+def find_by_phone(phone: str) -> list[Subscriber]:
+    """Every subscriber with that number (current or awaiting confirmation)."""
+    return list(db.session.scalars(sa.select(Subscriber).where(
+        sa.or_(Subscriber.phone == phone, Subscriber.pending_phone == phone))))
+
+
+def request_subscription(email: str, lists: list[str], *, phone: str | None = None, language: str = "fr",
+                         ip_prefix: str | None = None, consent_id: str | None = None) -> None:
+    """Record a request from the form and mail the confirmation link; silent when the address is restricted."""
+    from app.newsletter.mail import queue_confirmation, queue_manage_link
+
+    email, phone = normalise_email(email), normalise_phone(phone) if phone else None
+    if RESTRICTION in suppression_reasons(EMAIL, email=email):
+        return
+    subscriber = find_by_email(email) or new_subscriber(email, language)
+    subscriber.language = language
+    pending = mark_lists_pending(subscriber, [slug for slug in lists if slug in LISTS])
+    sms_pending = phone is not None and ask_for_sms(subscriber, phone)
+    too_many = recent_requests(subscriber) >= MAX_REQUESTS_PER_HOUR
+    ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=ev.WEB_FORM, channel=EMAIL, ip_prefix=ip_prefix,
+                    lists=pending, sms=sms_pending, consent_id=consent_id, policy_version=policy_version())
+    link_consent(consent_id, email)
+    if not too_many:
+        if pending or sms_pending:
+            queue_confirmation(subscriber)
+        else:
+            queue_manage_link(subscriber, already_subscribed=True)
+    db.session.commit()
+
+
+def new_subscriber(email: str, language: str) -> Subscriber:
+    """A subscriber waiting for confirmation."""
+    subscriber = Subscriber(email=email, email_hash=keyed_hash(email), language=language, email_status=PENDING,
+                            sms_status=NONE, subscriptions=[])
+    db.session.add(subscriber)
+    return subscriber
+
+
+def mark_lists_pending(subscriber: Subscriber, slugs: list[str], renew: bool = True) -> list[str]:
+    """Ask for the lists the subscriber does not follow yet; return those (newly, or again if `renew`) pending."""
+    pending = []
+    for slug in slugs:
+        subscription = subscriber.subscription(slug)
+        if subscription is None:
+            subscriber.subscriptions.append(Subscription(list_slug=slug, status=PENDING, requested_at=utcnow()))
+        elif subscription.status == ACTIVE or (subscription.status == PENDING and not renew):
+            continue
+        else:
+            subscription.status, subscription.requested_at = PENDING, utcnow()
+        pending.append(slug)
+    return pending
+
+
+def ask_for_sms(subscriber: Subscriber, phone: str) -> bool:
+    """Ask for SMS on that number; a confirmed number is only replaced once the new one is confirmed."""
+    if subscriber.sms_status == CONFIRMED and subscriber.phone == phone:
+        return False
+    if subscriber.sms_status == CONFIRMED:
+        subscriber.pending_phone = phone
+    else:
+        subscriber.phone, subscriber.phone_hash, subscriber.sms_status = phone, keyed_hash(phone), PENDING
+    return True
+
+
+def recent_requests(subscriber: Subscriber) -> int:
+    """How many requests the address had in the last hour (to stop anyone flooding it with mail)."""
+    if subscriber.id is None:
+        return 0
+    since = utcnow() - timedelta(hours=1)
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ev.SubscriberEvent).where(
+        ev.SubscriberEvent.subscriber_id == subscriber.id, ev.SubscriberEvent.occurred_at >= since,
+        ev.SubscriberEvent.action.in_([ev.SUBSCRIBE_REQUESTED, ev.LINK_REQUESTED]))) or 0
+
+
+def link_consent(consent_id: str | None, email: str) -> None:
+    """Tie the visitor's cookie-consent id to the address (so an access request finds that proof too)."""
+    if consent_id:
+        from app.consent.services import link_consent_to_person
+
+        link_consent_to_person(consent_id, email)
+
+
+def policy_version() -> int | None:
+    """The privacy policy in force when the person consented."""
+    from app.policy.services import current_version
+
+    version = current_version()
+    return version.number if version else None
+
+
+def confirm(subscriber: Subscriber, ip_prefix: str | None = None) -> Confirmation:
+    """The confirmation link was followed: confirm what is pending, after checking the opt-out list."""
+    if RESTRICTION in suppression_reasons(EMAIL, email=subscriber.email):
+        raise SubscriptionRestricted(subscriber.public_id)
+    result = Confirmation(lists=subscriber.slugs_with(PENDING))
+    now = utcnow()
+    if result.lists:
+        if lift(EMAIL, email=subscriber.email, reason=OPT_OUT):
+            ev.record_event(subscriber, ev.OPT_OUT_LIFTED, source=ev.DOUBLE_OPT_IN, channel=EMAIL, ip_prefix=ip_prefix)
+        subscriber.email_status, subscriber.email_consent_at = CONFIRMED, now
+        subscriber.email_consent_source = ev.DOUBLE_OPT_IN
+        for slug in result.lists:
+            subscription = subscriber.subscription(slug)
+            subscription.status, subscription.consented_at = ACTIVE, now
+            subscription.consent_source, subscription.unsubscribed_at = ev.DOUBLE_OPT_IN, None
+            ev.record_event(subscriber, ev.CONFIRMED, source=ev.DOUBLE_OPT_IN, channel=EMAIL, list_slug=slug,
+                            ip_prefix=ip_prefix, policy_version=policy_version())
+    confirm_sms(subscriber, result, ip_prefix)
+    db.session.commit()
+    return result
+
+
+def confirm_sms(subscriber: Subscriber, result: Confirmation, ip_prefix: str | None) -> None:
+    """Confirm SMS too, unless the number is on the SMS opt-out list: then only a START from it can."""
+    if subscriber.pending_phone:
+        subscriber.phone, subscriber.pending_phone = subscriber.pending_phone, None
+        subscriber.phone_hash, subscriber.sms_status = keyed_hash(subscriber.phone), PENDING
+    if subscriber.sms_status != PENDING or not subscriber.phone:
+        return
+    if suppression_reasons(SMS, phone=subscriber.phone):
+        result.sms_needs_start = True
+        return
+    subscriber.sms_status, subscriber.sms_consent_at = CONFIRMED, utcnow()
+    subscriber.sms_consent_source = ev.DOUBLE_OPT_IN
+    result.sms_confirmed = True
+    ev.record_event(subscriber, ev.CONFIRMED, source=ev.DOUBLE_OPT_IN, channel=SMS, ip_prefix=ip_prefix,
+                    policy_version=policy_version())
+
+
+def unsubscribe(subscriber: Subscriber | None, slug: str, source: str, ip_prefix: str | None = None) -> None:
+    """Leave one list (or every list): at once, idempotent; with no list left, the address goes on the opt-out list."""
+    if subscriber is None:
+        return
+    slugs = list(LISTS) if slug == ALL_LISTS else [slug]
+    for subscription in subscriber.subscriptions:
+        if subscription.list_slug in slugs and subscription.status != UNSUBSCRIBED:
+            subscription.status, subscription.unsubscribed_at = UNSUBSCRIBED, utcnow()
+            ev.record_event(subscriber, ev.UNSUBSCRIBED, source=source, channel=EMAIL,
+                            list_slug=subscription.list_slug, ip_prefix=ip_prefix)
+    if not subscriber.slugs_with(ACTIVE):
+        leave_email(subscriber, source)
+    db.session.commit()
+
+
+def leave_email(subscriber: Subscriber, source: str) -> None:
+    """No list left: the e-mail channel is off and the address goes on the opt-out list."""
+    if subscriber.email_status != UNSUBSCRIBED:
+        subscriber.email_status = UNSUBSCRIBED
+    if subscriber.email:
+        suppress(EMAIL, email=subscriber.email, source=source)
+
+
+def stop_sms(subscriber: Subscriber, source: str, ip_prefix: str | None = None) -> None:
+    """SMS off for this subscriber and their number on the SMS opt-out list (the caller commits)."""
+    if subscriber.sms_status in (PENDING, CONFIRMED):
+        subscriber.sms_status = UNSUBSCRIBED
+        action = ev.SMS_STOP if source == ev.SMS_REPLY else ev.UNSUBSCRIBED
+        ev.record_event(subscriber, action, source=source, channel=SMS, ip_prefix=ip_prefix)
+    subscriber.pending_phone = None
+    if subscriber.phone:
+        suppress(SMS, phone=subscriber.phone, source=source)
+
+
+def unsubscribe_everything(subscriber: Subscriber | None, source: str, ip_prefix: str | None = None) -> None:
+    """« Me désabonner de tout »: every list, e-mail and SMS."""
+    if subscriber is None:
+        return
+    stop_sms(subscriber, source, ip_prefix)
+    unsubscribe(subscriber, ALL_LISTS, source, ip_prefix)
+
+
+def sms_stop_number(phone: str) -> None:
+    """A STOP from a number: on the SMS opt-out list at once, every subscriber with it off SMS; commits."""
+    for subscriber in find_by_phone(phone):
+        stop_sms(subscriber, ev.SMS_REPLY)
+    suppress(SMS, phone=phone, source=ev.SMS_REPLY)
+    db.session.commit()
+
+
+def sms_start_number(phone: str) -> bool:
+    """A START from a number that asked for SMS: a confirmed opt-in from the phone itself; commits."""
+    waiting = [s for s in find_by_phone(phone)
+               if s.phone == phone and s.sms_status in (PENDING, UNSUBSCRIBED)]
+    if not waiting or RESTRICTION in suppression_reasons(SMS, phone=phone):
+        return False
+    lift(SMS, phone=phone, reason=OPT_OUT)
+    for subscriber in waiting:
+        subscriber.sms_status, subscriber.sms_consent_at = CONFIRMED, utcnow()
+        subscriber.sms_consent_source = ev.SMS_REPLY
+        ev.record_event(subscriber, ev.SMS_START, source=ev.SMS_REPLY, channel=SMS)
+    db.session.commit()
+    return True
+
+
+def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[str], sms_on: bool,
+                       ip_prefix: str | None = None) -> bool:
+    """Save the preference centre: turning off is immediate; turning on needs a new confirmation (returned)."""
+    from app.newsletter.mail import queue_confirmation
+
+    wanted = {slug for slug in lists if slug in LISTS} if email_on else set()
+    source = ev.PREFERENCE_CENTRE
+    for subscription in subscriber.subscriptions:
+        if subscription.list_slug not in wanted and subscription.status != UNSUBSCRIBED:
+            subscription.status, subscription.unsubscribed_at = UNSUBSCRIBED, utcnow()
+            ev.record_event(subscriber, ev.UNSUBSCRIBED, source=source, channel=EMAIL,
+                            list_slug=subscription.list_slug, ip_prefix=ip_prefix)
+    pending = mark_lists_pending(subscriber, sorted(wanted), renew=False)
+    if not subscriber.slugs_with(ACTIVE):
+        leave_email(subscriber, source)
+    sms_pending = False
+    if sms_on and subscriber.phone and subscriber.sms_status not in (CONFIRMED, PENDING):
+        subscriber.sms_status, sms_pending = PENDING, True
+    elif not sms_on:
+        stop_sms(subscriber, source, ip_prefix)
+    if pending or sms_pending:
+        ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=source, channel=EMAIL, ip_prefix=ip_prefix,
+                        lists=pending, sms=sms_pending)
+        queue_confirmation(subscriber)
+    db.session.commit()
+    return bool(pending or sms_pending)
+
+
+def resubscribe(subscriber: Subscriber, slug: str, ip_prefix: str | None = None) -> None:
+    """Ask again for a list left earlier (or every list): a new double opt-in, by e-mail."""
+    from app.newsletter.mail import queue_confirmation
+
+    if RESTRICTION in suppression_reasons(EMAIL, email=subscriber.email):
+        return
+    slugs = list(LISTS) if slug == ALL_LISTS else [slug]
+    pending = mark_lists_pending(subscriber, slugs)
+    if pending and recent_requests(subscriber) < MAX_REQUESTS_PER_HOUR:
+        ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=ev.RESUBSCRIBE, channel=EMAIL,
+                        ip_prefix=ip_prefix, lists=pending, sms=False)
+        queue_confirmation(subscriber)
+    db.session.commit()
+
+
+def request_manage_link(email: str, ip_prefix: str | None = None) -> None:
+    """Someone lost our e-mails: mail a fresh link to the address if it is known; nothing otherwise."""
+    from app.newsletter.mail import queue_manage_link
+
+    subscriber = find_by_email(email)
+    if subscriber is None or recent_requests(subscriber) >= MAX_REQUESTS_PER_HOUR:
+        return
+    ev.record_event(subscriber, ev.LINK_REQUESTED, source=ev.WEB_FORM, channel=EMAIL, ip_prefix=ip_prefix)
+    queue_manage_link(subscriber)
+    db.session.commit()
+
+
+def history(subscriber: Subscriber) -> list[ev.SubscriberEvent]:
+    """The subscriber's steps, newest first."""
+    return list(db.session.scalars(sa.select(ev.SubscriberEvent).where(
+        ev.SubscriberEvent.subscriber_id == subscriber.id).order_by(
+        ev.SubscriberEvent.occurred_at.desc(), ev.SubscriberEvent.id.desc())))
+
+
+def confirmed_addresses() -> list[str]:
+    """Addresses of subscribers whose e-mail consent is confirmed (for material policy notices)."""
+    return list(db.session.scalars(sa.select(Subscriber.email).where(
+        Subscriber.email_status == CONFIRMED, Subscriber.email.is_not(None))))
+
+
+def record_staff_opt_out(*, email: str | None = None, phone: str | None = None) -> None:
+    """An opt-out received another way (mail to the List-Unsubscribe address, letter, call); commits."""
+    if email:
+        subscriber = find_by_email(email)
+        if subscriber is not None:
+            unsubscribe(subscriber, ALL_LISTS, ev.STAFF)
+        suppress(EMAIL, email=email, source=ev.STAFF)
+    if phone:
+        for subscriber in find_by_phone(phone):
+            stop_sms(subscriber, ev.STAFF)
+        suppress(SMS, phone=phone, source=ev.STAFF)
+    db.session.commit()

@@ -1,0 +1,32 @@
+"""One row per opted-out (or restricted) address or number and channel, keyed by an HMAC, never in clear."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.database import UTCDateTime, utcnow
+from app.extensions import db
+
+EMAIL, SMS = "email", "sms"
+CHANNELS = (EMAIL, SMS)
+OPT_OUT, RESTRICTION = "opt_out", "restriction"
+REASONS = (OPT_OUT, RESTRICTION)
+
+
+class Suppression(db.Model):
+    """An address (channel e-mail) or number (channel SMS) that must receive no marketing, and why."""
+
+    __tablename__ = "suppressions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(10))
+    identifier_hash: Mapped[str] = mapped_column(sa.String(64))
+    reason: Mapped[str] = mapped_column(sa.String(20), default=OPT_OUT)
+    source: Mapped[str] = mapped_column(sa.String(40))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (
+        # Also the index of every lookup (channel and hash lead it).
+        sa.UniqueConstraint("channel", "identifier_hash", "reason", name="uq_suppressions_channel_hash_reason"),
+    )

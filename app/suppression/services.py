@@ -1,0 +1,94 @@
+"""The opt-out list's rules: suppress, check and lift, by channel, keyed by an HMAC of the identifier.
+
+Reasons: « opt_out » (the person said no; cleared only by a new confirmed opt-in on that channel) and
+« restriction » (restriction of processing under a rights request; cleared only when staff lift it).
+Functions add to the caller's session; the caller commits, in the same transaction as the change.
+"""
+
+import sqlalchemy as sa
+
+from app.datamap import keyed_hash, normalise_email, normalise_phone
+from app.extensions import db
+from app.suppression.models import CHANNELS, EMAIL, OPT_OUT, REASONS, RESTRICTION, SMS, Suppression
+
+__all__ = ["CHANNELS", "EMAIL", "OPT_OUT", "REASONS", "RESTRICTION", "SMS", "SuppressionError", "identifier_hash",
+           "is_suppressed", "lift", "suppress", "suppressed_clause", "suppression_reasons"]
+
+
+class SuppressionError(ValueError):
+    """An unknown channel or reason, or an identifier missing or invalid for the channel."""
+
+
+def identifier_hash(channel: str, *, email: str | None = None, phone: str | None = None) -> str:
+    """The keyed hash that stands for the address (channel e-mail) or E.164 number (channel SMS)."""
+    if channel == EMAIL:
+        address = normalise_email(email or "")
+        if "@" not in address:
+            raise SuppressionError("the e-mail channel needs an e-mail address")
+        return keyed_hash(address)
+    if channel == SMS:
+        number = normalise_phone(phone or "") if phone else None
+        if not number:
+            raise SuppressionError("the SMS channel needs a valid phone number")
+        return keyed_hash(number)
+    raise SuppressionError(f"unknown channel {channel!r}; choose from {', '.join(CHANNELS)}")
+
+
+def check_reason(reason: str) -> str:
+    """Refuse a reason the list does not know."""
+    if reason not in REASONS:
+        raise SuppressionError(f"unknown reason {reason!r}; choose from {', '.join(REASONS)}")
+    return reason
+
+
+def find(channel: str, hashed: str, reason: str) -> Suppression | None:
+    """The entry for one identifier, channel and reason (pending additions of this session included)."""
+    for pending in db.session.new:
+        if isinstance(pending, Suppression) and (pending.channel, pending.identifier_hash, pending.reason) == (
+                channel, hashed, reason):
+            return pending
+    return db.session.scalar(sa.select(Suppression).where(
+        Suppression.channel == channel, Suppression.identifier_hash == hashed, Suppression.reason == reason))
+
+
+def suppress(channel: str, *, email: str | None = None, phone: str | None = None, source: str,
+             reason: str = OPT_OUT) -> Suppression:
+    """Put the identifier on the list for the channel (idempotent: an existing entry is kept as it was)."""
+    hashed = identifier_hash(channel, email=email, phone=phone)
+    check_reason(reason)
+    entry = find(channel, hashed, reason)
+    if entry is None:
+        entry = Suppression(channel=channel, identifier_hash=hashed, reason=reason, source=source[:40])
+        db.session.add(entry)
+    return entry
+
+
+def suppression_reasons(channel: str, *, email: str | None = None, phone: str | None = None) -> set[str]:
+    """Why the identifier is on the list for the channel (empty when it is not)."""
+    hashed = identifier_hash(channel, email=email, phone=phone)
+    db.session.flush()
+    return set(db.session.scalars(sa.select(Suppression.reason).where(
+        Suppression.channel == channel, Suppression.identifier_hash == hashed)))
+
+
+def is_suppressed(channel: str, *, email: str | None = None, phone: str | None = None) -> bool:
+    """Whether the identifier must receive no marketing on the channel, for any reason."""
+    return bool(suppression_reasons(channel, email=email, phone=phone))
+
+
+def lift(channel: str, *, email: str | None = None, phone: str | None = None, reason: str) -> bool:
+    """Remove the entry of that reason only (a new confirmed opt-in lifts « opt_out », staff lift « restriction »)."""
+    hashed = identifier_hash(channel, email=email, phone=phone)
+    entry = find(channel, hashed, check_reason(reason))
+    if entry is None:
+        return False
+    if entry in db.session.new:
+        db.session.expunge(entry)
+    else:
+        db.session.delete(entry)
+    return True
+
+
+def suppressed_clause(channel: str, hash_column) -> sa.ColumnElement[bool]:
+    """SQL: the row's identifier hash is on the list for the channel (for set-based sends)."""
+    return sa.exists().where(Suppression.channel == channel, Suppression.identifier_hash == hash_column)

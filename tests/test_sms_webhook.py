@@ -1,0 +1,146 @@
+"""STOP by SMS: Twilio's signed webhook, the keywords in every form, TwiML answers, nothing changed when unsigned."""
+
+import base64
+import hashlib
+import hmac
+import logging
+
+import pytest
+import sqlalchemy as sa
+
+from app.extensions import db
+from app.newsletter.campaigns import sms_audience
+from app.newsletter.models import SubscriberEvent
+from app.newsletter.sms import expected_signature, keyword
+from app.suppression.models import Suppression
+from app.suppression.services import is_suppressed
+from tests.newsletter_support import confirmed_subscriber, subscriber
+
+SECRET = "twilio-auth-token-for-tests-0123456789"
+NUMBER = "+33612345678"
+
+
+def twilio_signature(url: str, params: dict, secret: str = SECRET) -> str:
+    """What Twilio sends: base64(HMAC-SHA1(secret, URL + each sorted name and value)), written here independently."""
+    data = url + "".join(f"{name}{params[name]}" for name in sorted(params))
+    return base64.b64encode(hmac.new(secret.encode(), data.encode(), hashlib.sha1).digest()).decode()
+
+
+def inbound(body: str, sender: str = NUMBER) -> dict:
+    """An inbound SMS as Twilio posts it."""
+    return {"MessageSid": "SM0123456789abcdef0123456789abcdef", "AccountSid": "AC0123456789abcdef0123456789abcdef",
+            "From": sender, "To": "+33700000000", "Body": body, "NumSegments": "1"}
+
+
+@pytest.fixture
+def sms_app(make_app):
+    """The app with the webhook secret and the public address Twilio calls (behind a proxy)."""
+    app = make_app(SMS_WEBHOOK_SECRET=SECRET, SITE_URL="https://www.k-inventory.com")
+    with app.app_context():
+        yield app
+
+
+def post_sms(app, params: dict, signature: str | None = "auto", path: str = "/webhooks/sms"):
+    """POST to the webhook without cookies, signed like Twilio unless told otherwise."""
+    headers = {}
+    if signature == "auto":
+        signature = twilio_signature("https://www.k-inventory.com" + path, params)
+    if signature is not None:
+        headers["X-Twilio-Signature"] = signature
+    return app.test_client(use_cookies=False).post(path, data=params, headers=headers,
+                                                   base_url="http://127.0.0.1:8000")
+
+
+def test_the_signature_matches_twilios_published_example():
+    params = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675310"), ("Digits", "1234"),
+              ("From", "+14158675310"), ("To", "+18005551212")]
+    assert expected_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params) == \
+        "GvWf1cFY/Q7PnoempGyD5oXAezc="
+
+
+@pytest.mark.parametrize("body", ["STOP", "stop", "Stop", " STOP ", "STOP.", "Stop !", "« STOP »", "ARRET", "arrêt",
+                                  "ARRÊT", "Arrêt.", "STOP SMS", "stop  sms", "Stop-SMS", "UNSUBSCRIBE",
+                                  "unsubscribe!", "DESABONNER", "désabonner", "Désabonner ?", "\nSTOP\n"])
+def test_every_stop_variant_opts_the_number_out_with_a_french_twiml_reply(sms_app, body):
+    response = post_sms(sms_app, inbound(body))
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and response.mimetype == "text/xml"
+    assert text.startswith('<?xml version="1.0" encoding="UTF-8"?><Response><Message>')
+    assert "ne recevrez plus nos SMS" in text
+    assert is_suppressed("sms", phone=NUMBER)
+
+
+@pytest.mark.parametrize("body", ["Bonjour", "STOPPER la pub", "Merci, stop et encore", "", "S T O P", "ARRETEZ"])
+def test_other_bodies_are_logged_without_the_number_and_answered_empty(sms_app, body, caplog):
+    caplog.set_level(logging.INFO)
+    response = post_sms(sms_app, inbound(body))
+    assert response.status_code == 200 and response.get_data(as_text=True).endswith("<Response/>")
+    assert not is_suppressed("sms", phone=NUMBER)
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "SMS webhook" in logged and NUMBER not in logged and "612345678" not in logged
+
+
+def test_stop_turns_off_the_subscribers_sms_and_is_logged(sms_app, mailbox):
+    client = sms_app.test_client()
+    confirmed_subscriber(client, mailbox, "s@example.com", ["evenements"], phone="06 12 34 56 78")
+    assert sms_audience() == [NUMBER]
+    post_sms(sms_app, inbound("STOP"))
+    person = subscriber("s@example.com")
+    assert person.sms_status == "unsubscribed" and person.email_status == "confirmed"
+    assert sms_audience() == []
+    event = db.session.scalar(sa.select(SubscriberEvent).where(SubscriberEvent.action == "sms_stop"))
+    assert event.channel == "sms" and event.source == "sms"
+    post_sms(sms_app, inbound("stop"))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Suppression)) == 1
+
+
+@pytest.mark.parametrize("case", ["missing", "wrong", "other_secret", "other_url", "altered_body"])
+def test_an_unsigned_or_wrongly_signed_request_gets_403_and_changes_nothing(sms_app, case):
+    params = inbound("STOP")
+    signature = {
+        "missing": None,
+        "wrong": "AAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        "other_secret": twilio_signature("https://www.k-inventory.com/webhooks/sms", params, "another-secret"),
+        "other_url": twilio_signature("https://evil.example/webhooks/sms", params),
+        "altered_body": twilio_signature("https://www.k-inventory.com/webhooks/sms", inbound("Bonjour")),
+    }[case]
+    response = post_sms(sms_app, params, signature=signature)
+    assert response.status_code == 403
+    assert not is_suppressed("sms", phone=NUMBER)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Suppression)) == 0
+
+
+def test_without_a_configured_secret_every_request_is_refused(make_app):
+    app = make_app(SMS_WEBHOOK_SECRET="", SITE_URL="https://www.k-inventory.com")
+    with app.app_context():
+        params = inbound("STOP")
+        signature = twilio_signature("https://www.k-inventory.com/webhooks/sms", params, "")
+        response = app.test_client().post("/webhooks/sms", data=params, headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 403 and not is_suppressed("sms", phone=NUMBER)
+
+
+def test_the_signed_url_includes_the_query_string(sms_app):
+    params = inbound("STOP")
+    assert post_sms(sms_app, params, path="/webhooks/sms?source=twilio").status_code == 200
+    assert is_suppressed("sms", phone=NUMBER)
+
+
+def test_start_from_the_phone_is_the_confirmed_sms_opt_in_after_a_stop(sms_app, mailbox):
+    client = sms_app.test_client()
+    confirmed_subscriber(client, mailbox, "s@example.com", ["evenements"], phone=NUMBER)
+    post_sms(sms_app, inbound("STOP"))
+    response = post_sms(sms_app, inbound("Start"))
+    assert "de nouveau nos SMS" in response.get_data(as_text=True)
+    assert not is_suppressed("sms", phone=NUMBER)
+    assert subscriber("s@example.com").sms_status == "confirmed"
+
+
+def test_start_from_an_unknown_number_does_nothing(sms_app):
+    response = post_sms(sms_app, inbound("START", "+33698765432"))
+    assert response.get_data(as_text=True).endswith("<Response/>")
+
+
+@pytest.mark.parametrize(("body", "expected"), [("  Arrêt !! ", "ARRET"), ("stop-sms", "STOP SMS"),
+                                                ("Désabonner", "DESABONNER"), ("", "")])
+def test_keyword_normalisation(body, expected):
+    assert keyword(body) == expected
