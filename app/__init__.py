@@ -4,7 +4,7 @@ from flask import Flask
 
 from app import cli, i18n, security, templating
 from app.config import Config, config_for_environment
-from app.extensions import babel, csrf, db, limiter, migrate
+from app.extensions import babel, csrf, db, limiter, login, migrate
 from app.i18n import select_locale
 
 
@@ -42,7 +42,8 @@ def register_extensions(app: Flask) -> None:
     i18n.init_app(app)
     templating.init_app(app)
     csrf.init_app(app)
-    # login.init_app(app) comes with the staff back-office (its user_loader lives there).
+    login.init_app(app)
+    login.login_view = "admin.login"
     limiter.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from app.database import enable_sqlite_wal
@@ -53,13 +54,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
+    from app.admin import bp as admin_bp
     from app.consent import bp as consent_bp
     from app.errors import bp as errors_bp
     from app.main import bp as main_bp
     from app.newsletter import bp as newsletter_bp
     from app.policy import bp as policy_bp
+    from app.rights import bp as rights_bp
 
-    for blueprint in (main_bp, policy_bp, consent_bp, newsletter_bp, errors_bp):
+    for blueprint in (main_bp, policy_bp, consent_bp, newsletter_bp, rights_bp, admin_bp, errors_bp):
         app.register_blueprint(blueprint)
 
 

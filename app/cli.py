@@ -5,11 +5,13 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Attach each feature's command group."""
+    from app.admin.cli import users
     from app.consent.cli import consent
     from app.i18n import translate
     from app.mail.cli import outbox
     from app.newsletter.cli import newsletter
     from app.policy.cli import policy
+    from app.rights.cli import rights
 
-    for group in (translate, outbox, policy, consent, newsletter):
+    for group in (translate, outbox, policy, consent, newsletter, rights, users):
         app.cli.add_command(group)

@@ -1,0 +1,54 @@
+"""Back-office forms: login and one form per action on a request."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+
+class LoginForm(FlaskForm):
+    """E-mail and password."""
+
+    email = EmailField(_l("Adresse e-mail"), validators=[InputRequired(_l("Indiquez votre adresse e-mail."))])
+    password = PasswordField(_l("Mot de passe"), validators=[InputRequired(_l("Indiquez votre mot de passe."))])
+
+
+class ActionForm(FlaskForm):
+    """An action with no field (package, erase, opt out, restrict, directives): the CSRF token only."""
+
+
+class NoteForm(FlaskForm):
+    """An internal note."""
+
+    text = TextAreaField(_l("Note interne"), validators=[InputRequired(_l("Écrivez la note.")), Length(max=5000)])
+
+
+class RectifyForm(FlaskForm):
+    """The corrected values; blank fields stay as they are."""
+
+    name = StringField(_l("Nouveau nom"), validators=[Length(max=200)])
+    email = EmailField(_l("Nouvelle adresse e-mail"), validators=[Length(max=254)])
+    phone = StringField(_l("Nouveau numéro de téléphone"), validators=[Length(max=30)])
+
+
+class ExtendForm(FlaskForm):
+    """One or two more months, with the reason the requester will read."""
+
+    months = RadioField(_l("Prolonger de"), choices=[("1", _l("1 mois")), ("2", _l("2 mois"))], default="2",
+                        validators=[InputRequired(_l("Choisissez la durée."))])
+    reason = TextAreaField(_l("Motif (envoyé au demandeur)"), validators=[
+        InputRequired(_l("Indiquez le motif de la prolongation.")), Length(max=2000)])
+
+
+class RefuseForm(FlaskForm):
+    """Why the request is manifestly unfounded or excessive (sent to the requester with the CNIL mention)."""
+
+    reason = TextAreaField(_l("Motif du refus (envoyé au demandeur)"), validators=[
+        InputRequired(_l("Indiquez le motif du refus.")), Length(max=4000)])
+
+
+class AnswerForm(FlaskForm):
+    """The answer that closes the request."""
+
+    text = TextAreaField(_l("Réponse (envoyée au demandeur)"), validators=[
+        InputRequired(_l("Écrivez la réponse.")), Length(max=10000)])

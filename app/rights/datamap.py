@@ -1,0 +1,96 @@
+"""Rights requests in the data map: exported to the person; erasure keeps only open requests, the legal record."""
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+
+from app.datamap import DataKind, Person, normalise_email, register
+from app.extensions import db
+from app.rights import models as m
+
+
+def when(value) -> str | None:
+    """A date or time as ISO text."""
+    return value.isoformat() if value else None
+
+
+def requests_of(person: Person) -> list[m.RightsRequest]:
+    """The requests sent from the person's address."""
+    if not person.email:
+        return []
+    return list(db.session.scalars(sa.select(m.RightsRequest).where(
+        m.RightsRequest.email == normalise_email(person.email)).order_by(m.RightsRequest.id)))
+
+
+def export_requests(person: Person) -> list[dict]:
+    """Each request as the person sent it, with its status and public steps."""
+    return [{
+        "reference": r.reference, "type": r.kind, "status": r.status, "name": r.name, "email": r.email,
+        "phone": r.phone, "message": r.message, "correction": r.correction,
+        "designated_name": r.designated_name, "designated_contact": r.designated_contact,
+        "received_at": when(r.received_at), "confirmed_at": when(r.confirmed_at), "due_on": when(r.deadline),
+        "closed_at": when(r.closed_at), "outcome": r.outcome,
+        "steps": [{"at": when(e.occurred_at), "action": e.action} for e in r.events if e.public],
+    } for r in requests_of(person)]
+
+
+def erase_requests(person: Person) -> int:
+    """Delete every data package and the closed requests with their logs; open ones (the legal record) stay."""
+    rows = requests_of(person)
+    db.session.execute(sa.delete(m.DataPackage).where(m.DataPackage.request_id.in_([r.id for r in rows])))
+    closed = [r.id for r in rows if not r.is_open]
+    if not closed:
+        return 0
+    db.session.execute(sa.delete(m.RequestEvent).where(m.RequestEvent.request_id.in_(closed)))
+    db.session.execute(sa.update(m.PostMortemDirective).where(m.PostMortemDirective.request_id.in_(closed)).values(
+        request_id=None))
+    db.session.execute(sa.delete(m.RightsRequest).where(m.RightsRequest.id.in_(closed)),
+                       execution_options={"synchronize_session": False})
+    db.session.expire_all()
+    return len(closed)
+
+
+def directives_of(person: Person) -> list[m.PostMortemDirective]:
+    """The person's post-mortem directives, revoked ones included."""
+    if not person.email:
+        return []
+    return list(db.session.scalars(sa.select(m.PostMortemDirective).where(
+        m.PostMortemDirective.email == normalise_email(person.email)).order_by(m.PostMortemDirective.id)))
+
+
+def export_directives(person: Person) -> list[dict]:
+    """Each directive with the designated person and whether it was revoked."""
+    return [{"instructions": d.instructions, "designated_name": d.designated_name,
+             "designated_contact": d.designated_contact, "recorded_at": when(d.recorded_at),
+             "revoked_at": when(d.revoked_at)} for d in directives_of(person)]
+
+
+def erase_directives(person: Person) -> int:
+    """Delete the person's directives."""
+    rows = directives_of(person)
+    for row in rows:
+        db.session.delete(row)
+    return len(rows)
+
+
+register(DataKind(
+    name="demandes_droits", models=(m.RightsRequest, m.RequestEvent, m.DataPackage),
+    purpose=_l("Traiter vos demandes d’exercice de droits, vos questions et réclamations, et prouver que nous y "
+               "avons répondu dans les délais."),
+    legal_basis=_l("Obligation légale (articles 12 à 22 du RGPD)."),
+    retention=_l("Le temps du traitement, puis archivées cinq ans comme preuve\u00a0; les dossiers de données "
+                 "téléchargeables sont supprimés après 7 jours."),
+    recipients=_l("K-Technology & Services (équipe chargée des demandes et délégué à la protection des données)."),
+    export=export_requests, erase=erase_requests,
+    fields=("reference", "type", "status", "name", "email", "phone", "message", "received_at", "steps"),
+))
+
+register(DataKind(
+    name="directives_post_mortem", models=(m.PostMortemDirective,),
+    purpose=_l("Appliquer vos directives sur vos données après votre décès (article 85 de la loi Informatique "
+               "et Libertés)."),
+    legal_basis=_l("Obligation légale."),
+    retention=_l("Jusqu’à leur révocation ou leur exécution."),
+    recipients=_l("K-Technology & Services et la personne que vous avez désignée."),
+    export=export_directives, erase=erase_directives,
+    fields=("instructions", "designated_name", "designated_contact", "recorded_at", "revoked_at"),
+))

@@ -1,0 +1,54 @@
+"""What requesters and staff read for each request type, status and event."""
+
+from flask_babel import lazy_gettext as _l
+
+from app.rights import models as m
+
+KIND_LABELS = {
+    m.ACCESS: _l("Accès à vos données"),
+    m.RECTIFICATION: _l("Rectification"),
+    m.ERASURE: _l("Effacement"),
+    m.PORTABILITY: _l("Portabilité"),
+    m.OBJECTION: _l("Opposition"),
+    m.RESTRICTION: _l("Limitation du traitement"),
+    m.WITHDRAWAL: _l("Retrait du consentement"),
+    m.POST_MORTEM: _l("Directives post-mortem"),
+    m.UNSUBSCRIBE: _l("Désabonnement"),
+    m.QUESTION: _l("Question ou réclamation"),
+}
+
+STATUS_LABELS = {
+    m.UNCONFIRMED: _l("Reçue, adresse à confirmer"),
+    m.CONFIRMED: _l("Adresse confirmée"),
+    m.IN_PROGRESS: _l("En cours de traitement"),
+    m.EXTENDED: _l("Délai prolongé"),
+    m.ANSWERED: _l("Répondue"),
+    m.REFUSED: _l("Refusée"),
+    m.EXPIRED: _l("Expirée (adresse jamais confirmée)"),
+}
+
+EVENT_LABELS = {
+    "received": _l("Demande reçue"),
+    "confirmed": _l("Adresse e-mail confirmée"),
+    "expired": _l("Demande expirée faute de confirmation"),
+    "note": _l("Note interne"),
+    "package_built": _l("Dossier de données préparé et lien envoyé"),
+    "package_downloaded": _l("Dossier de données téléchargé"),
+    "erased": _l("Données effacées"),
+    "rectified": _l("Données rectifiées"),
+    "opted_out": _l("Opposition enregistrée sur tous les canaux"),
+    "restricted": _l("Traitement limité"),
+    "restriction_lifted": _l("Limitation levée"),
+    "directives_recorded": _l("Directives post-mortem enregistrées"),
+    "directives_revoked": _l("Directives post-mortem révoquées"),
+    "extended": _l("Délai prolongé"),
+    "refused": _l("Demande refusée"),
+    "answered": _l("Réponse envoyée, demande close"),
+}
+
+REQUESTER, SYSTEM = "demandeur", "système"
+
+
+def N_(text: str) -> str:
+    """Mark a message for extraction; it is translated later, in the requester's language."""
+    return text

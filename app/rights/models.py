@@ -1,0 +1,130 @@
+"""Rights requests, their append-only event log, data packages, and post-mortem directives."""
+
+import uuid
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.database import UTCDateTime, utcnow
+from app.extensions import db
+
+# Request statuses, in the order a request usually goes through them.
+UNCONFIRMED, CONFIRMED, IN_PROGRESS, EXTENDED = "unconfirmed", "confirmed", "in_progress", "extended"
+ANSWERED, REFUSED, EXPIRED = "answered", "refused", "expired"
+STATUSES = (UNCONFIRMED, CONFIRMED, IN_PROGRESS, EXTENDED, ANSWERED, REFUSED, EXPIRED)
+OPEN_STATUSES = (UNCONFIRMED, CONFIRMED, IN_PROGRESS, EXTENDED)
+CLOSED_STATUSES = (ANSWERED, REFUSED, EXPIRED)
+
+# Request types (the rights of section 9 of the policy, plus unsubscribe and questions).
+ACCESS, RECTIFICATION, ERASURE, PORTABILITY = "access", "rectification", "erasure", "portability"
+OBJECTION, RESTRICTION, WITHDRAWAL, POST_MORTEM = "objection", "restriction", "withdrawal", "post_mortem"
+UNSUBSCRIBE, QUESTION = "unsubscribe", "question"
+KINDS = (ACCESS, RECTIFICATION, ERASURE, PORTABILITY, OBJECTION, RESTRICTION, WITHDRAWAL, POST_MORTEM,
+         UNSUBSCRIBE, QUESTION)
+
+
+def new_public_id() -> str:
+    """A random id for signed links (never the row id)."""
+    return uuid.uuid4().hex
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to rewrite or delete one event of a request's log."""
+
+
+class RightsRequest(db.Model):
+    """One request received through the contact form, with its deadline and outcome."""
+
+    __tablename__ = "rights_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    kind: Mapped[str] = mapped_column(sa.String(20), index=True)
+    status: Mapped[str] = mapped_column(sa.String(15), default=UNCONFIRMED, index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    email: Mapped[str] = mapped_column(sa.String(320), index=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(20))
+    message: Mapped[str] = mapped_column(sa.Text, default="")
+    correction: Mapped[str | None] = mapped_column(sa.Text)
+    designated_name: Mapped[str | None] = mapped_column(sa.String(200))
+    designated_contact: Mapped[str | None] = mapped_column(sa.String(320))
+    language: Mapped[str] = mapped_column(sa.String(2), default="fr")
+    ip_prefix: Mapped[str | None] = mapped_column(sa.String(50))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    due_on: Mapped[date] = mapped_column(sa.Date, index=True)
+    extended_to: Mapped[date | None] = mapped_column(sa.Date)
+    extension_reason: Mapped[str | None] = mapped_column(sa.Text)
+    outcome: Mapped[str | None] = mapped_column(sa.Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    events: Mapped[list["RequestEvent"]] = relationship(
+        back_populates="request", order_by="RequestEvent.occurred_at, RequestEvent.id")
+    packages: Mapped[list["DataPackage"]] = relationship(back_populates="request", order_by="DataPackage.id")
+
+    @property
+    def deadline(self) -> date:
+        """The date the answer is due: the extended date when extended, else one month after receipt."""
+        return self.extended_to or self.due_on
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the request still waits for an answer."""
+        return self.status in OPEN_STATUSES
+
+
+class RequestEvent(db.Model):
+    """One step of a request: who did what, when, with the details (before/after for a rectification)."""
+
+    __tablename__ = "rights_request_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("rights_requests.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(sa.String(320))
+    action: Mapped[str] = mapped_column(sa.String(40))
+    detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    public: Mapped[bool] = mapped_column(default=False)
+
+    request: Mapped[RightsRequest] = relationship(back_populates="events")
+
+
+class DataPackage(db.Model):
+    """A ZIP of the person's data built for an access or portability request, downloadable for 7 days."""
+
+    __tablename__ = "rights_data_packages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    request_id: Mapped[int] = mapped_column(sa.ForeignKey("rights_requests.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    filename: Mapped[str] = mapped_column(sa.String(100))
+    content: Mapped[bytes | None] = mapped_column(sa.LargeBinary)
+    downloads: Mapped[int] = mapped_column(default=0)
+
+    request: Mapped[RightsRequest] = relationship(back_populates="packages")
+
+
+class PostMortemDirective(db.Model):
+    """Directives for after the person's death (art. 85 of the Loi Informatique et Libertés), revocable."""
+
+    __tablename__ = "rights_post_mortem_directives"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("rights_requests.id"))
+    email: Mapped[str] = mapped_column(sa.String(320), index=True)
+    instructions: Mapped[str] = mapped_column(sa.Text)
+    designated_name: Mapped[str] = mapped_column(sa.String(200))
+    designated_contact: Mapped[str] = mapped_column(sa.String(320))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    recorded_by: Mapped[str] = mapped_column(sa.String(320))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+@sa.event.listens_for(RequestEvent, "before_update")
+def refuse_update(_mapper, _connection, target: RequestEvent) -> None:
+    """A request's log is a legal record: never rewrite one event."""
+    raise AppendOnlyError(f"request event {target.id} is append-only")

@@ -1,0 +1,58 @@
+"""The data package of an access or portability request: a ZIP with JSON and CSV per kind, and a README."""
+
+import csv
+import io
+import json
+import zipfile
+
+from flask import render_template
+from flask_babel import force_locale
+
+from app.datamap import DATA_MAP, Person
+from app.policy.services import CONTROLLER_ADDRESS, CONTROLLER_NAME
+
+
+def as_cell(value) -> str:
+    """One CSV cell: nested values as JSON, nothing as an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    return str(value)
+
+
+def csv_text(rows: list[dict]) -> str:
+    """Rows as CSV with a header holding every key met, in order of appearance."""
+    columns = list(dict.fromkeys(key for row in rows for key in row))
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([as_cell(row.get(column)) for column in columns])
+    return buffer.getvalue()
+
+
+def exported_kinds(person: Person) -> dict[str, list[dict]]:
+    """Every kind of data held about the person, with its rows (kinds with no row are left out)."""
+    held = {name: kind.export(person) for name, kind in sorted(DATA_MAP.items())}
+    return {name: rows for name, rows in held.items() if rows}
+
+
+def readme_text(person: Person, reference: str, held: dict[str, list[dict]]) -> str:
+    """The French README (Art. 15): what each file holds, why, on what basis, for whom, for how long."""
+    with force_locale("fr"):
+        return render_template("rights/package_readme.txt", person=person, reference=reference, held=held,
+                               kinds=[DATA_MAP[name] for name in sorted(DATA_MAP)],
+                               controller=CONTROLLER_NAME, address=CONTROLLER_ADDRESS)
+
+
+def build_zip(person: Person, reference: str) -> bytes:
+    """The ZIP: LISEZ-MOI.txt, then <kind>.json and <kind>.csv for each kind of data held."""
+    held = exported_kinds(person)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("LISEZ-MOI.txt", readme_text(person, reference, held))
+        for name, rows in held.items():
+            archive.writestr(f"{name}.json", json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=True))
+            archive.writestr(f"{name}.csv", csv_text(rows))
+    return buffer.getvalue()

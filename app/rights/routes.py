@@ -1,0 +1,104 @@
+"""Public views: the contact form, confirming the address, following a request, downloading the data."""
+
+import io
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+
+from app.consent.services import truncate_ip
+from app.extensions import db, limiter
+from app.i18n import localized_route
+from app.rights import bp, captcha, services
+from app.rights import models as m
+from app.rights.deadlines import UNCONFIRMED_LIFETIME
+from app.rights.forms import ContactForm
+from app.rights.labels import EVENT_LABELS, KIND_LABELS, REQUESTER
+from app.rights.tokens import CONFIRM, DOWNLOAD, STATUS, ExpiredLink, InvalidLink, make_token, read_token
+
+
+@bp.errorhandler(InvalidLink)
+def invalid_link(error: InvalidLink):
+    """A link we did not sign, altered, cut or expired: say so, change nothing."""
+    return render_template("rights/invalid_link.html", expired=isinstance(error, ExpiredLink)), 400
+
+
+@localized_route(bp, "/contact", "/en/contact", methods=["GET", "POST"])
+@limiter.limit("5/minute;30/hour", methods=["POST"])
+def contact(lang: str):
+    """The form; a request is stored only once the form and the anti-spam check are both valid."""
+    form = ContactForm()
+    captcha.allow_captcha_sources()
+    if form.validate_on_submit():
+        if form.is_bot():
+            return redirect(url_for("rights.sent"), 303)
+        result = captcha.verify(captcha.token_from(request.form), request.remote_addr)
+        if result.ok:
+            submitted = services.submit(submission_from(form), language=lang, ip_prefix=truncate_ip(
+                request.remote_addr))
+            flash(_("Votre demande %(reference)s est enregistrée.", reference=submitted.reference), "success")
+            return redirect(url_for("rights.sent"), 303)
+        flash(captcha.failure_message(result), "error")
+    status = 400 if request.method == "POST" else 200
+    return render_template("rights/contact.html", form=form, captcha=captcha.widget(),
+                           confirm_days=UNCONFIRMED_LIFETIME.days), status
+
+
+def submission_from(form: ContactForm) -> services.Submission:
+    """The validated fields, with the ones this type of request does not use left out."""
+    kind = form.kind.data
+    return services.Submission(
+        kind=kind, name=form.name.data, email=form.email.data, message=form.message.data,
+        phone=form.phone.data or None,
+        correction=(form.correction.data or None) if kind == m.RECTIFICATION else None,
+        designated_name=(form.designated_name.data or None) if kind == m.POST_MORTEM else None,
+        designated_contact=(form.designated_contact.data or None) if kind == m.POST_MORTEM else None)
+
+
+@localized_route(bp, "/contact/demande-envoyee", "/en/contact/request-sent")
+def sent(lang: str):
+    """After the form: check your inbox to confirm your address."""
+    return render_template("rights/sent.html", confirm_days=UNCONFIRMED_LIFETIME.days)
+
+
+def request_from(purpose: str, token: str) -> m.RightsRequest:
+    """The request a signed link names (404 when it was erased)."""
+    found = services.find_by_public_id(read_token(purpose, token))
+    if found is None:
+        abort(404)
+    return found
+
+
+@localized_route(bp, "/demande/confirmer/<token>", "/en/request/confirm/<token>", methods=["GET", "POST"])
+def confirm(lang: str, token: str):
+    """GET shows a button (link scanners change nothing); POST confirms the address."""
+    found = request_from(CONFIRM, token)
+    if request.method == "POST":
+        if not services.confirm(found):
+            return render_template("rights/invalid_link.html", expired=True), 400
+        flash(_("Merci\u00a0: votre adresse est confirmée, nous traitons votre demande."), "success")
+        return redirect(url_for("rights.status", token=make_token(STATUS, found.public_id)), 303)
+    return render_template("rights/confirm.html", request_=found)
+
+
+@localized_route(bp, "/demande/<token>", "/en/request/<token>")
+def status(lang: str, token: str):
+    """Where the request stands, its public steps, the answer, and the data package while it lasts."""
+    found = request_from(STATUS, token)
+    packages = [p for p in found.packages if p.content is not None and p.expires_at > services.utcnow()]
+    return render_template("rights/status.html", request_=found, events=services.public_events(found),
+                           kind_labels=KIND_LABELS, event_labels=EVENT_LABELS, packages=packages,
+                           status_label=services.status_label(found), token=token)
+
+
+@bp.route("/demande/dossier/<token>")
+def download(token: str):
+    """The ZIP of the person's data, for 7 days after it was built."""
+    public_id = read_token(DOWNLOAD, token)
+    package = db.session.scalar(db.select(m.DataPackage).where(m.DataPackage.public_id == public_id))
+    if package is None or package.content is None or package.expires_at <= services.utcnow():
+        raise ExpiredLink("package gone")
+    package.downloads += 1
+    services.log(package.request, "package_downloaded", REQUESTER)
+    db.session.commit()
+    return send_file(io.BytesIO(package.content), mimetype="application/zip", as_attachment=True,
+                     download_name=package.filename)

@@ -1,0 +1,146 @@
+"""Rights requests from receipt to closure: submit, confirm the address, follow, expire, log each step."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from flask import render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from app.database import utcnow
+from app.datamap import Person, normalise_email, normalise_phone
+from app.extensions import db
+from app.mail.services import queue_mail
+from app.rights import models as m
+from app.rights.deadlines import UNCONFIRMED_LIFETIME, due_date, local_date
+from app.rights.labels import KIND_LABELS, N_, REQUESTER, STATUS_LABELS, SYSTEM
+from app.rights.tokens import CONFIRM, STATUS, make_token
+from app.urls import site_url
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What the contact form collected, already validated."""
+
+    kind: str
+    name: str
+    email: str
+    message: str
+    phone: str | None = None
+    correction: str | None = None
+    designated_name: str | None = None
+    designated_contact: str | None = None
+
+
+def reference_for(request: m.RightsRequest) -> str:
+    """The reference quoted in every message: DR-<year of receipt>-<six digits>."""
+    return f"DR-{request.received_at.year}-{request.id:06d}"
+
+
+def submit(submission: Submission, *, language: str = "fr", ip_prefix: str | None = None) -> m.RightsRequest:
+    """Store the request with its deadline and first event, queue the acknowledgement; one transaction."""
+    received_at = utcnow()
+    request = m.RightsRequest(
+        kind=submission.kind, name=submission.name.strip(), email=normalise_email(submission.email),
+        phone=normalise_phone(submission.phone) if submission.phone else None, message=submission.message.strip(),
+        correction=submission.correction, designated_name=submission.designated_name,
+        designated_contact=submission.designated_contact, language=language, ip_prefix=ip_prefix,
+        received_at=received_at, due_on=due_date(received_at), status=m.UNCONFIRMED)
+    db.session.add(request)
+    db.session.flush()
+    request.reference = reference_for(request)
+    log(request, "received", REQUESTER, public=True, kind=request.kind)
+    queue_acknowledgement(request)
+    db.session.commit()
+    return request
+
+
+def log(request: m.RightsRequest, action: str, actor: str, *, public: bool = False, **detail) -> m.RequestEvent:
+    """Append one step to the request's log (the caller commits)."""
+    event = m.RequestEvent(request=request, action=action, actor=actor, public=public, detail=detail)
+    db.session.add(event)
+    return event
+
+
+def requester_links(request: m.RightsRequest) -> dict[str, str]:
+    """The signed links a requester receives: confirm the address, follow the request."""
+    lang = request.language
+    return {
+        "confirm_url": site_url("rights.confirm", token=make_token(CONFIRM, request.public_id), lang=lang),
+        "status_url": site_url("rights.status", token=make_token(STATUS, request.public_id), lang=lang),
+    }
+
+
+def mail_requester(request: m.RightsRequest, subject: str, template: str, **context) -> None:
+    """Queue a transactional e-mail to the requester in their language (no unsubscribe header)."""
+    with force_locale(request.language):
+        context = {"request": request, "kind_label": KIND_LABELS[request.kind], **requester_links(request),
+                   **context}
+        text = render_template(f"rights/mail/{template}.txt", **context)
+        subject = _(subject, reference=request.reference)
+    queue_mail(request.email, subject, text, kind="rights")
+
+
+def queue_acknowledgement(request: m.RightsRequest) -> None:
+    """The acknowledgement: reference, due date, the link that proves the address, the status link."""
+    mail_requester(request, N_("Votre demande %(reference)s a bien été reçue"), "acknowledgement",
+                   confirm_days=UNCONFIRMED_LIFETIME.days)
+
+
+def find_by_public_id(public_id: str) -> m.RightsRequest | None:
+    """The request a signed link names."""
+    return db.session.scalar(sa.select(m.RightsRequest).where(m.RightsRequest.public_id == public_id))
+
+
+def find_by_reference(reference: str) -> m.RightsRequest | None:
+    """The request with this reference (DR-2026-000123)."""
+    return db.session.scalar(sa.select(m.RightsRequest).where(m.RightsRequest.reference == reference.strip()))
+
+
+def confirm(request: m.RightsRequest) -> bool:
+    """The requester followed the link: the address is theirs. Returns False when it can no longer be confirmed."""
+    if request.status == m.UNCONFIRMED:
+        request.status, request.confirmed_at = m.CONFIRMED, utcnow()
+        log(request, "confirmed", REQUESTER, public=True)
+        db.session.commit()
+    return request.status != m.EXPIRED
+
+
+def expire_unconfirmed(now: datetime | None = None) -> int:
+    """Mark as expired the requests whose address was not confirmed within 30 days; commits."""
+    cutoff = (now or utcnow()) - UNCONFIRMED_LIFETIME
+    stale = db.session.scalars(sa.select(m.RightsRequest).where(
+        m.RightsRequest.status == m.UNCONFIRMED, m.RightsRequest.received_at < cutoff)).all()
+    for request in stale:
+        request.status, request.closed_at = m.EXPIRED, now or utcnow()
+        log(request, "expired", SYSTEM, public=True)
+    db.session.commit()
+    return len(stale)
+
+
+def person_of(request: m.RightsRequest) -> Person:
+    """Whom the request is about: the confirmed address and the phone number given."""
+    return Person(email=request.email, phone=request.phone)
+
+
+def status_label(request: m.RightsRequest) -> str:
+    """The status as the requester reads it."""
+    return str(STATUS_LABELS[request.status])
+
+
+def public_events(request: m.RightsRequest) -> list[m.RequestEvent]:
+    """The steps shown to the requester (internal notes and staff names stay inside)."""
+    return [event for event in request.events if event.public]
+
+
+def open_requests_due_by(day: date) -> list[m.RightsRequest]:
+    """Open requests whose deadline falls on or before a day, soonest first (for reminders)."""
+    deadline = sa.func.coalesce(m.RightsRequest.extended_to, m.RightsRequest.due_on)
+    return list(db.session.scalars(sa.select(m.RightsRequest).where(
+        m.RightsRequest.status.in_(m.OPEN_STATUSES), deadline <= day).order_by(deadline, m.RightsRequest.id)))
+
+
+def today() -> date:
+    """Today in Paris."""
+    return local_date(utcnow())
