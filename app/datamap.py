@@ -82,3 +82,11 @@ def keyed_hash(value: str) -> str:
 
     key = current_app.config["HASH_KEY"].encode()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+EXEMPT: dict[type, str] = {}
+
+
+def exempt(model: type, reason: str) -> None:
+    """Declare a model with personal fields that is not about the public (such as staff accounts), and why."""
+    EXEMPT[model] = reason

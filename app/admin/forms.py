@@ -31,10 +31,15 @@ class RectifyForm(FlaskForm):
     phone = StringField(_l("Nouveau numéro de téléphone"), validators=[Length(max=30)])
 
 
+def extension_choices() -> list[tuple[str, str]]:
+    """One or two months."""
+    return [("1", _l("1 mois")), ("2", _l("2 mois"))]
+
+
 class ExtendForm(FlaskForm):
     """One or two more months, with the reason the requester will read."""
 
-    months = RadioField(_l("Prolonger de"), choices=[("1", _l("1 mois")), ("2", _l("2 mois"))], default="2",
+    months = RadioField(_l("Prolonger de"), choices=extension_choices, default="2",
                         validators=[InputRequired(_l("Choisissez la durée."))])
     reason = TextAreaField(_l("Motif (envoyé au demandeur)"), validators=[
         InputRequired(_l("Indiquez le motif de la prolongation.")), Length(max=2000)])

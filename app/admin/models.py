@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.database import UTCDateTime, utcnow
+from app.datamap import exempt
 from app.extensions import db
 
 AGENT, DPO = "agent", "dpo"
@@ -44,3 +45,6 @@ class StaffUser(UserMixin, db.Model):
     def is_dpo(self) -> bool:
         """Only the data-protection officer may refuse a request or erase data."""
         return self.role == DPO
+
+
+exempt(StaffUser, "staff accounts: managed under the employment contract, not through the public rights form")

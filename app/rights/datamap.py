@@ -1,4 +1,4 @@
-"""Rights requests in the data map: exported to the person; erasure keeps only open requests, the legal record."""
+"""Rights requests in the data map: exported to the person; erasure keeps only the erasure request itself."""
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -34,10 +34,10 @@ def export_requests(person: Person) -> list[dict]:
 
 
 def erase_requests(person: Person) -> int:
-    """Delete every data package and the closed requests with their logs; open ones (the legal record) stay."""
+    """Delete every data package and every request but the open erasure request (its own legal record)."""
     rows = requests_of(person)
     db.session.execute(sa.delete(m.DataPackage).where(m.DataPackage.request_id.in_([r.id for r in rows])))
-    closed = [r.id for r in rows if not r.is_open]
+    closed = [r.id for r in rows if not (r.is_open and r.kind == m.ERASURE)]
     if not closed:
         return 0
     db.session.execute(sa.delete(m.RequestEvent).where(m.RequestEvent.request_id.in_(closed)))

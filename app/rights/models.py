@@ -123,6 +123,8 @@ class PostMortemDirective(db.Model):
     recorded_by: Mapped[str] = mapped_column(sa.String(320))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    request: Mapped[RightsRequest | None] = relationship()
+
 
 @sa.event.listens_for(RequestEvent, "before_update")
 def refuse_update(_mapper, _connection, target: RequestEvent) -> None:
