@@ -235,6 +235,8 @@ def test_old_links_keep_working_after_the_secret_key_rotates(make_app, mailbox):
                                           data={"List-Unsubscribe": "One-Click"})
         assert response.status_code == 200
         assert subscriber("old@example.com").subscription("evenements").status == "unsubscribed"
+        db.session.remove()
+        db.engine.dispose()  # the fixture closes the first app's connections only
 
 
 def test_suppressed_and_restricted_people_are_skipped(client, runner, mailbox, tmp_path):
