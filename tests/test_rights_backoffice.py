@@ -279,3 +279,14 @@ def test_every_kind_of_personal_data_is_in_the_data_map():
     assert {"newsletter", "consentements_cookies", "demandes_droits", "directives_post_mortem",
             "liste_opposition", "emails_envoyes"} <= set(DATA_MAP)
     assert Suppression
+
+
+def test_the_status_page_offers_the_data_package_while_it_lasts(app, client, mailbox):
+    send_request(client)
+    message = latest_mail(mailbox, EMAIL)
+    [status_link] = [u for u in links(message, "/demande/") if "confirmer" not in u and "dossier" not in u]
+    submit_form(client, path_of(links(message, "/demande/confirmer/")[0]), {})
+    staff_action(staff_client(app), stored_request().reference, "dossier")
+    page = client.get(path_of(status_link)).get_data(as_text=True)
+    [download] = re.findall(r'href="(/demande/dossier/[^"]+)"', page)
+    assert client.get(download).mimetype == "application/zip"

@@ -84,7 +84,8 @@ def confirm(lang: str, token: str):
 def status(lang: str, token: str):
     """Where the request stands, its public steps, the answer, and the data package while it lasts."""
     found = request_from(STATUS, token)
-    packages = [p for p in found.packages if p.content is not None and p.expires_at > services.utcnow()]
+    packages = [(p, make_token(DOWNLOAD, p.public_id)) for p in found.packages
+                if p.content is not None and p.expires_at > services.utcnow()]
     return render_template("rights/status.html", request_=found, events=services.public_events(found),
                            kind_labels=KIND_LABELS, event_labels=EVENT_LABELS, packages=packages,
                            status_label=services.status_label(found), token=token)
