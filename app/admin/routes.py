@@ -13,7 +13,7 @@ from app.extensions import db, limiter
 from app.rights import fulfilment
 from app.rights import models as m
 from app.rights.deadlines import urgency
-from app.rights.labels import EVENT_LABELS, KIND_LABELS, N_, STATUS_LABELS
+from app.rights.labels import ACTOR_LABELS, EVENT_LABELS, KIND_LABELS, N_, STATUS_LABELS
 from app.rights.services import find_by_reference, today
 
 
@@ -95,8 +95,8 @@ def render_detail(found: m.RightsRequest, status: int = 200, **bound):
         m.PostMortemDirective.email == found.email).order_by(m.PostMortemDirective.id)).all()
     return render_template(
         "admin/request.html", request_=found, forms=forms, kind_labels=KIND_LABELS, status_labels=STATUS_LABELS,
-        event_labels=EVENT_LABELS, urgency=urgency(found.deadline, today()) if found.is_open else None,
-        directives=directives), status
+        event_labels=EVENT_LABELS, actor_labels=ACTOR_LABELS, directives=directives,
+        urgency=urgency(found.deadline, today()) if found.is_open else None), status
 
 
 @dataclass(frozen=True)

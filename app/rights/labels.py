@@ -47,6 +47,7 @@ EVENT_LABELS = {
 }
 
 REQUESTER, SYSTEM = "demandeur", "système"
+ACTOR_LABELS = {REQUESTER: _l("le demandeur"), SYSTEM: _l("tâche automatique")}
 
 
 def N_(text: str) -> str:
