@@ -1,5 +1,11 @@
-"""Sending a campaign: one outbox row per confirmed subscriber of a list, set-based, opt-out list excluded."""
+"""Sending a campaign: one outbox row per confirmed subscriber of a list, set-based, opt-out list excluded.
 
+The audience is one query; Python only signs each recipient's link token (into a temporary table); the
+messages themselves are written by one INSERT … SELECT per language, which fills the token into the text,
+the HTML and the headers that MarketingBuilder prepared once.
+"""
+
+import contextlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -8,16 +14,17 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from flask import current_app
 
-from app.database import utcnow
+from app.database import UTCDateTime, utcnow
 from app.extensions import db
 from app.mail.models import PENDING as OUTBOX_PENDING
 from app.mail.models import OutboxMessage
 from app.newsletter.lists import is_list
-from app.newsletter.mail import MarketingBuilder
+from app.newsletter.mail import LANGUAGES, MARKETING, MarketingBuilder
 from app.newsletter.models import ACTIVE, CONFIRMED, Campaign, Subscriber, Subscription
 from app.suppression.services import EMAIL, SMS, suppressed_clause
 
-CHUNK = 5000
+COLUMNS = ("created_at", "kind", "recipient", "subject", "body_text", "body_html", "headers", "message_id",
+           "status", "attempts", "next_attempt_at")
 
 
 class CampaignError(ValueError):
@@ -35,7 +42,7 @@ class CampaignReport:
 
 def list_members(slug: str) -> sa.Select:
     """Confirmed e-mail subscribers following the list (before the opt-out list is applied)."""
-    return (sa.select(Subscriber.email, Subscriber.public_id, Subscriber.language)
+    return (sa.select(Subscriber.id, Subscriber.email, Subscriber.public_id, Subscriber.language)
             .join(Subscription, Subscription.subscriber_id == Subscriber.id)
             .where(Subscription.list_slug == slug, Subscription.status == ACTIVE,
                    Subscriber.email_status == CONFIRMED, Subscriber.email.is_not(None)))
@@ -51,8 +58,8 @@ def count(query: sa.Select) -> int:
     return db.session.scalar(sa.select(sa.func.count()).select_from(query.order_by(None).subquery())) or 0
 
 
-def send_campaign(slug: str, subject: str, text: str, html: str | None = None, chunk: int = CHUNK) -> CampaignReport:
-    """Queue the campaign for the whole audience in one transaction (bulk inserts in chunks)."""
+def send_campaign(slug: str, subject: str, text: str, html: str | None = None) -> CampaignReport:
+    """Queue the campaign for the whole audience in one transaction, set-based."""
     if not is_list(slug):
         raise CampaignError(f"unknown list {slug!r}")
     if not subject.strip() or not text.strip():
@@ -60,56 +67,77 @@ def send_campaign(slug: str, subject: str, text: str, html: str | None = None, c
     builder = MarketingBuilder(slug, subject.strip(), text, html)
     campaign = Campaign(list_slug=slug, subject=subject.strip())
     db.session.add(campaign)
-    rows = OutboxRows(urlsplit(current_app.config["SITE_URL"]).hostname or "localhost")
-    queued, batch = 0, []
-    for email, public_id, language in db.session.execute(audience(slug)):
-        batch.append(rows.row(builder.build(email, public_id, language)))
-        if len(batch) >= chunk:
-            queued += insert_rows(batch)
-            batch = []
-    queued += insert_rows(batch)
+    db.session.flush()
+    connection = db.session.connection()
+    recipients = recipients_table()
+    recipients.drop(connection, checkfirst=True)
+    recipients.create(connection)
+    rows = signed_recipients(builder, slug)
+    load_recipients(connection, recipients, rows)
+    for language in LANGUAGES:
+        insert_messages(connection, recipients, builder, language)
+    recipients.drop(connection)
+    queued = len(rows)  # every loaded recipient has one language of LANGUAGES, so one message
     campaign.recipients = queued
     campaign.suppressed = count(list_members(slug)) - queued
     db.session.commit()
     return CampaignReport(campaign.id, queued, campaign.suppressed)
 
 
-class OutboxRows:
-    """Outbox rows as `queue_mail` writes them, with one date and a unique Message-ID per message of the send."""
-
-    def __init__(self, domain: str) -> None:
-        self.domain, self.now, self.prefix, self.number = domain, utcnow(), uuid.uuid4().hex, 0
-
-    def row(self, message: dict) -> dict:
-        """The row for one built message."""
-        self.number += 1
-        return {**message, "message_id": f"<{self.prefix}.{self.number}@{self.domain}>", "status": OUTBOX_PENDING,
-                "attempts": 0, "created_at": self.now, "next_attempt_at": self.now}
+def recipients_table() -> sa.Table:
+    """A temporary table of this send's recipients: number, address, language and signed token."""
+    return sa.Table("newsletter_send_recipients", sa.MetaData(),
+                    sa.Column("number", sa.Integer, primary_key=True), sa.Column("recipient", sa.String(320)),
+                    sa.Column("language", sa.String(2)), sa.Column("token", sa.String(200)),
+                    prefixes=["TEMPORARY"], postgresql_on_commit="DROP")
 
 
-COLUMNS = ("created_at", "kind", "recipient", "subject", "body_text", "body_html", "headers", "message_id",
-           "status", "attempts", "next_attempt_at")
+def signed_recipients(builder: MarketingBuilder, slug: str) -> list[tuple[int, str, str, str]]:
+    """(number, address, language, token) for each member of the audience; the only per-recipient Python."""
+    rows = db.session.execute(audience(slug))
+    return [(number, email, language if language in LANGUAGES else "fr", builder.token(public_id))
+            for number, (_id, email, public_id, language) in enumerate(rows, start=1)]
 
 
-def insert_rows(rows: list[dict]) -> int:
-    """Write a chunk of outbox rows in one statement: COPY on PostgreSQL, executemany elsewhere."""
+def load_recipients(connection: sa.Connection, table: sa.Table, rows: list[tuple]) -> None:
+    """Bulk-load the temporary table: COPY on PostgreSQL, the driver's executemany elsewhere."""
     if not rows:
-        return 0
-    connection = db.session.connection()
+        return
+    with contextlib.closing(connection.connection.driver_connection.cursor()) as cursor:
+        if connection.dialect.name == "postgresql":
+            with cursor.copy(f"COPY {table.name} (number, recipient, language, token) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            cursor.executemany(f"INSERT INTO {table.name} (number, recipient, language, token) VALUES (?, ?, ?, ?)",
+                               rows)
+
+
+def filled(template: str, slot: str, token: sa.ColumnElement) -> sa.ColumnElement:
+    """SQL that writes the template with each slot replaced by the row's token."""
+    parts = template.split(slot)
+    expression = sa.literal(parts[0], sa.Text)
+    for part in parts[1:]:
+        expression = expression + token + sa.literal(part, sa.Text)
+    return expression
+
+
+def insert_messages(connection: sa.Connection, table: sa.Table, builder: MarketingBuilder, language: str) -> None:
+    """One INSERT … SELECT: the outbox rows of every recipient reading this language."""
+    template, token = builder.template_for(language), table.c.token
+    headers = filled(json.dumps(template.headers, ensure_ascii=False), builder.slot, token)
     if connection.dialect.name == "postgresql":
-        copy_rows(connection, rows)
-    else:
-        connection.execute(sa.insert(OutboxMessage.__table__), rows)
-    return len(rows)
-
-
-def copy_rows(connection: sa.Connection, rows: list[dict]) -> None:
-    """PostgreSQL's COPY FROM STDIN through psycopg, inside the session's transaction."""
-    table = OutboxMessage.__table__.name
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(
-            f"COPY {table} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([json.dumps(row[c]) if c == "headers" else row[c] for c in COLUMNS])
+        headers = sa.cast(headers, sa.JSON)
+    domain = urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
+    now, prefix = utcnow(), f"<{uuid.uuid4().hex}."
+    body_html = sa.null() if template.body_html is None else filled(template.body_html, builder.slot, token)
+    select = sa.select(
+        sa.literal(now, UTCDateTime), sa.literal(MARKETING), table.c.recipient, sa.literal(builder.subject, sa.Text),
+        filled(template.body_text, builder.slot, token), body_html, headers,
+        sa.literal(prefix, sa.Text) + sa.cast(table.c.number, sa.Text) + sa.literal(f"@{domain}>", sa.Text),
+        sa.literal(OUTBOX_PENDING), sa.literal(0), sa.literal(now, UTCDateTime),
+    ).where(table.c.language == language)
+    connection.execute(sa.insert(OutboxMessage.__table__).from_select(COLUMNS, select))
 
 
 def sms_audience() -> list[str]:

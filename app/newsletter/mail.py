@@ -2,12 +2,13 @@
 builder every marketing message goes through (footer links, List-Unsubscribe, List-Unsubscribe-Post, List-Id)."""
 
 import re
+import uuid
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from markupsafe import escape
 
 from app.mail.services import queue_mail
 from app.newsletter.lists import ALL_LISTS, ascii_name, list_name
@@ -16,8 +17,7 @@ from app.newsletter.tokens import CONFIRM_VALIDITY, confirm_token, manage_serial
 from app.urls import site_url
 
 LANGUAGES = ("fr", "en")
-TOKEN_SLOT = "__TOKEN__"
-UNSUBSCRIBE_SLOT, PREFERENCES_SLOT = "__UNSUBSCRIBE_URL__", "__PREFERENCES_URL__"
+MARKETING = "marketing"  # the outbox kind of every message sent to a list
 ONE_CLICK = "List-Unsubscribe=One-Click"
 BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
@@ -68,55 +68,68 @@ def queue_manage_link(subscriber: Subscriber, already_subscribed: bool = False) 
     queue_mail(subscriber.email, subject, text, html)
 
 
+@dataclass(frozen=True)
+class MessageTemplate:
+    """One language's message for a whole send: the recipient's token is the only part left to fill in."""
+
+    body_text: str
+    body_html: str | None
+    headers: dict[str, str]
+
+
 class MarketingBuilder:
-    """Builds every marketing message of one send: the footer and headers are prepared once, per language."""
+    """Builds every marketing message of one send: footer and headers are prepared once per language, around a
+    slot for the recipient's signed token (filled in Python by `build`, or in SQL by the bulk send)."""
 
     def __init__(self, slug: str, subject: str, text: str, html: str | None = None) -> None:
         self.slug, self.subject = slug, subject
+        self.slot = f"tok{uuid.uuid4().hex}"  # letters and digits: the same in text, HTML, URLs and JSON
         self.serializer = manage_serializer()
-        self.unsubscribe_base = site_url("newsletter.unsubscribe", token=TOKEN_SLOT)
-        self.preferences_base = site_url("newsletter.preferences", token=TOKEN_SLOT)
-        self.bodies = {language: self.with_footer(language, text, html) for language in LANGUAGES}
         host = urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
         self.list_id = f"K-Inventory {ascii_name(slug)} <{slug}.{host}>"
         self.mailto = current_app.config.get("UNSUBSCRIBE_MAILTO") or ""
+        self.templates = {language: self.template(language, text, html) for language in LANGUAGES}
 
-    def with_footer(self, language: str, text: str, html: str | None) -> tuple[str, str | None]:
-        """The message with the « Se désabonner » and preferences links, in the reader's language."""
-        with force_locale(language):
-            context = {"list_name": list_name(self.slug), "unsubscribe_url": UNSUBSCRIBE_SLOT,
-                       "preferences_url": PREFERENCES_SLOT}
-            footer_text, footer_html = render_mail("footer", **context)
-        body_text = text.rstrip() + "\n\n" + footer_text
-        if html is None:
-            return body_text, None
-        ends = list(BODY_END.finditer(html))
-        cut = ends[-1].start() if ends else len(html)
-        return body_text, html[:cut] + footer_html + html[cut:]
-
-    def build(self, email: str, public_id: str, language: str) -> dict:
-        """One recipient's message: text, HTML and headers carrying their own signed link."""
-        token = manage_token(public_id, self.slug, self.serializer)
+    def template(self, language: str, text: str, html: str | None) -> MessageTemplate:
+        """The message in the reader's language, with the « Se désabonner » and preferences links and headers."""
         suffix = lang_suffix(language)
-        unsubscribe_url = self.unsubscribe_base.replace(TOKEN_SLOT, token) + suffix
-        preferences_url = self.preferences_base.replace(TOKEN_SLOT, token) + suffix
-        text, html = self.bodies.get(language, self.bodies["fr"])
+        unsubscribe_url = site_url("newsletter.unsubscribe", token=self.slot) + suffix
+        preferences_url = site_url("newsletter.preferences", token=self.slot) + suffix
+        with force_locale(language):
+            footer_text, footer_html = render_mail("footer", list_name=list_name(self.slug),
+                                                   unsubscribe_url=unsubscribe_url, preferences_url=preferences_url)
+        body_html = None
         if html is not None:
-            html = html.replace(UNSUBSCRIBE_SLOT, str(escape(unsubscribe_url))).replace(
-                PREFERENCES_SLOT, str(escape(preferences_url)))
-        return {
-            "recipient": email, "subject": self.subject, "kind": "marketing",
-            "body_text": text.replace(UNSUBSCRIBE_SLOT, unsubscribe_url).replace(PREFERENCES_SLOT, preferences_url),
-            "body_html": html, "headers": self.headers(unsubscribe_url, token),
-        }
+            ends = list(BODY_END.finditer(html))
+            cut = ends[-1].start() if ends else len(html)
+            body_html = html[:cut] + footer_html + html[cut:]
+        return MessageTemplate(text.rstrip() + "\n\n" + footer_text, body_html, self.headers(unsubscribe_url))
 
-    def headers(self, unsubscribe_url: str, token: str) -> dict:
+    def headers(self, unsubscribe_url: str) -> dict[str, str]:
         """List-Unsubscribe (the HTTPS link first, then mailto: when set), its one-click POST, List-Id."""
         targets = [f"<{unsubscribe_url}>"]
         if self.mailto:
             # The token is URL-safe already (letters, digits, « - _ . »): no quoting needed.
-            targets.append(f"<mailto:{self.mailto}?subject=unsubscribe%20{token}>")
+            targets.append(f"<mailto:{self.mailto}?subject=unsubscribe%20{self.slot}>")
         return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": ONE_CLICK, "List-Id": self.list_id}
+
+    def template_for(self, language: str) -> MessageTemplate:
+        """The template for a reader's language (French for any language we do not write in)."""
+        return self.templates.get(language, self.templates["fr"])
+
+    def token(self, public_id: str) -> str:
+        """The recipient's signed link token, naming them and this list."""
+        return manage_token(public_id, self.slug, self.serializer)
+
+    def build(self, email: str, public_id: str, language: str) -> dict:
+        """One recipient's message: text, HTML and headers carrying their own signed link."""
+        template, token = self.template_for(language), self.token(public_id)
+        return {
+            "recipient": email, "subject": self.subject, "kind": MARKETING,
+            "body_text": template.body_text.replace(self.slot, token),
+            "body_html": template.body_html.replace(self.slot, token) if template.body_html is not None else None,
+            "headers": {name: value.replace(self.slot, token) for name, value in template.headers.items()},
+        }
 
 
 def queue_marketing_mail(subscriber: Subscriber, slug: str, subject: str, text: str, html: str | None = None):
@@ -124,4 +137,4 @@ def queue_marketing_mail(subscriber: Subscriber, slug: str, subject: str, text: 
     message = MarketingBuilder(slug, subject, text, html).build(subscriber.email, subscriber.public_id,
                                                                subscriber.language)
     return queue_mail(message["recipient"], subject, message["body_text"], message["body_html"],
-                      headers=message["headers"], kind="marketing")
+                      headers=message["headers"], kind=MARKETING)
