@@ -6,11 +6,12 @@ from email.utils import getaddresses
 import pytest
 import sqlalchemy as sa
 
-from app.datamap import Person, erase_person
+from app.datamap import Person, erase_person, keyed_hash
 from app.extensions import db
 from app.mail.models import OutboxMessage
 from app.newsletter.models import Campaign, SubscriberEvent
 from app.newsletter.tokens import manage_token
+from app.suppression.models import Suppression
 from app.suppression.services import is_suppressed, suppress
 from tests.conftest import deliver_mail, submit_form
 from tests.newsletter_support import (
@@ -240,11 +241,15 @@ def test_old_links_keep_working_after_the_secret_key_rotates(make_app, mailbox):
 
 
 def test_suppressed_and_restricted_people_are_skipped(client, runner, mailbox, tmp_path):
-    for address in ("ok@example.com", "optout@example.com", "restricted@example.com"):
+    for address in ("ok@example.com", "optout@example.com", "imported@example.com", "restricted@example.com"):
         confirmed_subscriber(client, mailbox, address, ["actualites-produit"])
-    suppress("email", email="optout@example.com", source="staff")
+    suppress("email", email="optout@example.com", source="rights")
+    # An entry written straight into the table (say, imported from a former tool): the send itself checks it.
+    db.session.add(Suppression(channel="email", identifier_hash=keyed_hash("imported@example.com"), source="import"))
     suppress("email", email="restricted@example.com", source="rights", reason="restriction")
     db.session.commit()
+    assert subscriber("optout@example.com").subscription("actualites-produit").status == "unsubscribed"
+    assert subscriber("restricted@example.com").subscription("actualites-produit").status == "active"
     output = send(runner, tmp_path)
     assert "1 messages queued, 2 held back by the opt-out list" in output
     deliver_mail()

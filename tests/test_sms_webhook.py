@@ -14,7 +14,7 @@ from app.newsletter.models import SubscriberEvent
 from app.newsletter.sms import expected_signature, keyword
 from app.suppression.models import Suppression
 from app.suppression.services import is_suppressed
-from tests.newsletter_support import confirmed_subscriber, subscriber
+from tests.newsletter_support import confirmed_subscriber, subscribe, subscriber
 
 SECRET = "twilio-auth-token-for-tests-0123456789"
 NUMBER = "+33612345678"
@@ -144,3 +144,14 @@ def test_start_from_an_unknown_number_does_nothing(sms_app):
                                                 ("Désabonner", "DESABONNER"), ("", "")])
 def test_keyword_normalisation(body, expected):
     assert keyword(body) == expected
+
+
+def test_stop_from_a_new_number_awaiting_confirmation_forgets_it_and_keeps_the_current_one(sms_app, mailbox):
+    client = sms_app.test_client()
+    confirmed_subscriber(client, mailbox, "s@example.com", ["evenements"], phone=NUMBER)
+    subscribe(client, "s@example.com", ["evenements"], phone="+33698765432")
+    assert subscriber("s@example.com").pending_phone == "+33698765432"
+    post_sms(sms_app, inbound("STOP", "+33698765432"))
+    person = subscriber("s@example.com")
+    assert person.pending_phone is None and person.phone == NUMBER and person.sms_status == "confirmed"
+    assert is_suppressed("sms", phone="+33698765432") and not is_suppressed("sms", phone=NUMBER)

@@ -124,3 +124,22 @@ def test_the_list_is_in_the_data_map_exported_and_never_erased(app):
     db.session.commit()
     assert len(entries()) == 3
     assert is_suppressed("email", email="a@example.com") and is_suppressed("sms", phone="+33612345678")
+
+
+def test_features_are_told_of_every_change_in_the_callers_transaction(app):
+    from app.suppression.services import SUPPRESSION_LISTENERS, SuppressionChange
+
+    heard: list[SuppressionChange] = []
+    SUPPRESSION_LISTENERS.append(heard.append)
+    try:
+        suppress("email", email=" A@Example.com", source="rights", reason="restriction")
+        suppress("email", email="a@example.com", source="rights", reason="restriction")
+        lift("email", email="a@example.com", reason="restriction", source="rights")
+        lift("email", email="a@example.com", reason="restriction")
+        db.session.rollback()
+    finally:
+        SUPPRESSION_LISTENERS.remove(heard.append)
+    assert [(c.identifier, c.added, c.created) for c in heard] == [
+        ("a@example.com", True, True), ("a@example.com", True, False), ("a@example.com", False, False)]
+    assert heard[0].source == "rights" and heard[0].reason == "restriction" and heard[0].channel == "email"
+    assert entries() == [], "nothing is written before the caller commits"

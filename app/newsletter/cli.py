@@ -9,7 +9,8 @@ from app.datamap import normalise_email, normalise_phone
 from app.newsletter.campaigns import CampaignError, send_campaign
 from app.newsletter.lists import LISTS
 from app.newsletter.maintenance import list_counts, purge
-from app.newsletter.services import record_staff_opt_out
+from app.newsletter.services import record_staff_opt_out, unsubscribe_by_token
+from app.newsletter.tokens import InvalidToken
 
 newsletter = AppGroup("newsletter", help="Send campaigns and manage the newsletter's subscribers.")
 text_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -34,10 +35,18 @@ def send(slug: str, subject: str, text_path: Path, html_path: Path | None) -> No
 @newsletter.command("opt-out")
 @click.option("--email", help="An address that asked, by mail or phone, to receive nothing more.")
 @click.option("--phone", help="A number that asked to receive no more SMS.")
-def opt_out(email: str | None, phone: str | None) -> None:
+@click.option("--token", help="The token after « unsubscribe » in the subject of a List-Unsubscribe mailto: e-mail.")
+def opt_out(email: str | None, phone: str | None, token: str | None) -> None:
     """Record an opt-out received another way (a reply to the List-Unsubscribe mailto:, a letter, a call)."""
+    if token:
+        try:
+            click.echo(f"unsubscribed from {unsubscribe_by_token(token.strip())}")
+        except InvalidToken as error:
+            raise click.BadParameter("not a token of ours (altered or cut?)", param_hint="--token") from error
+        if not email and not phone:
+            return
     if not email and not phone:
-        raise click.UsageError("give --email and/or --phone")
+        raise click.UsageError("give --email and/or --phone (or --token)")
     if phone and not normalise_phone(phone):
         raise click.BadParameter(f"not a valid phone number: {phone}", param_hint="--phone")
     if email and "@" not in email:

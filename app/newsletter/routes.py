@@ -14,8 +14,8 @@ from app.newsletter.events import (
     CHANNEL_LABELS,
     ONE_CLICK,
     PREFERENCE_CENTRE,
-    SOURCE_LABELS,
     UNSUBSCRIBE_PAGE,
+    source_label,
 )
 from app.newsletter.forms import ButtonForm, LinkForm, PreferencesForm, SubscribeForm
 from app.newsletter.lists import ALL_LISTS, list_name
@@ -152,8 +152,9 @@ def preferences(token: str):
         return redirect(here("newsletter.preferences", token), 303)
     return render_template("newsletter/preferences.html", form=form, subscriber=subscriber, token=token,
                            history=newsletter.history(subscriber), action=here("newsletter.preferences", token),
-                           list_name=list_name, action_labels=ACTION_LABELS, source_labels=SOURCE_LABELS,
-                           channel_labels=CHANNEL_LABELS), 400 if form.errors else 200
+                           list_name=list_name, action_labels=ACTION_LABELS, source_label=source_label,
+                           channel_labels=CHANNEL_LABELS, restricted=newsletter.is_restricted(subscriber)
+                           ), 400 if form.errors else 200
 
 
 def fill_preferences(form: PreferencesForm, subscriber: Subscriber) -> None:

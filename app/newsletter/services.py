@@ -15,7 +15,17 @@ from app.extensions import db
 from app.newsletter import events as ev
 from app.newsletter.lists import ALL_LISTS, LISTS
 from app.newsletter.models import ACTIVE, CONFIRMED, NONE, PENDING, UNSUBSCRIBED, Subscriber, Subscription
-from app.suppression.services import EMAIL, OPT_OUT, RESTRICTION, SMS, lift, suppress, suppression_reasons
+from app.newsletter.optout import leave_list
+from app.suppression.services import (
+    EMAIL,
+    OPT_OUT,
+    RESTRICTION,
+    SMS,
+    lift,
+    suppress,
+    suppressed_clause,
+    suppression_reasons,
+)
 
 MAX_REQUESTS_PER_HOUR = 5
 
@@ -145,7 +155,7 @@ def confirm(subscriber: Subscriber, ip_prefix: str | None = None) -> Confirmatio
     result = Confirmation(lists=subscriber.slugs_with(PENDING))
     now = utcnow()
     if result.lists:
-        if lift(EMAIL, email=subscriber.email, reason=OPT_OUT):
+        if lift(EMAIL, email=subscriber.email, reason=OPT_OUT, source=ev.DOUBLE_OPT_IN):
             ev.record_event(subscriber, ev.OPT_OUT_LIFTED, source=ev.DOUBLE_OPT_IN, channel=EMAIL, ip_prefix=ip_prefix)
         subscriber.email_status, subscriber.email_consent_at = CONFIRMED, now
         subscriber.email_consent_source = ev.DOUBLE_OPT_IN
@@ -184,9 +194,7 @@ def unsubscribe(subscriber: Subscriber | None, slug: str, source: str, ip_prefix
     slugs = list(LISTS) if slug == ALL_LISTS else [slug]
     for subscription in subscriber.subscriptions:
         if subscription.list_slug in slugs and subscription.status != UNSUBSCRIBED:
-            subscription.status, subscription.unsubscribed_at = UNSUBSCRIBED, utcnow()
-            ev.record_event(subscriber, ev.UNSUBSCRIBED, source=source, channel=EMAIL,
-                            list_slug=subscription.list_slug, ip_prefix=ip_prefix)
+            leave_list(subscriber, subscription, source, ip_prefix)
     if not subscriber.slugs_with(ACTIVE):
         leave_email(subscriber, source)
     db.session.commit()
@@ -221,9 +229,7 @@ def unsubscribe_everything(subscriber: Subscriber | None, source: str, ip_prefix
 
 def sms_stop_number(phone: str) -> None:
     """A STOP from a number: on the SMS opt-out list at once, every subscriber with it off SMS; commits."""
-    for subscriber in find_by_phone(phone):
-        stop_sms(subscriber, ev.SMS_REPLY)
-    suppress(SMS, phone=phone, source=ev.SMS_REPLY)
+    suppress(SMS, phone=phone, source=ev.SMS_REPLY)  # the opt-out listener turns the subscribers' SMS off
     db.session.commit()
 
 
@@ -233,7 +239,7 @@ def sms_start_number(phone: str) -> bool:
                if s.phone == phone and s.sms_status in (PENDING, UNSUBSCRIBED)]
     if not waiting or RESTRICTION in suppression_reasons(SMS, phone=phone):
         return False
-    lift(SMS, phone=phone, reason=OPT_OUT)
+    lift(SMS, phone=phone, reason=OPT_OUT, source=ev.SMS_REPLY)
     for subscriber in waiting:
         subscriber.sms_status, subscriber.sms_consent_at = CONFIRMED, utcnow()
         subscriber.sms_consent_source = ev.SMS_REPLY
@@ -248,17 +254,15 @@ def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[st
     from app.newsletter.mail import queue_confirmation
 
     wanted = {slug for slug in lists if slug in LISTS} if email_on else set()
-    source = ev.PREFERENCE_CENTRE
+    source, restricted = ev.PREFERENCE_CENTRE, is_restricted(subscriber)
     for subscription in subscriber.subscriptions:
         if subscription.list_slug not in wanted and subscription.status != UNSUBSCRIBED:
-            subscription.status, subscription.unsubscribed_at = UNSUBSCRIBED, utcnow()
-            ev.record_event(subscriber, ev.UNSUBSCRIBED, source=source, channel=EMAIL,
-                            list_slug=subscription.list_slug, ip_prefix=ip_prefix)
-    pending = mark_lists_pending(subscriber, sorted(wanted), renew=False)
+            leave_list(subscriber, subscription, source, ip_prefix)
+    pending = [] if restricted else mark_lists_pending(subscriber, sorted(wanted), renew=False)
     if not subscriber.slugs_with(ACTIVE):
         leave_email(subscriber, source)
     sms_pending = False
-    if sms_on and subscriber.phone and subscriber.sms_status not in (CONFIRMED, PENDING):
+    if sms_on and not restricted and subscriber.phone and subscriber.sms_status not in (CONFIRMED, PENDING):
         subscriber.sms_status, sms_pending = PENDING, True
     elif not sms_on:
         stop_sms(subscriber, source, ip_prefix)
@@ -290,7 +294,7 @@ def request_manage_link(email: str, ip_prefix: str | None = None) -> None:
     from app.newsletter.mail import queue_manage_link
 
     subscriber = find_by_email(email)
-    if subscriber is None or recent_requests(subscriber) >= MAX_REQUESTS_PER_HOUR:
+    if subscriber is None or recent_requests(subscriber) >= MAX_REQUESTS_PER_HOUR or is_restricted(subscriber):
         return
     ev.record_event(subscriber, ev.LINK_REQUESTED, source=ev.WEB_FORM, channel=EMAIL, ip_prefix=ip_prefix)
     queue_manage_link(subscriber)
@@ -305,9 +309,17 @@ def history(subscriber: Subscriber) -> list[ev.SubscriberEvent]:
 
 
 def confirmed_addresses() -> list[str]:
-    """Addresses of subscribers whose e-mail consent is confirmed (for material policy notices)."""
+    """Addresses of confirmed subscribers not on the opt-out list (for material policy notices)."""
     return list(db.session.scalars(sa.select(Subscriber.email).where(
-        Subscriber.email_status == CONFIRMED, Subscriber.email.is_not(None))))
+        Subscriber.email_status == CONFIRMED, Subscriber.email.is_not(None),
+        ~suppressed_clause(EMAIL, Subscriber.email_hash))))
+
+
+def is_restricted(subscriber: Subscriber) -> bool:
+    """Whether processing of the subscriber's address or number is restricted (a rights request): no contact."""
+    if subscriber.email and RESTRICTION in suppression_reasons(EMAIL, email=subscriber.email):
+        return True
+    return bool(subscriber.phone) and RESTRICTION in suppression_reasons(SMS, phone=subscriber.phone)
 
 
 def record_staff_opt_out(*, email: str | None = None, phone: str | None = None) -> None:
@@ -322,3 +334,12 @@ def record_staff_opt_out(*, email: str | None = None, phone: str | None = None) 
             stop_sms(subscriber, ev.STAFF)
         suppress(SMS, phone=phone, source=ev.STAFF)
     db.session.commit()
+
+
+def unsubscribe_by_token(token: str) -> str:
+    """A mailto: unsubscribe: the same as the one-click link of that token (commits); the list it named."""
+    from app.newsletter.tokens import read_manage_token
+
+    public_id, slug = read_manage_token(token)
+    unsubscribe(find_by_public_id(public_id), slug, ev.MAILTO)
+    return "every list" if slug == ALL_LISTS else slug

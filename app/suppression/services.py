@@ -3,7 +3,12 @@
 Reasons: « opt_out » (the person said no; cleared only by a new confirmed opt-in on that channel) and
 « restriction » (restriction of processing under a rights request; cleared only when staff lift it).
 Functions add to the caller's session; the caller commits, in the same transaction as the change.
+Features that hold people's addresses react to each change through SUPPRESSION_LISTENERS (the newsletter turns
+the subscriber's channel off and records it in their history), so calling `suppress` is enough everywhere.
 """
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import sqlalchemy as sa
 
@@ -11,27 +16,55 @@ from app.datamap import keyed_hash, normalise_email, normalise_phone
 from app.extensions import db
 from app.suppression.models import CHANNELS, EMAIL, OPT_OUT, REASONS, RESTRICTION, SMS, Suppression
 
-__all__ = ["CHANNELS", "EMAIL", "OPT_OUT", "REASONS", "RESTRICTION", "SMS", "SuppressionError", "identifier_hash",
-           "is_suppressed", "lift", "suppress", "suppressed_clause", "suppression_reasons"]
+__all__ = ["CHANNELS", "EMAIL", "OPT_OUT", "REASONS", "RESTRICTION", "SMS", "SUPPRESSION_LISTENERS",
+           "SuppressionChange", "SuppressionError", "identifier_hash", "is_suppressed", "lift", "normalised_identifier",
+           "suppress", "suppressed_clause", "suppression_reasons"]
 
 
 class SuppressionError(ValueError):
     """An unknown channel or reason, or an identifier missing or invalid for the channel."""
 
 
-def identifier_hash(channel: str, *, email: str | None = None, phone: str | None = None) -> str:
-    """The keyed hash that stands for the address (channel e-mail) or E.164 number (channel SMS)."""
+@dataclass(frozen=True)
+class SuppressionChange:
+    """What a listener is told: an entry added (`added`, `created` when it was not there) or lifted."""
+
+    channel: str
+    identifier: str  # the normalised address or E.164 number, never stored by the list itself
+    reason: str
+    source: str
+    added: bool
+    created: bool = False
+
+
+# Called with each change, inside the caller's transaction (features register at import).
+SUPPRESSION_LISTENERS: list[Callable[[SuppressionChange], None]] = []
+
+
+def normalised_identifier(channel: str, *, email: str | None = None, phone: str | None = None) -> str:
+    """The address (channel e-mail) or E.164 number (channel SMS) in the form the list hashes."""
     if channel == EMAIL:
         address = normalise_email(email or "")
         if "@" not in address:
             raise SuppressionError("the e-mail channel needs an e-mail address")
-        return keyed_hash(address)
+        return address
     if channel == SMS:
         number = normalise_phone(phone or "") if phone else None
         if not number:
             raise SuppressionError("the SMS channel needs a valid phone number")
-        return keyed_hash(number)
+        return number
     raise SuppressionError(f"unknown channel {channel!r}; choose from {', '.join(CHANNELS)}")
+
+
+def identifier_hash(channel: str, *, email: str | None = None, phone: str | None = None) -> str:
+    """The keyed hash that stands for the address (channel e-mail) or E.164 number (channel SMS)."""
+    return keyed_hash(normalised_identifier(channel, email=email, phone=phone))
+
+
+def notify(change: SuppressionChange) -> None:
+    """Tell every registered feature about one change."""
+    for listener in SUPPRESSION_LISTENERS:
+        listener(change)
 
 
 def check_reason(reason: str) -> str:
@@ -54,12 +87,15 @@ def find(channel: str, hashed: str, reason: str) -> Suppression | None:
 def suppress(channel: str, *, email: str | None = None, phone: str | None = None, source: str,
              reason: str = OPT_OUT) -> Suppression:
     """Put the identifier on the list for the channel (idempotent: an existing entry is kept as it was)."""
-    hashed = identifier_hash(channel, email=email, phone=phone)
+    identifier = normalised_identifier(channel, email=email, phone=phone)
+    hashed = keyed_hash(identifier)
     check_reason(reason)
     entry = find(channel, hashed, reason)
-    if entry is None:
+    created = entry is None
+    if created:
         entry = Suppression(channel=channel, identifier_hash=hashed, reason=reason, source=source[:40])
         db.session.add(entry)
+    notify(SuppressionChange(channel, identifier, reason, source[:40], added=True, created=created))
     return entry
 
 
@@ -76,16 +112,18 @@ def is_suppressed(channel: str, *, email: str | None = None, phone: str | None =
     return bool(suppression_reasons(channel, email=email, phone=phone))
 
 
-def lift(channel: str, *, email: str | None = None, phone: str | None = None, reason: str) -> bool:
+def lift(channel: str, *, email: str | None = None, phone: str | None = None, reason: str,
+         source: str = "staff") -> bool:
     """Remove the entry of that reason only (a new confirmed opt-in lifts « opt_out », staff lift « restriction »)."""
-    hashed = identifier_hash(channel, email=email, phone=phone)
-    entry = find(channel, hashed, check_reason(reason))
+    identifier = normalised_identifier(channel, email=email, phone=phone)
+    entry = find(channel, keyed_hash(identifier), check_reason(reason))
     if entry is None:
         return False
     if entry in db.session.new:
         db.session.expunge(entry)
     else:
         db.session.delete(entry)
+    notify(SuppressionChange(channel, identifier, reason, source[:40], added=False))
     return True
 
 

@@ -1,0 +1,92 @@
+"""How the newsletter follows the opt-out list and honours it before every send.
+
+Whoever adds an entry (our pages, STOP by SMS, a staff command, the rights back-office calling
+`app.suppression.services.suppress`), the subscriber's channel is turned off and the step recorded in their
+history, in the same transaction; marketing mail still waiting in the outbox for that address is cancelled.
+"""
+
+from collections.abc import Iterable
+
+import sqlalchemy as sa
+
+from app.database import utcnow
+from app.extensions import db
+from app.mail.models import PENDING as OUTBOX_PENDING
+from app.mail.models import OutboxMessage
+from app.newsletter import events as ev
+from app.newsletter.mail import MARKETING
+from app.newsletter.models import ACTIVE, CONFIRMED, PENDING, UNSUBSCRIBED, Subscriber, Subscription
+from app.suppression.services import EMAIL, OPT_OUT, RESTRICTION, SMS, SuppressionChange
+
+CANCELLED = "cancelled"  # an outbox status: never sent, because the person left before delivery
+
+
+def list_of(message: OutboxMessage) -> str | None:
+    """The list a queued marketing message belongs to, read from its List-Id (`… <slug.host>`)."""
+    list_id = (message.headers or {}).get("List-Id", "")
+    return list_id.rpartition("<")[2].split(".", 1)[0] or None
+
+
+def cancel_queued_marketing(email: str | None, slugs: Iterable[str] | None = None) -> int:
+    """Cancel the marketing mail not yet delivered to the address (for those lists, or all); the caller commits."""
+    if not email:
+        return 0
+    wanted = set(slugs) if slugs is not None else None
+    cancelled = 0
+    for message in db.session.scalars(sa.select(OutboxMessage).where(
+            OutboxMessage.recipient == email, OutboxMessage.kind == MARKETING, OutboxMessage.status == OUTBOX_PENDING)):
+        if wanted is None or list_of(message) in wanted:
+            message.status, message.last_error = CANCELLED, "cancelled: the recipient unsubscribed before delivery"
+            cancelled += 1
+    return cancelled
+
+
+def leave_list(subscriber: Subscriber, subscription: Subscription, source: str, ip_prefix: str | None = None) -> None:
+    """One list off at once: recorded, and its mail still in the outbox cancelled."""
+    subscription.status, subscription.unsubscribed_at = UNSUBSCRIBED, utcnow()
+    ev.record_event(subscriber, ev.UNSUBSCRIBED, source=source, channel=EMAIL, list_slug=subscription.list_slug,
+                    ip_prefix=ip_prefix)
+    cancel_queued_marketing(subscriber.email, [subscription.list_slug])
+
+
+def subscribers_for(change: SuppressionChange) -> list[Subscriber]:
+    """The subscribers with the address or number of the change."""
+    if change.channel == EMAIL:
+        return list(db.session.scalars(sa.select(Subscriber).where(Subscriber.email == change.identifier)))
+    return list(db.session.scalars(sa.select(Subscriber).where(
+        sa.or_(Subscriber.phone == change.identifier, Subscriber.pending_phone == change.identifier))))
+
+
+def email_opted_out(subscriber: Subscriber, source: str) -> None:
+    """Every followed list off and the e-mail channel unsubscribed (lists awaiting confirmation stay so)."""
+    for subscription in subscriber.subscriptions:
+        if subscription.status == ACTIVE:
+            leave_list(subscriber, subscription, source)
+    if subscriber.email_status == CONFIRMED:
+        subscriber.email_status = UNSUBSCRIBED
+
+
+def sms_opted_out(subscriber: Subscriber, number: str, source: str) -> None:
+    """SMS off when the number is the subscriber's; a pending new number is forgotten."""
+    if subscriber.pending_phone == number:
+        subscriber.pending_phone = None
+    if subscriber.phone == number and subscriber.sms_status in (PENDING, CONFIRMED):
+        subscriber.sms_status = UNSUBSCRIBED
+        action = ev.SMS_STOP if source == ev.SMS_REPLY else ev.UNSUBSCRIBED
+        ev.record_event(subscriber, action, source=source, channel=SMS)
+
+
+def follow_suppression(change: SuppressionChange) -> None:
+    """An entry added or lifted anywhere reaches the subscribers it names (listener of the opt-out list)."""
+    if change.added and change.channel == EMAIL:
+        cancel_queued_marketing(change.identifier)
+    if change.reason == RESTRICTION and (change.created or not change.added):
+        action = ev.RESTRICTED if change.added else ev.RESTRICTION_LIFTED
+        for subscriber in subscribers_for(change):
+            ev.record_event(subscriber, action, source=change.source, channel=change.channel)
+    elif change.reason == OPT_OUT and change.added:
+        for subscriber in subscribers_for(change):
+            if change.channel == EMAIL:
+                email_opted_out(subscriber, change.source)
+            else:
+                sms_opted_out(subscriber, change.identifier, change.source)
