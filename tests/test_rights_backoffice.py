@@ -17,7 +17,7 @@ from app.rights.deadlines import extended_date
 from app.rights.models import PostMortemDirective, RightsRequest
 from app.suppression.models import Suppression
 from app.suppression.services import is_suppressed, suppression_reasons
-from tests.conftest import submit_form
+from tests.conftest import csrf_token, submit_form
 from tests.newsletter_support import confirmed_subscriber, latest_mail, links, path_of, text_part
 from tests.rights_support import confirmed_request, send_request, staff_action, staff_client, stored_request
 
@@ -290,3 +290,17 @@ def test_the_status_page_offers_the_data_package_while_it_lasts(app, client, mai
     page = client.get(path_of(status_link)).get_data(as_text=True)
     [download] = re.findall(r'href="(/demande/dossier/[^"]+)"', page)
     assert client.get(download).mimetype == "application/zip"
+
+
+def test_the_login_is_rate_limited(client):
+    token = csrf_token(client.get("/admin/connexion").get_data(as_text=True))
+    codes = [client.post("/admin/connexion", data={"csrf_token": token, "email": "x@k-inventory.com",
+                                                   "password": "wrong"}).status_code for _ in range(6)]
+    assert codes[:5] == [400] * 5 and codes[-1] == 429
+    assert "Trop de requêtes" in client.post("/admin/connexion", data={"csrf_token": token}).get_data(as_text=True)
+
+
+def test_the_contact_form_is_rate_limited(client):
+    token = csrf_token(client.get("/contact").get_data(as_text=True))
+    codes = [client.post("/contact", data={"csrf_token": token, "email": "x"}).status_code for _ in range(6)]
+    assert codes[:5] == [400] * 5 and codes[-1] == 429
