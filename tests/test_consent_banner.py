@@ -1,6 +1,9 @@
 """The banner: on every page until a choice, three equal buttons, plain forms without JavaScript, JSON to fetch."""
 
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -36,6 +39,50 @@ def test_banner_on_every_page_before_a_choice(client, policy, url, words):
     text = visible_text(html)
     for word in words:
         assert word in text
+
+
+def banner_text(html: str) -> str:
+    """The visible text of the banner alone."""
+    start = html.index('id="cc"')
+    return visible_text("<" + html[start:html.index("</section>", start)])
+
+
+@pytest.mark.parametrize(("url", "sentences"), [
+    ("/", ("Avec votre accord, nous utilisons des cookies pour la mesure d’audience, la publicité ciblée (y compris "
+           "sur les réseaux sociaux) et l’affiliation.",
+           "Refuser est sans conséquence. Changez d’avis à tout moment via « Gestion des cookies » en bas de page.")),
+    ("/en/", ("With your consent, we use cookies for audience measurement, targeted advertising (including on social "
+              "networks), and affiliate marketing.",
+              "Refusing has no consequence. Change your mind at any time from “Cookie settings” at the bottom of "
+              "the page.")),
+])
+def test_banner_sentence_names_the_register_purposes_in_the_page_language(client, policy, url, sentences):
+    text = banner_text(client.get(url).get_data(as_text=True))
+    for sentence in sentences:
+        assert sentence in text
+
+
+def test_english_banner_has_no_french_left(client, policy):
+    text = banner_text(client.get("/en/privacy").get_data(as_text=True))
+    for french in ("Avec", "accord", "Refuser", "Tout", "Personnaliser", "Continuer", "Gestion", "politique"):
+        assert french not in text
+
+
+def test_every_consent_string_has_an_english_translation(tmp_path):
+    """Extract the consent catalogue afresh: every msgid the code and templates use is translated in consent.po."""
+    from babel.messages.pofile import read_po
+
+    root = Path(__file__).resolve().parent.parent
+    pot = tmp_path / "consent.pot"
+    pybabel = Path(sys.executable).parent / "pybabel"
+    subprocess.run([str(pybabel), "-q", "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "-o", str(pot),
+                    "app/consent", "app/templates/consent"], cwd=root, check=True)
+    with pot.open("rb") as template, (root / "translations/en/LC_MESSAGES/consent.po").open("rb") as po:
+        wanted, catalogue = read_po(template), read_po(po)
+    missing = [message.id for message in wanted if message.id and not (catalogue.get(message.id) or None)]
+    untranslated = [message.id for message in wanted if message.id and catalogue.get(message.id)
+                    and not catalogue.get(message.id).string]
+    assert missing == [] and untranslated == []
 
 
 def test_banner_comes_right_after_the_skip_link_as_a_labelled_region_out_of_snippets(client, policy):

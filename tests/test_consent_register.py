@@ -141,3 +141,23 @@ def test_app_refuses_to_start_with_an_unsound_register(make_app):
     register = replace(REGISTER, categories=REGISTER.optional)
     with pytest.raises(RuntimeError, match="no strictly necessary category"):
         make_app(CONSENT_REGISTER=register)
+
+
+@pytest.mark.parametrize(("url", "phrase"), [
+    ("/", "la mesure d’audience, la publicité ciblée (y compris sur les réseaux sociaux), l’affiliation et "
+          "personnalisation du contenu."),
+    ("/en/", "audience measurement, targeted advertising (including on social networks), affiliate marketing, and "
+             "content personalisation."),
+])
+def test_a_new_category_is_named_by_the_banner_preferences_and_policy(app, client, policy, url, phrase):
+    extra = Category(
+        key="personalisation", name=Text("Personnalisation du contenu", "Content personalisation"),
+        description=Text("Adapte le contenu.", "Adapts the content."), legal_basis=Text("Consentement", "Consent"),
+        services=(Service("recos", "Recos", "Recos SAS", Text("Recommandations.", "Recommendations."),
+                          cookies=(Cookie("_recos", Lifetime(6, "month"), Text("Profil.", "Profile.")),)),))
+    app.config["CONSENT_REGISTER"] = replace(REGISTER, version="with-personalisation",
+                                             categories=(*REGISTER.categories, extra))
+    assert phrase in visible_text(client.get(url).get_data(as_text=True))
+    preferences = client.get("/cookies" if url == "/" else "/en/cookies").get_data(as_text=True)
+    assert 'id="cc-personalisation"' in preferences and "_recos" in visible_text(preferences)
+    assert "_recos" in visible_text(client.get("/confidentialite").get_data(as_text=True))

@@ -5,7 +5,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from babel.lists import format_list
 from flask import request
+from flask_babel import get_locale
 from markupsafe import Markup
 
 from app.consent import bp
@@ -58,6 +60,12 @@ class ConsentPage:
     gpc: bool
     tags: list[dict]
     consent_mode: Markup | None
+
+    @property
+    def purposes(self) -> str:
+        """The optional categories' purposes in one phrase (« la mesure d’audience, … et l’affiliation »)."""
+        phrases = [category.purpose_phrase for category in self.register.optional]
+        return format_list(phrases, locale=str(get_locale() or "fr")) if phrases else ""
 
 
 @bp.app_template_global()

@@ -117,6 +117,12 @@ class Category:
     required: bool = False
     consent_mode: tuple[str, ...] = ()  # the Google Consent Mode signals this category grants
     refused_under_gpc: bool = False  # Global Privacy Control refuses it by default
+    summary: Text | None = None  # how the banner's sentence names the purpose (« la mesure d’audience »)
+
+    @property
+    def purpose_phrase(self) -> str:
+        """The purpose as the banner's sentence names it (the name in lower case when no summary is given)."""
+        return str(self.summary) if self.summary else str(self.name).lower()
 
     @property
     def cookies(self) -> tuple[Cookie, ...]:
@@ -226,6 +232,7 @@ REGISTER = Register(
                 "Tell us which pages are read and how to improve the site.",
             ),
             legal_basis=CONSENT_BASIS,
+            summary=Text("la mesure d’audience", "audience measurement"),
             consent_mode=("analytics_storage",),
             services=(
                 Service(
@@ -256,6 +263,8 @@ REGISTER = Register(
                 "and measure how well they work.",
             ),
             legal_basis=CONSENT_BASIS,
+            summary=Text("la publicité ciblée (y compris sur les réseaux sociaux)",
+                         "targeted advertising (including on social networks)"),
             consent_mode=("ad_storage", "ad_user_data", "ad_personalization"),
             refused_under_gpc=True,
             services=(
@@ -311,6 +320,7 @@ REGISTER = Register(
                 "affiliate campaigns.",
             ),
             legal_basis=CONSENT_BASIS,
+            summary=Text("l’affiliation", "affiliate marketing"),
             services=(
                 Service(
                     key="awin", name="Awin", provider="AWIN AG",
