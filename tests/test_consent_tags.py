@@ -33,13 +33,27 @@ def scripts(html: str) -> list[str]:
     return re.findall(r"<script\b[^>]*>", html)
 
 
-def test_before_a_choice_no_tag_and_no_third_party_script_allowed(client, policy):
+def test_before_a_choice_no_tag_is_rendered(client, policy):
     response = client.get("/confidentialite")
     html = response.get_data(as_text=True)
     for host in THIRD_PARTY_SCRIPT_HOSTS:
         assert host not in html
-        assert host not in script_src(response.headers["Content-Security-Policy"])
     assert "data-consent-tag" not in html
+
+
+def test_while_the_banner_is_open_the_csp_admits_only_the_register_tags(client, policy):
+    """So that a tag started by the JavaScript enhancement after « Tout accepter » can load its own scripts."""
+    csp = client.get("/").headers["Content-Security-Policy"]
+    assert script_src(csp).split() == ["'self'", *(f"https://{host}" for host in THIRD_PARTY_SCRIPT_HOSTS),
+                                       script_src(csp).split()[-1]]
+    assert script_src(csp).split()[-1].startswith("'nonce-")
+    assert "frame-src https://td.doubleclick.net;" in csp
+
+
+def test_without_the_banner_and_without_consent_the_csp_admits_no_third_party(client, policy):
+    csp = client.get("/cookies").headers["Content-Security-Policy"]
+    assert all(host not in csp for host in THIRD_PARTY_SCRIPT_HOSTS + ("google-analytics", "facebook", "awin1"))
+    assert "frame-src 'none'" in csp
 
 
 def test_consent_mode_defaults_to_denied_before_any_tag_with_the_nonce(client, policy):

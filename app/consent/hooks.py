@@ -24,7 +24,7 @@ from app.consent.services import (
     record_gpc_default,
 )
 from app.consent.state import ConsentState, request_cache, write_cookie
-from app.consent.tags import allow_beacon_sources, allow_tag_sources, consent_mode_script, tag_list
+from app.consent.tags import allow_pending_tag_sources, allow_tag_sources, consent_mode_script, tag_list
 
 NO_BANNER_ENDPOINTS = {"consent.preferences"}
 
@@ -78,7 +78,7 @@ def consent_page() -> ConsentPage:
         allow_tag_sources(choices)
         show_banner = banner_needed() and request.endpoint not in NO_BANNER_ENDPOINTS
         if show_banner:
-            allow_beacon_sources()
+            allow_pending_tag_sources()
         cache["page"] = ConsentPage(
             register=register, choice=choice, show_banner=show_banner, gpc=gpc_active(),
             tags=tag_list(choices),

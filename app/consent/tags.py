@@ -9,7 +9,6 @@ from app.consent.services import current_register
 from app.security import allow_sources
 
 CONSENT_MODE_SIGNALS = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
-BEACON_DIRECTIVES = ("connect-src", "img-src", "frame-src")
 
 
 def accepted_services(choices: dict[str, bool]) -> list[Service]:
@@ -28,23 +27,22 @@ def allow_tag_sources(choices: dict[str, bool]) -> None:
     allow_hosts(accepted_services(choices))
 
 
-def allow_beacon_sources() -> None:
-    """While the banner is open, let tags started by the JavaScript enhancement report (never load scripts).
+def allow_pending_tag_sources() -> None:
+    """While the banner is open, let the tags the JavaScript enhancement may start after consent load in full.
 
-    script-src stays closed to third parties: a tag can only start with the page's nonce, after consent.
+    A tag starts only from a script carrying the page's nonce, injected after the visitor accepts; opening its
+    hosts lets it then load its own scripts and send its beacons without a reload. Nothing is requested before.
     """
-    services = [s for category in current_register().optional for s in category.services if s.tag]
-    allow_hosts(services, only=BEACON_DIRECTIVES)
+    allow_hosts([s for category in current_register().optional for s in category.services if s.tag])
 
 
-def allow_hosts(services: list[Service], only: tuple[str, ...] | None = None) -> None:
+def allow_hosts(services: list[Service]) -> None:
     """Add the services' CSP hosts (each once) to this response's policy."""
     wanted: dict[str, list[str]] = {}
     for service in services:
         for directive, hosts in service.tag.csp.items():
-            if only is None or directive in only:
-                known = wanted.setdefault(directive, [])
-                known.extend(host for host in hosts if host not in known)
+            known = wanted.setdefault(directive, [])
+            known.extend(host for host in hosts if host not in known)
     for directive, hosts in wanted.items():
         allow_sources(directive, *hosts)
 
