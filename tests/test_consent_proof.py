@@ -178,8 +178,12 @@ def test_stats_per_day_and_category(app, runner):
     assert first["rates"]["analytics"] == {"accept": 0.5, "refuse": 0.5}
     assert first["rates"]["advertising"] == {"accept": 0.25, "refuse": 0.75}
     assert second["rates"]["affiliation"] == {"accept": 0.0, "refuse": 1.0}
+    assert first["accepted"] == {"analytics": 2, "advertising": 1, "affiliation": 1}
     table = runner.invoke(args=["consent", "stats"]).output
     assert "2026-03-05" in table and "50%/50%" in table and "25%/75%" in table
+    total = table.strip().splitlines()[-1].split()
+    assert total[:4] == ["total", "6", "5", "1"]  # records, choices, GPC signals over the period
+    assert total[4:] == ["40%/60%", "20%/80%", "20%/80%"]
     since = json.loads(runner.invoke(args=["consent", "stats", "--since", "2026-03-06", "--format", "json"]).output)
     assert [d["day"] for d in since] == ["2026-03-06"]
 

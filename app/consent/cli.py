@@ -34,10 +34,10 @@ def export(since, fmt: str, output) -> None:
 @since_option
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def stats(since, fmt: str) -> None:
-    """Records per day and the accept/refuse rate of each category."""
+    """Records per day and the accept/refuse rate of each category, with the period's total."""
     import json
 
-    from app.consent.reports import daily_stats
+    from app.consent.reports import daily_stats, period_total
 
     days = daily_stats(as_utc(since))
     if fmt == "json":
@@ -48,10 +48,10 @@ def stats(since, fmt: str) -> None:
         return
     keys = list(days[0]["rates"])
     click.echo("day         records  choices  gpc  " + "  ".join(f"{key} accept/refuse" for key in keys))
-    for day in days:
+    for day in [*days, period_total(days)]:
         cells = "  ".join(f"{day['rates'][k]['accept']:.0%}/{day['rates'][k]['refuse']:.0%}".rjust(len(k) + 14)
                           for k in keys)
-        click.echo(f"{day['day']}  {day['records']:>7}  {day['choices']:>7}  {day['gpc_signals']:>3}  {cells}")
+        click.echo(f"{day['day']:<10}  {day['records']:>7}  {day['choices']:>7}  {day['gpc_signals']:>3}  {cells}")
 
 
 @consent.command("purge")

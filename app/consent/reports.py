@@ -64,8 +64,18 @@ def daily_stats(since: datetime | None = None) -> list[dict]:
         for key in keys:
             day["accepted"][key] += bool(record.choices.get(key))
     return [{"day": name, "records": day["records"], "gpc_signals": day["gpc_signals"], "choices": day["choices"],
-             "rates": {key: rates(day["accepted"][key], day["choices"]) for key in keys}}
+             "accepted": day["accepted"], "rates": {key: rates(day["accepted"][key], day["choices"]) for key in keys}}
             for name, day in sorted(days.items())]
+
+
+def period_total(days: list[dict]) -> dict:
+    """The days added up: records, choices, GPC signals, and the accept/refuse rates over the whole period."""
+    keys = list(days[0]["rates"]) if days else []
+    choices = sum(day["choices"] for day in days)
+    accepted = {key: sum(day["accepted"][key] for day in days) for key in keys}
+    return {"day": "total", "records": sum(day["records"] for day in days), "choices": choices,
+            "gpc_signals": sum(day["gpc_signals"] for day in days), "accepted": accepted,
+            "rates": {key: rates(accepted[key], choices) for key in keys}}
 
 
 def rates(accepted: int, total: int) -> dict[str, float]:
