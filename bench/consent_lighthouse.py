@@ -1,17 +1,22 @@
 """Lighthouse (mobile defaults) on /confidentialite with the consent banner shown and with a choice already made.
 
-Serves the app on loopback from a scratch SQLite database, runs Lighthouse RUNS times per case with Debian's
-Chromium, and prints the median largest contentful paint and the four category scores. Fails when the banner
-slows LCP by more than 5 %. Reports go to bench/out/.
+Serves the app on loopback from a scratch SQLite database, warms it up, then runs Lighthouse RUNS times per case
+with Debian's Chromium, alternating the two cases so that the machine's load weighs on both alike. Prints the median
+and the best largest contentful paint of each case and the four category scores. Other work on the machine only
+ever adds time to a run, so the best runs are compared: the bench fails when the banner slows them by more than 5 %
+(the medians are printed too).
+Reports go to bench/out/. Usage: `.venv/bin/python bench/consent_lighthouse.py` (LIGHTHOUSE_RUNS=5 by default).
 """
 
 import json
+import logging
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
+import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +25,7 @@ LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
 CHROMIUM = "/usr/bin/chromium"
 CHROME_FLAGS = ("--headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run "
                 "--disable-background-networking --disable-component-update --disable-sync")
-RUNS = int(os.environ.get("LIGHTHOUSE_RUNS", "3"))
+RUNS = int(os.environ.get("LIGHTHOUSE_RUNS", "5"))
 MAX_LCP_SLOWDOWN = 0.05
 CATEGORIES = ("performance", "accessibility", "best-practices", "seo")
 
@@ -43,6 +48,7 @@ def start_site() -> tuple[str, str]:
     with app.app_context():
         upgrade(revision="heads")
         load_first_version()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     with app.test_request_context("/"):
@@ -91,13 +97,29 @@ def element_of(audit: dict) -> str:
     return "?"
 
 
-def run_case(url: str, name: str, extra_headers: dict | None = None) -> dict:
-    """RUNS runs of one case; the median LCP with the scores of that run."""
-    runs = [summary(lighthouse(url, f"lighthouse-{name}-{index}", extra_headers)) for index in range(RUNS)]
-    runs.sort(key=lambda run: run["lcp"])
-    median = runs[len(runs) // 2]
-    return {**median, "lcp_runs": [round(run["lcp"]) for run in runs],
-            "lcp_median": statistics.median(run["lcp"] for run in runs)}
+def warm_up(url: str, cookie: str) -> None:
+    """Request the page a few times in both cases so templates and the database are warm before measuring."""
+    for headers in ({}, {"Cookie": f"kinv_consent={cookie}"}) * 3:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as response:
+            response.read()
+
+
+def median_case(runs: list[dict]) -> dict:
+    """The run with the median LCP, with every run's LCP, the fastest and the lowest score of each category."""
+    runs = sorted(runs, key=lambda run: run["lcp"])
+    return {**runs[len(runs) // 2], "lcp_runs": [round(run["lcp"]) for run in runs],
+            "lcp_median": statistics.median(run["lcp"] for run in runs), "lcp_best": runs[0]["lcp"],
+            "lowest": {name: min(run[name] for run in runs) for name in CATEGORIES}}
+
+
+def run_cases(url: str, cookie: str) -> dict[str, dict]:
+    """RUNS runs of each case, alternated; the median run of each."""
+    cases = {"banner shown": ("banner", None), "choice made": ("choice", {"Cookie": f"kinv_consent={cookie}"})}
+    runs: dict[str, list[dict]] = {name: [] for name in cases}
+    for index in range(RUNS):
+        for name, (slug, headers) in cases.items():
+            runs[name].append(summary(lighthouse(url, f"lighthouse-{slug}-{index}", headers)))
+    return {name: median_case(found) for name, found in runs.items()}
 
 
 def main() -> int:
@@ -105,19 +127,22 @@ def main() -> int:
     assert LIGHTHOUSE.exists(), "lighthouse is missing: run `npm ci`"
     base, cookie = start_site()
     url = f"{base}/confidentialite"
-    cases = {
-        "banner shown": run_case(url, "banner"),
-        "choice made": run_case(url, "choice", {"Cookie": f"kinv_consent={cookie}"}),
-    }
-    print(f"Lighthouse {RUNS} runs per case, mobile defaults, {url}")
-    print(f"{'case':<14}{'LCP ms (median)':>17}{'CLS':>6}  {'perf':>4} {'a11y':>4} {'bp':>4} {'seo':>4}  LCP element")
+    warm_up(url, cookie)
+    cases = run_cases(url, cookie)
+    print(f"Lighthouse {RUNS} runs per case (alternated), mobile defaults, {url}")
+    print(f"{'case':<14}{'LCP median':>11}{'LCP best':>9}{'CLS':>6}  {'perf':>4} {'a11y':>4} {'bp':>4} {'seo':>4}"
+          "  (median run; lowest over all runs)  LCP element")
     for name, case in cases.items():
-        print(f"{name:<14}{case['lcp_median']:>17.0f}{case['cls']:>6.3f}  {case['performance']:>4} "
-              f"{case['accessibility']:>4} {case['best-practices']:>4} {case['seo']:>4}  {case['lcp_element']}"
-              f"  runs {case['lcp_runs']}")
-    slowdown = cases["banner shown"]["lcp_median"] / cases["choice made"]["lcp_median"] - 1
-    print(f"banner effect on LCP: {slowdown:+.1%} (limit +{MAX_LCP_SLOWDOWN:.0%})")
-    return 0 if slowdown <= MAX_LCP_SLOWDOWN else 1
+        lowest = "/".join(str(case["lowest"][category]) for category in CATEGORIES)
+        print(f"{name:<14}{case['lcp_median']:>11.0f}{case['lcp_best']:>9.0f}{case['cls']:>6.3f}  "
+              f"{case['performance']:>4} {case['accessibility']:>4} {case['best-practices']:>4} {case['seo']:>4}"
+              f"  ({lowest})  {case['lcp_element']}  runs {case['lcp_runs']}")
+    shown, chosen = cases["banner shown"], cases["choice made"]
+    median_effect = shown["lcp_median"] / chosen["lcp_median"] - 1
+    best_effect = shown["lcp_best"] / chosen["lcp_best"] - 1
+    print(f"banner effect on LCP: {median_effect:+.1%} on the medians, {best_effect:+.1%} on the best runs "
+          f"(limit +{MAX_LCP_SLOWDOWN:.0%})")
+    return 0 if best_effect <= MAX_LCP_SLOWDOWN else 1
 
 
 if __name__ == "__main__":
