@@ -4,6 +4,7 @@ return, no third-party request or tracking cookie before consent, layout shift 0
 Every request that would leave 127.0.0.1 is intercepted: it is recorded and answered locally, never sent.
 """
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -85,6 +86,14 @@ class Visitor:
         self.context.close()
 
 
+def wait_for_stubs(page, count: int, timeout: float = 10) -> None:
+    """Wait until `count` stubbed third-party scripts have run (polled from here: the page's CSP forbids eval)."""
+    deadline = time.monotonic() + timeout
+    while page.evaluate("window.__stubs || 0") < count:
+        assert time.monotonic() < deadline, f"fewer than {count} third-party scripts ran"
+        page.wait_for_timeout(50)
+
+
 @pytest.fixture
 def visitor_factory(browser, live_server):
     """Make visitors (JavaScript on by default) and close them after the test."""
@@ -127,7 +136,7 @@ def test_accept_with_javascript_closes_without_reload_and_starts_the_tags(visito
     page.evaluate("window.__same_page = true")
     visitor.banner().get_by_role("button", name="Tout accepter").click()
     page.locator("#cc").wait_for(state="detached")
-    page.wait_for_function("window.__stubs >= 3")
+    wait_for_stubs(page, 3)
     assert page.evaluate("window.__same_page") is True
     assert visitor.hosts_contacted() == TAG_HOSTS
     assert page.evaluate("""dataLayer.some(a => a[0] === 'consent' && a[1] === 'update'
@@ -355,6 +364,6 @@ def test_accepted_tags_load_their_own_scripts_at_once(visitor_factory, live_serv
     messages = []
     page.on("console", lambda message: messages.append(message.text))
     visitor.choose("Tout accepter")
-    page.wait_for_function("window.__stubs >= 5", timeout=10_000)  # four tags, then the one Meta loads itself
+    wait_for_stubs(page, 5)  # the four tags, then the script Meta's tag loads itself
     assert META_CONFIG in visitor.outside  # not blocked by the Content-Security-Policy
     assert not [text for text in messages if "Content Security Policy" in text]
