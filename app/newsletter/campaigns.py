@@ -67,21 +67,24 @@ def send_campaign(slug: str, subject: str, text: str, html: str | None = None) -
     builder = MarketingBuilder(slug, subject.strip(), text, html)
     campaign = Campaign(list_slug=slug, subject=subject.strip())
     db.session.add(campaign)
-    db.session.flush()
+    campaign.recipients = queue_messages(builder, slug)
+    campaign.suppressed = count(list_members(slug)) - campaign.recipients
+    db.session.commit()
+    return CampaignReport(campaign.id, campaign.recipients, campaign.suppressed)
+
+
+def queue_messages(builder: MarketingBuilder, slug: str) -> int:
+    """Sign each recipient's token into a temporary table, then write every message set-based; how many."""
     connection = db.session.connection()
     recipients = recipients_table()
     recipients.drop(connection, checkfirst=True)
     recipients.create(connection)
     rows = signed_recipients(builder, slug)
     load_recipients(connection, recipients, rows)
-    for language in LANGUAGES:
+    for language in LANGUAGES:  # every loaded row has one of these languages: one message per row
         insert_messages(connection, recipients, builder, language)
     recipients.drop(connection)
-    queued = len(rows)  # every loaded recipient has one language of LANGUAGES, so one message
-    campaign.recipients = queued
-    campaign.suppressed = count(list_members(slug)) - queued
-    db.session.commit()
-    return CampaignReport(campaign.id, queued, campaign.suppressed)
+    return len(rows)
 
 
 def recipients_table() -> sa.Table:
