@@ -85,7 +85,7 @@ def reset_schema(engine: sa.Engine) -> None:
 
 @pytest.fixture
 def make_app(migrated_database, smtp_server):
-    """Build an app with extra settings; tables are emptied after the test."""
+    """Build an app with extra settings; tables are emptied and every app's connections closed after the test."""
     apps = []
 
     def factory(**overrides):
@@ -95,9 +95,11 @@ def make_app(migrated_database, smtp_server):
         return app
 
     yield factory
-    if apps:
-        with apps[0].app_context():
-            empty_tables()
+    for index, built in enumerate(apps):
+        with built.app_context():
+            if index == 0:
+                empty_tables()
+            _db.session.remove()
             _db.engine.dispose()
 
 

@@ -26,9 +26,10 @@ class LiveServer:
         return self
 
     def stop(self) -> None:
-        """Stop serving and wait for the thread."""
+        """Stop serving, wait for the thread, and close the listening socket."""
         self.server.shutdown()
         self.thread.join(timeout=5)
+        self.server.server_close()
 
 
 def launch_chromium(playwright):
