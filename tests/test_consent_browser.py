@@ -6,7 +6,6 @@ Every request that would leave 127.0.0.1 is intercepted: it is recorded and answ
 
 import time
 from dataclasses import replace
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -14,10 +13,10 @@ from playwright.sync_api import expect
 
 from app.consent.register import CONSENT_COOKIE, REGISTER
 from tests.consent_support import records
+from tests.page_checks import axe_violations
 
 pytestmark = pytest.mark.browser
 
-AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 NECESSARY_COOKIES = {"session", CONSENT_COOKIE}
 TAG_HOSTS = {"www.googletagmanager.com", "connect.facebook.net", "www.dwin1.com"}
 STUB_SCRIPT = "window.__stubs = (window.__stubs || 0) + 1;"
@@ -311,14 +310,12 @@ def test_banner_overlays_the_bottom_of_the_viewport_and_leaves_the_page_usable(v
 
 @pytest.mark.parametrize("path", ["/confidentialite", "/en/privacy", "/cookies", "/en/cookies"])
 def test_axe_finds_no_violation_with_the_banner_and_on_the_preferences_page(browser, live_server, path):
-    assert AXE.exists(), "axe-core is missing: run `make dev-setup` (npm ci)"
     context = browser.new_context(bypass_csp=True, locale="fr-FR")
     page = context.new_page()
     page.goto(live_server.url + path)
     if "cookies" not in path:
         expect(page.locator("#cc")).to_be_visible()  # its stylesheet comes after the page's load event
-    page.add_script_tag(path=str(AXE))
-    violations = page.evaluate("async () => (await axe.run()).violations.map(v => v.id + ': ' + v.help)")
+    violations = axe_violations(page)
     context.close()
     assert violations == []
 

@@ -2,10 +2,6 @@
 Checker, and the whole journey — form, real e-mail, confirmation, preferences, unsubscribe — works in Chromium with
 no axe-core violation on any page."""
 
-import json
-import subprocess
-from pathlib import Path
-
 import pytest
 import sqlalchemy as sa
 
@@ -17,10 +13,7 @@ from app.newsletter.tokens import manage_token
 from app.suppression.services import suppress
 from tests.conftest import submit_form
 from tests.newsletter_support import confirmed_subscriber, latest_mail, links, path_of, subscribe
-
-ROOT = Path(__file__).resolve().parent.parent
-VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+from tests.page_checks import axe_violations, vnu_errors
 
 
 def collect_pages(client, mailbox) -> dict[str, tuple[int, bytes]]:
@@ -63,34 +56,18 @@ def collect_pages(client, mailbox) -> dict[str, tuple[int, bytes]]:
 
 
 def test_every_signed_link_page_validates_in_the_nu_html_checker(client, mailbox, policy, tmp_path):
-    assert VNU_JAR.exists(), "vnu.jar is missing: run `make dev-setup` (npm ci)"
     pages = collect_pages(client, mailbox)
     assert {name: status for name, (status, _html) in pages.items()} == {
         "confirm": 200, "confirm-en": 200, "confirmed": 200, "already-confirmed": 200, "unsubscribe": 200,
         "unsubscribe-all-en": 200, "preferences-error": 400, "unsubscribed": 200, "resubscribe": 200,
         "preferences": 200, "preferences-en": 200, "preferences-restricted": 200, "restricted": 409,
         "invalid": 400, "gone": 404}
-    files = {}
-    for name, (_status, html) in pages.items():
-        files[name] = tmp_path / f"{name}.html"
-        files[name].write_bytes(html)
-    result = subprocess.run(["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json",
-                             *[str(path) for path in files.values()]], capture_output=True, text=True, check=False)
-    names = {str(path): name for name, path in files.items()}
-    errors = [f"{names.get(m.get('url', '').removeprefix('file:'), m.get('url'))}: {m['message']}"
-              for m in json.loads(result.stderr or "{}").get("messages", []) if m.get("type") == "error"]
+    errors = vnu_errors({name: html for name, (_status, html) in pages.items()}, tmp_path)
     assert errors == []
-
-
-def axe_violations(page) -> list[str]:
-    """axe-core's findings on the page as it is now."""
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate("async () => (await axe.run()).violations.map(v => v.id + ': ' + v.help)")
 
 
 @pytest.mark.browser
 def test_the_whole_journey_in_chromium_with_no_accessibility_violation(live_server, browser, mailbox):
-    assert AXE.exists(), "axe-core is missing: run `make dev-setup` (npm ci)"
     app = live_server.server.app
     context = browser.new_context(bypass_csp=True, locale="fr-FR")
     page = context.new_page()

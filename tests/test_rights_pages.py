@@ -2,18 +2,11 @@
 HTML in the Nu Html Checker, and the journey — form, real e-mail, confirmation, status, back-office — works in
 Chromium with no axe-core violation on any page."""
 
-import json
-import subprocess
-from pathlib import Path
-
 import pytest
 
 from tests.newsletter_support import latest_mail, links, path_of
+from tests.page_checks import axe_violations, vnu_errors
 from tests.rights_support import STAFF_PASSWORD, confirmed_request, send_request, staff_action, staff_client
-
-ROOT = Path(__file__).resolve().parent.parent
-VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def collect_pages(app, client, mailbox) -> dict[str, tuple[int, bytes]]:
@@ -45,32 +38,16 @@ def collect_pages(app, client, mailbox) -> dict[str, tuple[int, bytes]]:
 
 
 def test_every_rights_page_validates_in_the_nu_html_checker(app, client, mailbox, policy, tmp_path):
-    assert VNU_JAR.exists(), "vnu.jar is missing: run `make dev-setup` (npm ci)"
     pages = collect_pages(app, client, mailbox)
     assert {name: status for name, (status, _html) in pages.items()} == {
         "contact-errors": 400, "contact-errors-en": 400, "confirm": 200, "status-unconfirmed": 200, "invalid": 400,
         "queue": 200, "request": 200, "request-error": 400, "request-closed": 200, "login": 200}
-    files = {}
-    for name, (_status, html) in pages.items():
-        files[name] = tmp_path / f"{name}.html"
-        files[name].write_bytes(html)
-    result = subprocess.run(["java", "-jar", str(VNU_JAR), "--errors-only", "--format", "json",
-                             *[str(path) for path in files.values()]], capture_output=True, text=True, check=False)
-    names = {str(path): name for name, path in files.items()}
-    errors = [f"{names.get(m.get('url', '').removeprefix('file:'), m.get('url'))}: {m['message']}"
-              for m in json.loads(result.stderr or "{}").get("messages", []) if m.get("type") == "error"]
+    errors = vnu_errors({name: html for name, (_status, html) in pages.items()}, tmp_path)
     assert errors == []
-
-
-def axe_violations(page) -> list[str]:
-    """axe-core's findings on the page as it is now."""
-    page.add_script_tag(path=str(AXE))
-    return page.evaluate("async () => (await axe.run()).violations.map(v => v.id + ': ' + v.help)")
 
 
 @pytest.mark.browser
 def test_the_whole_journey_in_chromium_with_no_accessibility_violation(live_server, browser, mailbox):
-    assert AXE.exists(), "axe-core is missing: run `make dev-setup` (npm ci)"
     app = live_server.server.app
     context = browser.new_context(bypass_csp=True, locale="fr-FR")
     page = context.new_page()

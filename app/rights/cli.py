@@ -3,7 +3,7 @@
 import click
 from flask.cli import AppGroup
 
-from app.rights import maintenance
+from app.rights import maintenance, services
 
 rights = AppGroup("rights", help="Rights requests: reminders and housekeeping.")
 
@@ -18,6 +18,6 @@ def remind() -> None:
 @rights.command("expire")
 def expire() -> None:
     """Close the requests whose address was not confirmed within 30 days, and purge expired data packages."""
-    expired = maintenance.expire_unconfirmed()
+    expired = services.expire_unconfirmed()
     purged = maintenance.purge_packages()
     click.echo(f"{expired} unconfirmed request(s) expired; {purged} data package(s) purged.")

@@ -17,8 +17,6 @@ from app.rights.deadlines import DUE_SOON_DAYS, urgency
 from app.rights.labels import KIND_LABELS
 from app.urls import site_url
 
-expire_unconfirmed = services.expire_unconfirmed
-
 
 @dataclass(frozen=True)
 class ReminderReport:

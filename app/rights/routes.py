@@ -6,6 +6,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 
 from app.consent.services import truncate_ip
+from app.database import utcnow
 from app.extensions import db, limiter
 from app.i18n import localized_route
 from app.rights import bp, captcha, services
@@ -85,7 +86,7 @@ def status(lang: str, token: str):
     """Where the request stands, its public steps, the answer, and the data package while it lasts."""
     found = request_from(STATUS, token)
     packages = [(p, make_token(DOWNLOAD, p.public_id)) for p in found.packages
-                if p.content is not None and p.expires_at > services.utcnow()]
+                if p.content is not None and p.expires_at > utcnow()]
     return render_template("rights/status.html", request_=found, events=services.public_events(found),
                            kind_labels=KIND_LABELS, event_labels=EVENT_LABELS, packages=packages,
                            status_label=services.status_label(found), token=token)
@@ -96,7 +97,7 @@ def download(token: str):
     """The ZIP of the person's data, for 7 days after it was built."""
     public_id = read_token(DOWNLOAD, token)
     package = db.session.scalar(db.select(m.DataPackage).where(m.DataPackage.public_id == public_id))
-    if package is None or package.content is None or package.expires_at <= services.utcnow():
+    if package is None or package.content is None or package.expires_at <= utcnow():
         raise ExpiredLink("package gone")
     package.downloads += 1
     services.log(package.request, "package_downloaded", REQUESTER)
