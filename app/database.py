@@ -1,5 +1,6 @@
 """Database helpers shared by every feature."""
 
+import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -39,3 +40,27 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def new_public_id() -> str:
+    """A random id for signed links (never the row id, which a new row could reuse)."""
+    return uuid.uuid4().hex
+
+
+class AppendOnlyError(RuntimeError):
+    """Raised when code tries to rewrite (or delete one by one) a row of an append-only log."""
+
+
+def append_only(*, deletable: bool = False):
+    """Class decorator: rows are never updated (nor deleted one by one unless `deletable`); bulk purges still run."""
+
+    def refuse(_mapper, _connection, target) -> None:
+        raise AppendOnlyError(f"{target.__tablename__} row {target.id} is append-only")
+
+    def decorate(model):
+        sa.event.listen(model, "before_update", refuse)
+        if not deletable:
+            sa.event.listen(model, "before_delete", refuse)
+        return model
+
+    return decorate

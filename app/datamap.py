@@ -34,10 +34,10 @@ class DataKind:
 DATA_MAP: dict[str, DataKind] = {}
 
 
-def register(kind: DataKind) -> DataKind:
-    """Add a kind of data to the map (each feature calls this once per kind, at import)."""
-    DATA_MAP[kind.name] = kind
-    return kind
+def register(*kinds: DataKind) -> None:
+    """Add kinds of data to the map (create_app registers each feature's kinds)."""
+    for kind in kinds:
+        DATA_MAP[kind.name] = kind
 
 
 def covered_models() -> set[type]:
@@ -53,35 +53,6 @@ def export_person(person: Person) -> dict[str, list[dict]]:
 def erase_person(person: Person) -> dict[str, int]:
     """Erase or anonymise the person in every kind; return the count per kind (the caller commits)."""
     return {name: kind.erase(person) for name, kind in sorted(DATA_MAP.items())}
-
-
-def normalise_email(address: str) -> str:
-    """The canonical form of an e-mail address: trimmed, lower-case."""
-    return address.strip().lower()
-
-
-def normalise_phone(number: str, region: str = "FR") -> str | None:
-    """The E.164 form of a phone number (French numbers by default), or None when invalid."""
-    import phonenumbers
-
-    try:
-        parsed = phonenumbers.parse(number, region)
-    except phonenumbers.NumberParseException:
-        return None
-    if not phonenumbers.is_valid_number(parsed):
-        return None
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-
-
-def keyed_hash(value: str) -> str:
-    """HMAC-SHA256 of a normalised identifier, keyed with the server's HASH_KEY (never a bare hash)."""
-    import hashlib
-    import hmac
-
-    from flask import current_app
-
-    key = current_app.config["HASH_KEY"].encode()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 EXEMPT: dict[type, str] = {}

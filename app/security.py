@@ -60,6 +60,12 @@ def set_security_headers(response):
     return response
 
 
+def no_store(response):
+    """Pages that hold personal data: never cached (an after-request hook for such blueprints)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def init_app(app: Flask) -> None:
     """Register the nonce helper for templates and the header hook."""
     app.jinja_env.globals["csp_nonce"] = csp_nonce

@@ -26,12 +26,12 @@ from flask_migrate import upgrade  # noqa: E402
 from app import create_app  # noqa: E402
 from app.config import Config  # noqa: E402
 from app.database import utcnow  # noqa: E402
-from app.datamap import keyed_hash  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.mail.models import OutboxMessage  # noqa: E402
 from app.mail.services import build_email  # noqa: E402
 from app.newsletter.campaigns import send_campaign  # noqa: E402
 from app.newsletter.models import Subscriber, Subscription  # noqa: E402
+from app.personal import keyed_hash  # noqa: E402
 from app.suppression.models import Suppression  # noqa: E402
 
 SLUG = "actualites-produit"

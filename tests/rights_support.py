@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from app.admin.services import create_staff
+from app.auth.services import create_staff
 from app.extensions import db
 from app.rights.models import RightsRequest
 from tests.conftest import csrf_token, submit_form

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from app.extensions import db
 from app.mail.models import OutboxMessage
 from app.newsletter.campaigns import send_campaign, sms_audience
+from app.newsletter.links import manage_token
 from app.newsletter.mail import MarketingBuilder
 from app.newsletter.models import SubscriberEvent
-from app.newsletter.tokens import manage_token
 from app.policy.services import FIRST_VERSION_DIR
 from app.suppression.services import lift, suppress
 from tests.conftest import deliver_mail, submit_form

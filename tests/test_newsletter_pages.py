@@ -8,8 +8,8 @@ import sqlalchemy as sa
 from app.datamap import Person, erase_person
 from app.extensions import db
 from app.newsletter.campaigns import send_campaign
+from app.newsletter.links import manage_token
 from app.newsletter.models import Subscriber
-from app.newsletter.tokens import manage_token
 from app.suppression.services import suppress
 from tests.conftest import submit_form
 from tests.newsletter_support import confirmed_subscriber, latest_mail, links, path_of, subscribe

@@ -5,12 +5,12 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from app.database import utcnow
+from app.database import AppendOnlyError, utcnow
 from app.datamap import DATA_MAP, Person, covered_models, export_person
 from app.extensions import db
-from app.newsletter.models import AppendOnlyError, Subscriber, SubscriberEvent, Subscription
-from app.newsletter.tokens import manage_token
-from app.policy.services import NOTICE_RECIPIENT_SOURCES, notice_recipients
+from app.newsletter.links import manage_token
+from app.newsletter.models import Subscriber, SubscriberEvent, Subscription
+from app.policy.services import notice_recipients_wanted
 from app.suppression.services import is_suppressed
 from tests.conftest import csrf_token, deliver_mail, submit_form
 from tests.newsletter_support import confirmed_subscriber, latest_mail, links, path_of, subscribe, subscriber
@@ -149,8 +149,7 @@ def test_the_data_map_exports_everything_about_the_person(app, person):
 
 def test_confirmed_subscribers_receive_material_policy_notices(client, mailbox, person):
     subscribe(client, "pending@example.com", ["evenements"])
-    assert any(source.__name__ == "confirmed_addresses" for source in NOTICE_RECIPIENT_SOURCES)
-    recipients = notice_recipients()
+    [(_receiver, recipients)] = notice_recipients_wanted.send(None)
     assert "pref@example.com" in recipients and "pending@example.com" not in recipients
 
 

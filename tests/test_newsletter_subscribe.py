@@ -5,9 +5,9 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from app.datamap import keyed_hash
 from app.extensions import db
 from app.newsletter.models import SubscriberEvent
+from app.personal import keyed_hash
 from app.suppression.services import is_suppressed, suppress
 from tests.conftest import csrf_token, deliver_mail, submit_form
 from tests.newsletter_support import (

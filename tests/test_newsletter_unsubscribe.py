@@ -6,11 +6,12 @@ from email.utils import getaddresses
 import pytest
 import sqlalchemy as sa
 
-from app.datamap import Person, erase_person, keyed_hash
+from app.datamap import Person, erase_person
 from app.extensions import db
 from app.mail.models import OutboxMessage
+from app.newsletter.links import manage_token
 from app.newsletter.models import Campaign, SubscriberEvent
-from app.newsletter.tokens import manage_token
+from app.personal import keyed_hash
 from app.suppression.models import Suppression
 from app.suppression.services import is_suppressed, suppress
 from tests.conftest import deliver_mail, submit_form
@@ -207,7 +208,7 @@ def test_a_tampered_truncated_or_foreign_token_gets_a_400_page_and_changes_nothi
 
 
 def test_a_confirmation_token_is_not_a_manage_token_and_vice_versa(client, mailbox, reader):
-    from app.newsletter.tokens import confirm_token
+    from app.newsletter.links import confirm_token
 
     assert client.post(f"/newsletter/desabonnement/{confirm_token(reader.public_id)}").status_code == 400
     assert client.get(f"/newsletter/confirmer/{manage_token(reader.public_id)}").status_code == 400

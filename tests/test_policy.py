@@ -109,13 +109,16 @@ def test_publish_command_queues_one_notice_per_address_when_material(app, runner
     from app.mail.models import OutboxMessage
     from app.policy import services
 
-    services.NOTICE_RECIPIENT_SOURCES.append(lambda: ["a@example.com", "A@example.com ", "b@example.com"])
+    def more_addresses(_version):
+        return ["a@example.com", "A@example.com ", "b@example.com"]
+
+    services.notice_recipients_wanted.connect(more_addresses)
     try:
         text = tmp_path / "v2.txt"
         text.write_text(SEED.read_text(), encoding="utf-8")
         result = runner.invoke(args=["policy", "publish", "--file", str(text), "--summary", "Test", "--material"])
     finally:
-        services.NOTICE_RECIPIENT_SOURCES.pop()
+        services.notice_recipients_wanted.disconnect(more_addresses)
     assert result.exit_code == 0, result.output
     assert "notices queued: 2" in result.output
     recipients = sorted(m.recipient for m in OutboxMessage.query.all())

@@ -22,7 +22,7 @@ from tests.newsletter_support import confirmed_subscriber, latest_mail, links, p
 from tests.rights_support import confirmed_request, send_request, staff_action, staff_client, stored_request
 
 EMAIL = "jeanne@example.fr"
-STAFF_ACTIONS = ("note", "dossier", "effacer", "rectifier", "opposition", "limiter", "lever-limitation",
+STAFF_ACTIONS = ("note", "dossier", "effacer", "rectifier", "opposition", "limitation", "lever-limitation",
                  "directives", "prolonger", "refuser", "repondre")
 
 
@@ -168,7 +168,7 @@ def test_objection_opts_the_person_out_of_every_channel(app, client, mailbox):
 def test_restriction_blocks_marketing_until_lifted(app, client, mailbox):
     reference = confirmed_request(client, mailbox, kind="restriction").reference
     staff = staff_client(app)
-    staff_action(staff, reference, "limiter")
+    staff_action(staff, reference, "limitation")
     assert suppression_reasons("email", email=EMAIL) == {"restriction"}
     staff_action(staff, reference, "lever-limitation")
     assert not is_suppressed("email", email=EMAIL)

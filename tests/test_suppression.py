@@ -3,8 +3,9 @@
 import pytest
 import sqlalchemy as sa
 
-from app.datamap import DATA_MAP, Person, covered_models, erase_person, export_person, keyed_hash
+from app.datamap import DATA_MAP, Person, covered_models, erase_person, export_person
 from app.extensions import db
+from app.personal import keyed_hash
 from app.suppression.models import Suppression
 from app.suppression.services import (
     SuppressionError,
@@ -127,10 +128,14 @@ def test_the_list_is_in_the_data_map_exported_and_never_erased(app):
 
 
 def test_features_are_told_of_every_change_in_the_callers_transaction(app):
-    from app.suppression.services import SUPPRESSION_LISTENERS, SuppressionChange
+    from app.suppression.services import SuppressionChange, suppression_changed
 
     heard: list[SuppressionChange] = []
-    SUPPRESSION_LISTENERS.append(heard.append)
+
+    def listen(change: SuppressionChange) -> None:
+        heard.append(change)
+
+    suppression_changed.connect(listen)
     try:
         suppress("email", email=" A@Example.com", source="rights", reason="restriction")
         suppress("email", email="a@example.com", source="rights", reason="restriction")
@@ -138,7 +143,7 @@ def test_features_are_told_of_every_change_in_the_callers_transaction(app):
         lift("email", email="a@example.com", reason="restriction")
         db.session.rollback()
     finally:
-        SUPPRESSION_LISTENERS.remove(heard.append)
+        suppression_changed.disconnect(listen)
     assert [(c.identifier, c.added, c.created) for c in heard] == [
         ("a@example.com", True, True), ("a@example.com", True, False), ("a@example.com", False, False)]
     assert heard[0].source == "rights" and heard[0].reason == "restriction" and heard[0].channel == "email"

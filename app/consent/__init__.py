@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("consent", __name__)
 
-from app.consent import datamap, hooks, routes  # noqa: E402, F401
+from app.consent import hooks, routes  # noqa: E402, F401

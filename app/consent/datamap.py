@@ -4,8 +4,9 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.consent.models import ConsentRecord, ConsentSubject
-from app.datamap import DataKind, Person, keyed_hash, register
+from app.datamap import DataKind, Person
 from app.extensions import db
+from app.personal import keyed_hash
 
 
 def linked_consent_ids(person: Person) -> list[str]:
@@ -47,14 +48,18 @@ def erase_consent(person: Person) -> int:
     return result.rowcount or 0
 
 
-register(DataKind(
-    name="consentements_cookies", models=(ConsentRecord, ConsentSubject),
-    purpose=_l("Preuve de vos choix en matière de cookies (acceptation, refus, retrait)."),
-    legal_basis=_l("Obligation légale\u00a0: prouver le consentement (article 7 du RGPD)."),
-    retention=_l("Choix valable 6 mois\u00a0; preuve conservée 5 ans puis supprimée. À l’effacement, le lien entre "
-                 "vous et votre identifiant de consentement est supprimé\u00a0; l’enregistrement pseudonyme reste."),
-    recipients=_l("K-Technology & Services uniquement."),
-    export=export_consent, erase=erase_consent,
-    fields=("consent_id", "recorded_at", "choices", "register_version", "policy_version", "action",
-            "withdrawal", "source", "channel", "ip_prefix", "browser"),
-))
+# What this feature adds to the data map (registered in create_app).
+KINDS = (
+    DataKind(
+        name="consentements_cookies", models=(ConsentRecord, ConsentSubject),
+        purpose=_l("Preuve de vos choix en matière de cookies (acceptation, refus, retrait)."),
+        legal_basis=_l("Obligation légale\u00a0: prouver le consentement (article 7 du RGPD)."),
+        retention=_l("Choix valable 6 mois\u00a0; preuve conservée 5 ans puis supprimée. À l’effacement, le lien "
+                     "entre vous et votre identifiant de consentement est supprimé\u00a0; l’enregistrement pseudonyme "
+                     "reste."),
+        recipients=_l("K-Technology & Services uniquement."),
+        export=export_consent, erase=erase_consent,
+        fields=("consent_id", "recorded_at", "choices", "register_version", "policy_version", "action",
+                "withdrawal", "source", "channel", "ip_prefix", "browser"),
+    ),
+)

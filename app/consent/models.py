@@ -5,14 +5,11 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.database import UTCDateTime, utcnow
+from app.database import UTCDateTime, append_only, utcnow
 from app.extensions import db
 
 
-class AppendOnlyError(RuntimeError):
-    """Raised when code tries to change or delete a consent record (they are proof)."""
-
-
+@append_only()
 class ConsentRecord(db.Model):
     """One choice as it was made: pseudonymous, never updated, never deleted by the application."""
 
@@ -43,15 +40,3 @@ class ConsentSubject(db.Model):
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("consent_id", "email_hash", name="uq_consent_subjects_consent_id_email"),)
-
-
-@sa.event.listens_for(ConsentRecord, "before_update")
-def refuse_update(_mapper, _connection, target: ConsentRecord) -> None:
-    """Consent records are proof: never rewrite one."""
-    raise AppendOnlyError(f"consent record {target.id} is append-only")
-
-
-@sa.event.listens_for(ConsentRecord, "before_delete")
-def refuse_delete(_mapper, _connection, target: ConsentRecord) -> None:
-    """Consent records are proof: only the retention purge removes them."""
-    raise AppendOnlyError(f"consent record {target.id} is append-only")

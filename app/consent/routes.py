@@ -16,11 +16,11 @@ from app.consent.services import (
     gpc_active,
     record_choice,
     record_gpc_default,
-    safe_next,
 )
 from app.consent.tags import consent_mode, tag_list
 from app.extensions import limiter
 from app.i18n import localized_route
+from app.urls import safe_next
 
 PREFERENCE_ACTIONS = {"save": CUSTOM, "accept_all": "accept_all", "refuse_all": "refuse_all"}
 

@@ -1,10 +1,8 @@
 """Consent rules: the visitor's current choice, recording each choice as proof, and the shared helpers
 `current_consent_id()` and `link_consent_to_person()` other features call."""
 
-import ipaddress
 import uuid
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
@@ -12,8 +10,9 @@ from flask import current_app, has_request_context, request
 from app.consent.models import ConsentRecord, ConsentSubject
 from app.consent.register import REGISTER, Register
 from app.consent.state import ConsentState, read_state, request_cache
-from app.datamap import keyed_hash, normalise_email
 from app.extensions import db
+from app.personal import keyed_hash, normalise_email, truncate_ip
+from app.policy.services import current_version_number
 
 ACCEPT_ALL, REFUSE_ALL, CONTINUE, CUSTOM, GPC_SIGNAL = (
     "accept_all", "refuse_all", "continue_without_accepting", "custom", "gpc_signal")
@@ -107,7 +106,7 @@ def record_choice(action: str, source: str, channel: str, selected: tuple[str, .
     now = datetime.now(UTC)
     db.session.add(ConsentRecord(
         consent_id=consent_id, recorded_at=now, choices=choices, register_version=register.version,
-        policy_version=policy_version(), action=action, withdrawal=withdrawal, source=source, channel=channel,
+        policy_version=current_version_number(), action=action, withdrawal=withdrawal, source=source, channel=channel,
         ip_prefix=truncate_ip(request.remote_addr), browser=browser_family(request.user_agent.string),
     ))
     db.session.commit()
@@ -130,26 +129,6 @@ def new_consent_id() -> str:
     return str(uuid.uuid4())
 
 
-def policy_version() -> int | None:
-    """The number of the policy in force, recorded with each choice."""
-    from app.policy.services import current_version
-
-    version = current_version()
-    return version.number if version else None
-
-
-def truncate_ip(address: str | None) -> str | None:
-    """The network an address belongs to: IPv4 /24, IPv6 /48 (never the full address)."""
-    try:
-        ip = ipaddress.ip_address(address or "")
-    except ValueError:
-        return None
-    if ip.version == 6 and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    prefix = 24 if ip.version == 4 else 48
-    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
-
-
 def browser_family(user_agent: str | None) -> str | None:
     """The browser family only (e.g. « Chrome »), nothing finer."""
     if not user_agent:
@@ -157,13 +136,3 @@ def browser_family(user_agent: str | None) -> str | None:
     from user_agents import parse
 
     return parse(user_agent).browser.family[:60]
-
-
-def safe_next(target: str | None) -> str | None:
-    """A local path to go back to, or None for anything that could leave the site."""
-    if not target or len(target) > 2000 or not target.startswith("/") or target.startswith("//"):
-        return None
-    if "\\" in target or any(ord(char) < 32 or ord(char) == 127 for char in target):
-        return None
-    parts = urlsplit(target)
-    return None if parts.scheme or parts.netloc else target

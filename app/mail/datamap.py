@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import DataKind, Person, register
+from app.datamap import DataKind, Person
 from app.extensions import db
 from app.mail.models import OutboxMessage
 
@@ -28,11 +28,14 @@ def erase_mail(person: Person) -> int:
     return result.rowcount or 0
 
 
-register(DataKind(
-    name="emails_envoyes", models=(OutboxMessage,),
-    purpose=_l("Envoi des e-mails que vous avez demandés ou qui vous sont dus (confirmations, réponses, avis)."),
-    legal_basis=_l("Exécution d’un contrat, obligation légale ou consentement, selon le message."),
-    retention=_l("Jusqu’à l’effacement de vos données ou la fin de la relation commerciale."),
-    recipients=_l("K-Technology & Services et son prestataire d’envoi d’e-mails."),
-    export=export_mail, erase=erase_mail,
-))
+# What this feature adds to the data map (registered in create_app).
+KINDS = (
+    DataKind(
+        name="emails_envoyes", models=(OutboxMessage,),
+        purpose=_l("Envoi des e-mails que vous avez demandés ou qui vous sont dus (confirmations, réponses, avis)."),
+        legal_basis=_l("Exécution d’un contrat, obligation légale ou consentement, selon le message."),
+        retention=_l("Jusqu’à l’effacement de vos données ou la fin de la relation commerciale."),
+        recipients=_l("K-Technology & Services et son prestataire d’envoi d’e-mails."),
+        export=export_mail, erase=erase_mail,
+    ),
+)

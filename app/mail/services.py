@@ -14,6 +14,7 @@ from flask import current_app, render_template
 from app.database import utcnow
 from app.extensions import db
 from app.mail.models import FAILED, PENDING, SENT, OutboxMessage
+from app.urls import site_host
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
@@ -22,10 +23,9 @@ BACKOFF_MAX_SECONDS = 6 * 3600
 def queue_mail(recipient: str, subject: str, text: str, html: str | None = None,
                headers: dict | None = None, kind: str = "transactional") -> OutboxMessage:
     """Add a message to the current transaction; the caller's commit queues it."""
-    domain = current_app.config["SITE_URL"].split("//")[-1].split(":")[0].split("/")[0] or "localhost"
     message = OutboxMessage(
         recipient=recipient, subject=subject, body_text=text, body_html=html,
-        headers=headers or {}, kind=kind, message_id=make_msgid(domain=domain),
+        headers=headers or {}, kind=kind, message_id=make_msgid(domain=site_host()),
         status=PENDING, attempts=0, next_attempt_at=utcnow(),
     )
     db.session.add(message)

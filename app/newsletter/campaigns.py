@@ -9,10 +9,8 @@ import contextlib
 import json
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from flask import current_app
 
 from app.database import UTCDateTime, utcnow
 from app.extensions import db
@@ -21,7 +19,9 @@ from app.mail.models import OutboxMessage
 from app.newsletter.lists import is_list
 from app.newsletter.mail import LANGUAGES, MARKETING, MarketingBuilder
 from app.newsletter.models import ACTIVE, CONFIRMED, Campaign, Subscriber, Subscription
-from app.suppression.services import EMAIL, SMS, suppressed_clause
+from app.suppression.models import Channel
+from app.suppression.services import suppressed_clause
+from app.urls import site_host
 
 COLUMNS = ("created_at", "kind", "recipient", "subject", "body_text", "body_html", "headers", "message_id",
            "status", "attempts", "next_attempt_at")
@@ -50,7 +50,7 @@ def list_members(slug: str) -> sa.Select:
 
 def audience(slug: str) -> sa.Select:
     """Who receives a campaign of the list: members whose address is not on the opt-out list (any reason)."""
-    return list_members(slug).where(~suppressed_clause(EMAIL, Subscriber.email_hash)).order_by(Subscriber.id)
+    return list_members(slug).where(~suppressed_clause(Channel.EMAIL, Subscriber.email_hash)).order_by(Subscriber.id)
 
 
 def count(query: sa.Select) -> int:
@@ -131,13 +131,12 @@ def insert_messages(connection: sa.Connection, table: sa.Table, builder: Marketi
     headers = filled(json.dumps(template.headers, ensure_ascii=False), builder.slot, token)
     if connection.dialect.name == "postgresql":
         headers = sa.cast(headers, sa.JSON)
-    domain = urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
     now, prefix = utcnow(), f"<{uuid.uuid4().hex}."
     body_html = sa.null() if template.body_html is None else filled(template.body_html, builder.slot, token)
     select = sa.select(
         sa.literal(now, UTCDateTime), sa.literal(MARKETING), table.c.recipient, sa.literal(builder.subject, sa.Text),
         filled(template.body_text, builder.slot, token), body_html, headers,
-        sa.literal(prefix, sa.Text) + sa.cast(table.c.number, sa.Text) + sa.literal(f"@{domain}>", sa.Text),
+        sa.literal(prefix, sa.Text) + sa.cast(table.c.number, sa.Text) + sa.literal(f"@{site_host()}>", sa.Text),
         sa.literal(OUTBOX_PENDING), sa.literal(0), sa.literal(now, UTCDateTime),
     ).where(table.c.language == language)
     connection.execute(sa.insert(OutboxMessage.__table__).from_select(COLUMNS, select))
@@ -147,4 +146,4 @@ def sms_audience() -> list[str]:
     """Numbers that may receive marketing SMS: confirmed and not on the SMS opt-out list (for an SMS sender)."""
     return list(db.session.scalars(sa.select(Subscriber.phone).where(
         Subscriber.sms_status == CONFIRMED, Subscriber.phone.is_not(None),
-        ~suppressed_clause(SMS, Subscriber.phone_hash)).order_by(Subscriber.id)))
+        ~suppressed_clause(Channel.SMS, Subscriber.phone_hash)).order_by(Subscriber.id)))

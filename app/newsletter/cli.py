@@ -5,12 +5,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.datamap import normalise_email, normalise_phone
 from app.newsletter.campaigns import CampaignError, send_campaign
 from app.newsletter.lists import LISTS
 from app.newsletter.maintenance import list_counts, purge
 from app.newsletter.services import record_staff_opt_out, unsubscribe_by_token
-from app.newsletter.tokens import InvalidToken
+from app.personal import normalise_email, normalise_phone
+from app.tokens import InvalidLink
 
 newsletter = AppGroup("newsletter", help="Send campaigns and manage the newsletter's subscribers.")
 text_file = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -41,7 +41,7 @@ def opt_out(email: str | None, phone: str | None, token: str | None) -> None:
     if token:
         try:
             click.echo(f"unsubscribed from {unsubscribe_by_token(token.strip())}")
-        except InvalidToken as error:
+        except InvalidLink as error:
             raise click.BadParameter("not a token of ours (altered or cut?)", param_hint="--token") from error
         if not email and not phone:
             return

@@ -3,9 +3,10 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import DataKind, Person, normalise_email, normalise_phone, register
+from app.datamap import DataKind, Person
 from app.extensions import db
 from app.newsletter.models import Subscriber, SubscriberEvent, Subscription
+from app.personal import normalise_email, normalise_phone
 
 
 def when(value) -> str | None:
@@ -62,16 +63,19 @@ def erase_newsletter(person: Person) -> int:
     return len(ids)
 
 
-register(DataKind(
-    name="newsletter", models=(Subscriber, Subscription, SubscriberEvent),
-    purpose=_l("Vous envoyer la newsletter (e-mail) et nos SMS, selon les listes que vous avez choisies, et "
-               "garder la preuve de votre consentement."),
-    legal_basis=_l("Consentement (double confirmation par e-mail)\u00a0; preuve du consentement\u00a0: obligation "
-                   "légale."),
-    retention=_l("Tant que vous restez inscrit, puis trois ans après le dernier contact\u00a0; une demande jamais "
-                 "confirmée est supprimée après 30 jours."),
-    recipients=_l("K-Technology & Services, son prestataire d’envoi d’e-mails et son prestataire SMS."),
-    export=export_newsletter, erase=erase_newsletter,
-    fields=("email", "phone", "language", "email_status", "email_consent_at", "sms_status", "sms_consent_at",
-            "lists", "history"),
-))
+# What this feature adds to the data map (registered in create_app).
+KINDS = (
+    DataKind(
+        name="newsletter", models=(Subscriber, Subscription, SubscriberEvent),
+        purpose=_l("Vous envoyer la newsletter (e-mail) et nos SMS, selon les listes que vous avez choisies, et "
+                   "garder la preuve de votre consentement."),
+        legal_basis=_l("Consentement (double confirmation par e-mail)\u00a0; preuve du consentement\u00a0: obligation "
+                       "légale."),
+        retention=_l("Tant que vous restez inscrit, puis trois ans après le dernier contact\u00a0; une demande jamais "
+                     "confirmée est supprimée après 30 jours."),
+        recipients=_l("K-Technology & Services, son prestataire d’envoi d’e-mails et son prestataire SMS."),
+        export=export_newsletter, erase=erase_newsletter,
+        fields=("email", "phone", "language", "email_status", "email_consent_at", "sms_status", "sms_consent_at",
+                "lists", "history"),
+    ),
+)

@@ -6,8 +6,8 @@ from wtforms import BooleanField, EmailField, SelectMultipleField, TelField, Val
 from wtforms.validators import Email, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.datamap import normalise_phone
 from app.newsletter.lists import LISTS
+from app.personal import normalise_phone
 
 
 class CheckboxesField(SelectMultipleField):

@@ -4,17 +4,17 @@ builder every marketing message goes through (footer links, List-Unsubscribe, Li
 import re
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.mail.services import queue_mail
+from app.newsletter.links import confirm_token, manage_token
 from app.newsletter.lists import ALL_LISTS, ascii_name, list_name
 from app.newsletter.models import PENDING, Subscriber
-from app.newsletter.tokens import CONFIRM_VALIDITY, confirm_token, manage_serializer, manage_token
-from app.urls import site_url
+from app.tokens import NEWSLETTER_CONFIRM, NEWSLETTER_MANAGE, compact_signer
+from app.urls import site_host, site_url
 
 LANGUAGES = ("fr", "en")
 MARKETING = "marketing"  # the outbox kind of every message sent to a list
@@ -53,7 +53,7 @@ def queue_confirmation(subscriber: Subscriber) -> None:
         text, html = render_mail(
             "confirm", confirm_url=site_url("newsletter.confirm", token=token) + lang_suffix(subscriber.language),
             lists=[list_name(slug) for slug in subscriber.slugs_with(PENDING)], phone=masked_phone(sms_phone),
-            days=CONFIRM_VALIDITY.days)
+            days=NEWSLETTER_CONFIRM.max_age.days)
         subject = _("Confirmez votre inscription à la newsletter K-Inventory")
     queue_mail(subscriber.email, subject, text, html)
 
@@ -84,9 +84,8 @@ class MarketingBuilder:
     def __init__(self, slug: str, subject: str, text: str, html: str | None = None) -> None:
         self.slug, self.subject = slug, subject
         self.slot = f"tok{uuid.uuid4().hex}"  # letters and digits: the same in text, HTML, URLs and JSON
-        self.serializer = manage_serializer()
-        host = urlsplit(current_app.config["SITE_URL"]).hostname or "localhost"
-        self.list_id = f"K-Inventory {ascii_name(slug)} <{slug}.{host}>"
+        self.signer = compact_signer(NEWSLETTER_MANAGE)
+        self.list_id = f"K-Inventory {ascii_name(slug)} <{slug}.{site_host()}>"
         self.mailto = current_app.config.get("UNSUBSCRIBE_MAILTO") or ""
         self.templates = {language: self.template(language, text, html) for language in LANGUAGES}
 
@@ -119,7 +118,7 @@ class MarketingBuilder:
 
     def token(self, public_id: str) -> str:
         """The recipient's signed link token, naming them and this list."""
-        return manage_token(public_id, self.slug, self.serializer)
+        return manage_token(public_id, self.slug, self.signer)
 
     def build(self, email: str, public_id: str, language: str) -> dict:
         """One recipient's message: text, HTML and headers carrying their own signed link."""

@@ -1,26 +1,16 @@
 """Subscribers, their lists, the append-only event log, and the campaigns sent."""
 
-import uuid
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.database import UTCDateTime, utcnow
+from app.database import UTCDateTime, append_only, new_public_id, utcnow
 from app.extensions import db
 
 # Channel statuses (e-mail and SMS) and list subscription statuses.
 NONE, PENDING, CONFIRMED, UNSUBSCRIBED = "none", "pending", "confirmed", "unsubscribed"
 ACTIVE = "active"
-
-
-def new_public_id() -> str:
-    """A random id for links (never the row id, which a new row could reuse)."""
-    return uuid.uuid4().hex
-
-
-class AppendOnlyError(RuntimeError):
-    """Raised when code tries to rewrite or delete one event (only erasure of the person removes them)."""
 
 
 class Subscriber(db.Model):
@@ -80,6 +70,7 @@ class Subscription(db.Model):
     )
 
 
+@append_only()
 class SubscriberEvent(db.Model):
     """One step in a subscriber's history: subscribe, confirm, unsubscribe, STOP, preference change."""
 
@@ -108,15 +99,3 @@ class Campaign(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recipients: Mapped[int] = mapped_column(default=0)
     suppressed: Mapped[int] = mapped_column(default=0)
-
-
-@sa.event.listens_for(SubscriberEvent, "before_update")
-def refuse_update(_mapper, _connection, target: SubscriberEvent) -> None:
-    """The event log is append-only."""
-    raise AppendOnlyError(f"newsletter event {target.id} is append-only")
-
-
-@sa.event.listens_for(SubscriberEvent, "before_delete")
-def refuse_delete(_mapper, _connection, target: SubscriberEvent) -> None:
-    """Events go only with the person's erasure (a bulk delete in the data map), never one by one."""
-    raise AppendOnlyError(f"newsletter event {target.id} is append-only")

@@ -16,7 +16,8 @@ from app.mail.models import OutboxMessage
 from app.newsletter import events as ev
 from app.newsletter.mail import MARKETING
 from app.newsletter.models import ACTIVE, CONFIRMED, PENDING, UNSUBSCRIBED, Subscriber, Subscription
-from app.suppression.services import EMAIL, OPT_OUT, RESTRICTION, SMS, SuppressionChange
+from app.suppression.models import Channel, Reason
+from app.suppression.services import SuppressionChange
 
 CANCELLED = "cancelled"  # an outbox status: never sent, because the person left before delivery
 
@@ -44,14 +45,14 @@ def cancel_queued_marketing(email: str | None, slugs: Iterable[str] | None = Non
 def leave_list(subscriber: Subscriber, subscription: Subscription, source: str, ip_prefix: str | None = None) -> None:
     """One list off at once: recorded, and its mail still in the outbox cancelled."""
     subscription.status, subscription.unsubscribed_at = UNSUBSCRIBED, utcnow()
-    ev.record_event(subscriber, ev.UNSUBSCRIBED, source=source, channel=EMAIL, list_slug=subscription.list_slug,
+    ev.record_event(subscriber, ev.UNSUBSCRIBED, source=source, channel=Channel.EMAIL, list_slug=subscription.list_slug,
                     ip_prefix=ip_prefix)
     cancel_queued_marketing(subscriber.email, [subscription.list_slug])
 
 
 def subscribers_for(change: SuppressionChange) -> list[Subscriber]:
     """The subscribers with the address or number of the change."""
-    if change.channel == EMAIL:
+    if change.channel == Channel.EMAIL:
         return list(db.session.scalars(sa.select(Subscriber).where(Subscriber.email == change.identifier)))
     return list(db.session.scalars(sa.select(Subscriber).where(
         sa.or_(Subscriber.phone == change.identifier, Subscriber.pending_phone == change.identifier))))
@@ -73,20 +74,20 @@ def sms_opted_out(subscriber: Subscriber, number: str, source: str) -> None:
     if subscriber.phone == number and subscriber.sms_status in (PENDING, CONFIRMED):
         subscriber.sms_status = UNSUBSCRIBED
         action = ev.SMS_STOP if source == ev.SMS_REPLY else ev.UNSUBSCRIBED
-        ev.record_event(subscriber, action, source=source, channel=SMS)
+        ev.record_event(subscriber, action, source=source, channel=Channel.SMS)
 
 
 def follow_suppression(change: SuppressionChange) -> None:
     """An entry added or lifted anywhere reaches the subscribers it names (listener of the opt-out list)."""
-    if change.added and change.channel == EMAIL:
+    if change.added and change.channel == Channel.EMAIL:
         cancel_queued_marketing(change.identifier)
-    if change.reason == RESTRICTION and (change.created or not change.added):
+    if change.reason == Reason.RESTRICTION and (change.created or not change.added):
         action = ev.RESTRICTED if change.added else ev.RESTRICTION_LIFTED
         for subscriber in subscribers_for(change):
             ev.record_event(subscriber, action, source=change.source, channel=change.channel)
-    elif change.reason == OPT_OUT and change.added:
+    elif change.reason == Reason.OPT_OUT and change.added:
         for subscriber in subscribers_for(change):
-            if change.channel == EMAIL:
+            if change.channel == Channel.EMAIL:
                 email_opted_out(subscriber, change.source)
             else:
                 sms_opted_out(subscriber, change.identifier, change.source)

@@ -3,8 +3,7 @@
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.consent.services import current_consent_id, truncate_ip
-from app.datamap import keyed_hash, normalise_phone
+from app.consent.services import current_consent_id
 from app.extensions import csrf, limiter
 from app.i18n import localized_route
 from app.newsletter import bp
@@ -18,10 +17,12 @@ from app.newsletter.events import (
     source_label,
 )
 from app.newsletter.forms import ButtonForm, LinkForm, PreferencesForm, SubscribeForm
+from app.newsletter.links import manage_token, read_confirm_token, read_manage_token
 from app.newsletter.lists import ALL_LISTS, list_name
 from app.newsletter.models import ACTIVE, CONFIRMED, PENDING, Subscriber
 from app.newsletter.sms import is_start, is_stop, signature_valid, twiml
-from app.newsletter.tokens import ExpiredToken, InvalidToken, read_confirm_token, read_manage_token
+from app.personal import keyed_hash, normalise_phone, truncate_ip
+from app.tokens import NEWSLETTER_CONFIRM, InvalidLink
 
 STOP_REPLY = ("K-Inventory\u00a0: votre désinscription est enregistrée, vous ne recevrez plus nos SMS. "
               "Pour vous réinscrire, répondez START.")
@@ -38,12 +39,6 @@ def here(endpoint: str, token: str) -> str:
     """A signed-link page's own address, keeping the `?lang=` it was opened with."""
     lang = request.args.get("lang")
     return url_for(endpoint, token=token, **({"lang": lang} if lang in ("fr", "en") else {}))
-
-
-@bp.errorhandler(InvalidToken)
-def invalid_link(error: InvalidToken):
-    """A link we did not sign, altered, cut, or expired: say so, change nothing."""
-    return render_template("newsletter/invalid_link.html", expired=isinstance(error, ExpiredToken)), 400
 
 
 @localized_route(bp, "/newsletter", "/en/newsletter", methods=["GET", "POST"])
@@ -82,7 +77,7 @@ def confirm(token: str):
     """GET shows a button (link scanners confirm nothing); POST confirms."""
     subscriber = newsletter.find_by_public_id(read_confirm_token(token))
     if subscriber is None:
-        raise InvalidToken("no such subscriber")
+        raise InvalidLink(NEWSLETTER_CONFIRM, "no such subscriber")
     form = ButtonForm()
     if form.validate_on_submit():
         try:
@@ -99,8 +94,6 @@ def confirm(token: str):
 
 def manage_token_for(subscriber: Subscriber) -> str:
     """A manage token for every list (links from pages)."""
-    from app.newsletter.tokens import manage_token
-
     return manage_token(subscriber.public_id, ALL_LISTS)
 
 
@@ -143,7 +136,7 @@ def preferences(token: str):
     public_id, _slug = read_manage_token(token)
     subscriber = newsletter.find_by_public_id(public_id)
     if subscriber is None:
-        return render_template("newsletter/invalid_link.html", gone=True), 404
+        return render_template("newsletter/gone.html"), 404
     form = PreferencesForm()
     if request.method == "GET":
         fill_preferences(form, subscriber)

@@ -10,22 +10,16 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from app.database import utcnow
-from app.datamap import keyed_hash, normalise_email, normalise_phone
 from app.extensions import db
 from app.newsletter import events as ev
+from app.newsletter.links import read_manage_token
 from app.newsletter.lists import ALL_LISTS, LISTS
 from app.newsletter.models import ACTIVE, CONFIRMED, NONE, PENDING, UNSUBSCRIBED, Subscriber, Subscription
 from app.newsletter.optout import leave_list
-from app.suppression.services import (
-    EMAIL,
-    OPT_OUT,
-    RESTRICTION,
-    SMS,
-    lift,
-    suppress,
-    suppressed_clause,
-    suppression_reasons,
-)
+from app.personal import keyed_hash, normalise_email, normalise_phone
+from app.policy.services import current_version_number
+from app.suppression.models import Channel, Reason
+from app.suppression.services import lift, suppress, suppressed_clause, suppression_reasons
 
 MAX_REQUESTS_PER_HOUR = 5
 
@@ -70,15 +64,15 @@ def request_subscription(email: str, lists: list[str], *, phone: str | None = No
     from app.newsletter.mail import queue_confirmation, queue_manage_link
 
     email, phone = normalise_email(email), normalise_phone(phone) if phone else None
-    if RESTRICTION in suppression_reasons(EMAIL, email=email):
+    if Reason.RESTRICTION in suppression_reasons(Channel.EMAIL, email=email):
         return
     subscriber = find_by_email(email) or new_subscriber(email, language)
     subscriber.language = language
     pending = mark_lists_pending(subscriber, [slug for slug in lists if slug in LISTS])
     sms_pending = phone is not None and ask_for_sms(subscriber, phone)
     too_many = recent_requests(subscriber) >= MAX_REQUESTS_PER_HOUR
-    ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=ev.WEB_FORM, channel=EMAIL, ip_prefix=ip_prefix,
-                    lists=pending, sms=sms_pending, consent_id=consent_id, policy_version=policy_version())
+    ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=ev.WEB_FORM, channel=Channel.EMAIL, ip_prefix=ip_prefix,
+                    lists=pending, sms=sms_pending, consent_id=consent_id, policy_version=current_version_number())
     link_consent(consent_id, email)
     if not too_many:
         if pending or sms_pending:
@@ -140,31 +134,24 @@ def link_consent(consent_id: str | None, email: str) -> None:
         link_consent_to_person(consent_id, email)
 
 
-def policy_version() -> int | None:
-    """The privacy policy in force when the person consented."""
-    from app.policy.services import current_version
-
-    version = current_version()
-    return version.number if version else None
-
-
 def confirm(subscriber: Subscriber, ip_prefix: str | None = None) -> Confirmation:
     """The confirmation link was followed: confirm what is pending, after checking the opt-out list."""
-    if RESTRICTION in suppression_reasons(EMAIL, email=subscriber.email):
+    if Reason.RESTRICTION in suppression_reasons(Channel.EMAIL, email=subscriber.email):
         raise SubscriptionRestricted(subscriber.public_id)
     result = Confirmation(lists=subscriber.slugs_with(PENDING))
     now = utcnow()
     if result.lists:
-        if lift(EMAIL, email=subscriber.email, reason=OPT_OUT, source=ev.DOUBLE_OPT_IN):
-            ev.record_event(subscriber, ev.OPT_OUT_LIFTED, source=ev.DOUBLE_OPT_IN, channel=EMAIL, ip_prefix=ip_prefix)
+        if lift(Channel.EMAIL, email=subscriber.email, reason=Reason.OPT_OUT, source=ev.DOUBLE_OPT_IN):
+            ev.record_event(subscriber, ev.OPT_OUT_LIFTED, source=ev.DOUBLE_OPT_IN, channel=Channel.EMAIL,
+                            ip_prefix=ip_prefix)
         subscriber.email_status, subscriber.email_consent_at = CONFIRMED, now
         subscriber.email_consent_source = ev.DOUBLE_OPT_IN
         for slug in result.lists:
             subscription = subscriber.subscription(slug)
             subscription.status, subscription.consented_at = ACTIVE, now
             subscription.consent_source, subscription.unsubscribed_at = ev.DOUBLE_OPT_IN, None
-            ev.record_event(subscriber, ev.CONFIRMED, source=ev.DOUBLE_OPT_IN, channel=EMAIL, list_slug=slug,
-                            ip_prefix=ip_prefix, policy_version=policy_version())
+            ev.record_event(subscriber, ev.CONFIRMED, source=ev.DOUBLE_OPT_IN, channel=Channel.EMAIL, list_slug=slug,
+                            ip_prefix=ip_prefix, policy_version=current_version_number())
     confirm_sms(subscriber, result, ip_prefix)
     db.session.commit()
     return result
@@ -177,14 +164,14 @@ def confirm_sms(subscriber: Subscriber, result: Confirmation, ip_prefix: str | N
         subscriber.phone_hash, subscriber.sms_status = keyed_hash(subscriber.phone), PENDING
     if subscriber.sms_status != PENDING or not subscriber.phone:
         return
-    if suppression_reasons(SMS, phone=subscriber.phone):
+    if suppression_reasons(Channel.SMS, phone=subscriber.phone):
         result.sms_needs_start = True
         return
     subscriber.sms_status, subscriber.sms_consent_at = CONFIRMED, utcnow()
     subscriber.sms_consent_source = ev.DOUBLE_OPT_IN
     result.sms_confirmed = True
-    ev.record_event(subscriber, ev.CONFIRMED, source=ev.DOUBLE_OPT_IN, channel=SMS, ip_prefix=ip_prefix,
-                    policy_version=policy_version())
+    ev.record_event(subscriber, ev.CONFIRMED, source=ev.DOUBLE_OPT_IN, channel=Channel.SMS, ip_prefix=ip_prefix,
+                    policy_version=current_version_number())
 
 
 def unsubscribe(subscriber: Subscriber | None, slug: str, source: str, ip_prefix: str | None = None) -> None:
@@ -205,7 +192,7 @@ def leave_email(subscriber: Subscriber, source: str) -> None:
     if subscriber.email_status != UNSUBSCRIBED:
         subscriber.email_status = UNSUBSCRIBED
     if subscriber.email:
-        suppress(EMAIL, email=subscriber.email, source=source)
+        suppress(Channel.EMAIL, email=subscriber.email, source=source)
 
 
 def stop_sms(subscriber: Subscriber, source: str, ip_prefix: str | None = None) -> None:
@@ -213,10 +200,10 @@ def stop_sms(subscriber: Subscriber, source: str, ip_prefix: str | None = None) 
     if subscriber.sms_status in (PENDING, CONFIRMED):
         subscriber.sms_status = UNSUBSCRIBED
         action = ev.SMS_STOP if source == ev.SMS_REPLY else ev.UNSUBSCRIBED
-        ev.record_event(subscriber, action, source=source, channel=SMS, ip_prefix=ip_prefix)
+        ev.record_event(subscriber, action, source=source, channel=Channel.SMS, ip_prefix=ip_prefix)
     subscriber.pending_phone = None
     if subscriber.phone:
-        suppress(SMS, phone=subscriber.phone, source=source)
+        suppress(Channel.SMS, phone=subscriber.phone, source=source)
 
 
 def unsubscribe_everything(subscriber: Subscriber | None, source: str, ip_prefix: str | None = None) -> None:
@@ -229,7 +216,7 @@ def unsubscribe_everything(subscriber: Subscriber | None, source: str, ip_prefix
 
 def sms_stop_number(phone: str) -> None:
     """A STOP from a number: on the SMS opt-out list at once, every subscriber with it off SMS; commits."""
-    suppress(SMS, phone=phone, source=ev.SMS_REPLY)  # the opt-out listener turns the subscribers' SMS off
+    suppress(Channel.SMS, phone=phone, source=ev.SMS_REPLY)  # the opt-out listener turns the subscribers' SMS off
     db.session.commit()
 
 
@@ -237,13 +224,13 @@ def sms_start_number(phone: str) -> bool:
     """A START from a number that asked for SMS: a confirmed opt-in from the phone itself; commits."""
     waiting = [s for s in find_by_phone(phone)
                if s.phone == phone and s.sms_status in (PENDING, UNSUBSCRIBED)]
-    if not waiting or RESTRICTION in suppression_reasons(SMS, phone=phone):
+    if not waiting or Reason.RESTRICTION in suppression_reasons(Channel.SMS, phone=phone):
         return False
-    lift(SMS, phone=phone, reason=OPT_OUT, source=ev.SMS_REPLY)
+    lift(Channel.SMS, phone=phone, reason=Reason.OPT_OUT, source=ev.SMS_REPLY)
     for subscriber in waiting:
         subscriber.sms_status, subscriber.sms_consent_at = CONFIRMED, utcnow()
         subscriber.sms_consent_source = ev.SMS_REPLY
-        ev.record_event(subscriber, ev.SMS_START, source=ev.SMS_REPLY, channel=SMS)
+        ev.record_event(subscriber, ev.SMS_START, source=ev.SMS_REPLY, channel=Channel.SMS)
     db.session.commit()
     return True
 
@@ -267,7 +254,7 @@ def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[st
     elif not sms_on:
         stop_sms(subscriber, source, ip_prefix)
     if pending or sms_pending:
-        ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=source, channel=EMAIL, ip_prefix=ip_prefix,
+        ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=source, channel=Channel.EMAIL, ip_prefix=ip_prefix,
                         lists=pending, sms=sms_pending)
         queue_confirmation(subscriber)
     db.session.commit()
@@ -278,12 +265,12 @@ def resubscribe(subscriber: Subscriber, slug: str, ip_prefix: str | None = None)
     """Ask again for a list left earlier (or every list): a new double opt-in, by e-mail."""
     from app.newsletter.mail import queue_confirmation
 
-    if RESTRICTION in suppression_reasons(EMAIL, email=subscriber.email):
+    if Reason.RESTRICTION in suppression_reasons(Channel.EMAIL, email=subscriber.email):
         return
     slugs = list(LISTS) if slug == ALL_LISTS else [slug]
     pending = mark_lists_pending(subscriber, slugs)
     if pending and recent_requests(subscriber) < MAX_REQUESTS_PER_HOUR:
-        ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=ev.RESUBSCRIBE, channel=EMAIL,
+        ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=ev.RESUBSCRIBE, channel=Channel.EMAIL,
                         ip_prefix=ip_prefix, lists=pending, sms=False)
         queue_confirmation(subscriber)
     db.session.commit()
@@ -296,7 +283,7 @@ def request_manage_link(email: str, ip_prefix: str | None = None) -> None:
     subscriber = find_by_email(email)
     if subscriber is None or recent_requests(subscriber) >= MAX_REQUESTS_PER_HOUR or is_restricted(subscriber):
         return
-    ev.record_event(subscriber, ev.LINK_REQUESTED, source=ev.WEB_FORM, channel=EMAIL, ip_prefix=ip_prefix)
+    ev.record_event(subscriber, ev.LINK_REQUESTED, source=ev.WEB_FORM, channel=Channel.EMAIL, ip_prefix=ip_prefix)
     queue_manage_link(subscriber)
     db.session.commit()
 
@@ -308,18 +295,18 @@ def history(subscriber: Subscriber) -> list[ev.SubscriberEvent]:
         ev.SubscriberEvent.occurred_at.desc(), ev.SubscriberEvent.id.desc())))
 
 
-def confirmed_addresses() -> list[str]:
-    """Addresses of confirmed subscribers not on the opt-out list (for material policy notices)."""
+def confirmed_addresses(_version: object = None) -> list[str]:
+    """Addresses of confirmed subscribers not on the opt-out list (the receiver of material policy notices)."""
     return list(db.session.scalars(sa.select(Subscriber.email).where(
         Subscriber.email_status == CONFIRMED, Subscriber.email.is_not(None),
-        ~suppressed_clause(EMAIL, Subscriber.email_hash))))
+        ~suppressed_clause(Channel.EMAIL, Subscriber.email_hash))))
 
 
 def is_restricted(subscriber: Subscriber) -> bool:
     """Whether processing of the subscriber's address or number is restricted (a rights request): no contact."""
-    if subscriber.email and RESTRICTION in suppression_reasons(EMAIL, email=subscriber.email):
+    if subscriber.email and Reason.RESTRICTION in suppression_reasons(Channel.EMAIL, email=subscriber.email):
         return True
-    return bool(subscriber.phone) and RESTRICTION in suppression_reasons(SMS, phone=subscriber.phone)
+    return bool(subscriber.phone) and Reason.RESTRICTION in suppression_reasons(Channel.SMS, phone=subscriber.phone)
 
 
 def record_staff_opt_out(*, email: str | None = None, phone: str | None = None) -> None:
@@ -328,18 +315,16 @@ def record_staff_opt_out(*, email: str | None = None, phone: str | None = None) 
         subscriber = find_by_email(email)
         if subscriber is not None:
             unsubscribe(subscriber, ALL_LISTS, ev.STAFF)
-        suppress(EMAIL, email=email, source=ev.STAFF)
+        suppress(Channel.EMAIL, email=email, source=ev.STAFF)
     if phone:
         for subscriber in find_by_phone(phone):
             stop_sms(subscriber, ev.STAFF)
-        suppress(SMS, phone=phone, source=ev.STAFF)
+        suppress(Channel.SMS, phone=phone, source=ev.STAFF)
     db.session.commit()
 
 
 def unsubscribe_by_token(token: str) -> str:
     """A mailto: unsubscribe: the same as the one-click link of that token (commits); the list it named."""
-    from app.newsletter.tokens import read_manage_token
-
     public_id, slug = read_manage_token(token)
     unsubscribe(find_by_public_id(public_id), slug, ev.MAILTO)
     return "every list" if slug == ALL_LISTS else slug

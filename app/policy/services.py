@@ -1,14 +1,15 @@
 """Publishing and reading policy versions, and notifying people of material changes."""
 
-from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import sqlalchemy as sa
+from blinker import signal
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.extensions import db
 from app.mail.services import queue_template_mail
+from app.personal import normalise_email
 from app.policy.models import PolicyVersion
 
 CONTROLLER_NAME = "K-Technology & Services"
@@ -16,8 +17,9 @@ CONTROLLER_ADDRESS = "Tour Ariane La Défense 9 – 5, Place de La Pyramide 9208
 FIRST_VERSION_DIR = Path(__file__).resolve().parent.parent.parent / "content" / "policy" / "v1"
 FIRST_VERSION_SUMMARY = "Première publication de la politique de confidentialité."
 
-# Each feature that knows people's addresses adds a function returning them (for material notices).
-NOTICE_RECIPIENT_SOURCES: list[Callable[[], Iterable[str]]] = []
+# Sent with the new version when a material change is published; each receiver (connected in create_app by the
+# features that know people's addresses) returns the addresses to notify.
+notice_recipients_wanted = signal("policy-notice-recipients-wanted")
 
 
 class PolicyError(Exception):
@@ -27,6 +29,12 @@ class PolicyError(Exception):
 def current_version() -> PolicyVersion | None:
     """The latest published version."""
     return db.session.scalar(sa.select(PolicyVersion).order_by(PolicyVersion.number.desc()).limit(1))
+
+
+def current_version_number() -> int | None:
+    """The number of the policy in force (recorded with each consent), or None before the first publication."""
+    version = current_version()
+    return version.number if version else None
 
 
 def version_by_number(number: int) -> PolicyVersion | None:
@@ -55,15 +63,16 @@ def publish(text_fr: str, summary: str, text_en: str | None = None,
     return version, notified
 
 
-def notice_recipients() -> list[str]:
+def notice_recipients(version: PolicyVersion) -> list[str]:
     """Every known address, normalised and once each."""
-    addresses = {address.strip().lower() for source in NOTICE_RECIPIENT_SOURCES for address in source()}
+    answers = notice_recipients_wanted.send(version)
+    addresses = {normalise_email(address) for _receiver, found in answers for address in found}
     return sorted(address for address in addresses if address)
 
 
 def queue_material_notices(version: PolicyVersion) -> int:
     """Queue one notice per address (in French, the policy's language)."""
-    recipients = notice_recipients()
+    recipients = notice_recipients(version)
     with force_locale("fr"):
         subject = _("Mise à jour de notre politique de confidentialité")
         for address in recipients:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("rights", __name__)
 
-from app.rights import cli, datamap, routes  # noqa: E402, F401
+from app.rights import routes  # noqa: E402, F401

@@ -3,8 +3,9 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import DataKind, Person, normalise_email, register
+from app.datamap import DataKind, Person
 from app.extensions import db
+from app.personal import normalise_email
 from app.rights import models as m
 
 
@@ -37,7 +38,7 @@ def erase_requests(person: Person) -> int:
     """Delete every data package and every request but the open erasure request (its own legal record)."""
     rows = requests_of(person)
     db.session.execute(sa.delete(m.DataPackage).where(m.DataPackage.request_id.in_([r.id for r in rows])))
-    closed = [r.id for r in rows if not (r.is_open and r.kind == m.ERASURE)]
+    closed = [r.id for r in rows if not (r.is_open and r.kind == m.Kind.ERASURE)]
     if not closed:
         return 0
     db.session.execute(sa.delete(m.RequestEvent).where(m.RequestEvent.request_id.in_(closed)))
@@ -72,25 +73,27 @@ def erase_directives(person: Person) -> int:
     return len(rows)
 
 
-register(DataKind(
-    name="demandes_droits", models=(m.RightsRequest, m.RequestEvent, m.DataPackage),
-    purpose=_l("Traiter vos demandes d’exercice de droits, vos questions et réclamations, et prouver que nous y "
-               "avons répondu dans les délais."),
-    legal_basis=_l("Obligation légale (articles 12 à 22 du RGPD)."),
-    retention=_l("Le temps du traitement, puis archivées cinq ans comme preuve\u00a0; les dossiers de données "
-                 "téléchargeables sont supprimés après 7 jours."),
-    recipients=_l("K-Technology & Services (équipe chargée des demandes et délégué à la protection des données)."),
-    export=export_requests, erase=erase_requests,
-    fields=("reference", "type", "status", "name", "email", "phone", "message", "received_at", "steps"),
-))
-
-register(DataKind(
-    name="directives_post_mortem", models=(m.PostMortemDirective,),
-    purpose=_l("Appliquer vos directives sur vos données après votre décès (article 85 de la loi Informatique "
-               "et Libertés)."),
-    legal_basis=_l("Obligation légale."),
-    retention=_l("Jusqu’à leur révocation ou leur exécution."),
-    recipients=_l("K-Technology & Services et la personne que vous avez désignée."),
-    export=export_directives, erase=erase_directives,
-    fields=("instructions", "designated_name", "designated_contact", "recorded_at", "revoked_at"),
-))
+# What this feature adds to the data map (registered in create_app).
+KINDS = (
+    DataKind(
+        name="demandes_droits", models=(m.RightsRequest, m.RequestEvent, m.DataPackage),
+        purpose=_l("Traiter vos demandes d’exercice de droits, vos questions et réclamations, et prouver que nous y "
+                   "avons répondu dans les délais."),
+        legal_basis=_l("Obligation légale (articles 12 à 22 du RGPD)."),
+        retention=_l("Le temps du traitement, puis archivées cinq ans comme preuve\u00a0; les dossiers de données "
+                     "téléchargeables sont supprimés après 7 jours."),
+        recipients=_l("K-Technology & Services (équipe chargée des demandes et délégué à la protection des données)."),
+        export=export_requests, erase=erase_requests,
+        fields=("reference", "type", "status", "name", "email", "phone", "message", "received_at", "steps"),
+    ),
+    DataKind(
+        name="directives_post_mortem", models=(m.PostMortemDirective,),
+        purpose=_l("Appliquer vos directives sur vos données après votre décès (article 85 de la loi Informatique "
+                   "et Libertés)."),
+        legal_basis=_l("Obligation légale."),
+        retention=_l("Jusqu’à leur révocation ou leur exécution."),
+        recipients=_l("K-Technology & Services et la personne que vous avez désignée."),
+        export=export_directives, erase=erase_directives,
+        fields=("instructions", "designated_name", "designated_contact", "recorded_at", "revoked_at"),
+    ),
+)

@@ -1,6 +1,7 @@
 """Deadlines in calendar months (GDPR Art. 12(3)): one month from receipt, extendable by two more."""
 
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from dateutil.relativedelta import relativedelta
@@ -33,14 +34,22 @@ def extended_date(received_at: datetime, extra_months: int) -> date:
     return months_after(local_date(received_at), 1 + extra_months)
 
 
+class Urgency(StrEnum):
+    """How close a deadline is."""
+
+    OVERDUE = "overdue"
+    SOON = "soon"  # due within 7 days
+    OK = "ok"
+
+
 def days_left(deadline: date, today: date) -> int:
     """Days until the deadline (negative once overdue)."""
     return (deadline - today).days
 
 
-def urgency(deadline: date, today: date) -> str:
-    """« overdue », « soon » (due within 7 days) or « ok »."""
+def urgency(deadline: date, today: date) -> Urgency:
+    """Overdue, due soon (within 7 days) or fine."""
     left = days_left(deadline, today)
     if left < 0:
-        return "overdue"
-    return "soon" if left <= DUE_SOON_DAYS else "ok"
+        return Urgency.OVERDUE
+    return Urgency.SOON if left <= DUE_SOON_DAYS else Urgency.OK

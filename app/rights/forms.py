@@ -5,9 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TelField, TextAreaField, ValidationError
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from app.datamap import normalise_phone
+from app.personal import normalise_phone
 from app.rights.labels import KIND_LABELS
-from app.rights.models import POST_MORTEM, RECTIFICATION
+from app.rights.models import Kind
 
 MESSAGE_MAX = 5000
 
@@ -53,17 +53,17 @@ class ContactForm(FlaskForm):
 
     def validate_correction(self, field) -> None:
         """A rectification says what to correct."""
-        if self.kind.data == RECTIFICATION and not (field.data or "").strip():
+        if self.kind.data == Kind.RECTIFICATION and not (field.data or "").strip():
             raise ValidationError(_l("Indiquez ce qu’il faut corriger et la bonne valeur."))
 
     def validate_designated_name(self, field) -> None:
         """Post-mortem directives name the person who will carry them out."""
-        if self.kind.data == POST_MORTEM and not (field.data or "").strip():
+        if self.kind.data == Kind.POST_MORTEM and not (field.data or "").strip():
             raise ValidationError(_l("Indiquez la personne que vous désignez."))
 
     def validate_designated_contact(self, field) -> None:
         """…and how to reach them."""
-        if self.kind.data == POST_MORTEM and not (field.data or "").strip():
+        if self.kind.data == Kind.POST_MORTEM and not (field.data or "").strip():
             raise ValidationError(_l("Indiquez comment joindre la personne désignée."))
 
     def is_bot(self) -> bool:

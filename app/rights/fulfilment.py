@@ -1,10 +1,11 @@
 """Staff actions on a request: each checks the request's state and the role, logs, and tells the requester."""
 
-from datetime import timedelta
+from enum import StrEnum
 from typing import Protocol
 
 from flask_babel import lazy_gettext as _l
 
+from app.auth.models import Role
 from app.database import utcnow
 from app.datamap import erase_person
 from app.extensions import db
@@ -14,11 +15,10 @@ from app.rights.deadlines import MAX_EXTENSION_MONTHS, extended_date
 from app.rights.labels import N_
 from app.rights.package import build_zip
 from app.rights.rectification import rectify_person
-from app.rights.tokens import DOWNLOAD, PACKAGE_LIFETIME_SECONDS, make_token
-from app.suppression.services import EMAIL, RESTRICTION, SMS, lift, suppress
+from app.suppression.models import Channel, Reason
+from app.suppression.services import lift, suppress
+from app.tokens import RIGHTS_DOWNLOAD, sign
 from app.urls import site_url
-
-DPO, AGENT = "dpo", "agent"
 
 
 class Staff(Protocol):
@@ -32,6 +32,58 @@ class ActionRefused(Exception):
     """An action the request's state or the staff member's role does not allow; the message says why."""
 
 
+class Action(StrEnum):
+    """What staff can do on a request (the value is the last part of the action's URL)."""
+
+    PACKAGE = "dossier"
+    OPT_OUT = "opposition"
+    RESTRICT = "limitation"
+    LIFT_RESTRICTION = "lever-limitation"
+    DIRECTIVES = "directives"
+    ERASE = "effacer"
+    RECTIFY = "rectifier"
+    ANSWER = "repondre"
+    EXTEND = "prolonger"
+    REFUSE = "refuser"
+    NOTE = "note"
+
+
+# The actions that only fit some types of request; the others fit every type.
+ACTION_KINDS = {
+    Action.PACKAGE: {m.Kind.ACCESS, m.Kind.PORTABILITY},
+    Action.OPT_OUT: {m.Kind.OBJECTION, m.Kind.WITHDRAWAL, m.Kind.UNSUBSCRIBE},
+    Action.RESTRICT: {m.Kind.RESTRICTION},
+    Action.LIFT_RESTRICTION: {m.Kind.RESTRICTION},
+    Action.DIRECTIVES: {m.Kind.POST_MORTEM},
+    Action.ERASE: {m.Kind.ERASURE},
+    Action.RECTIFY: {m.Kind.RECTIFICATION},
+}
+DPO_ONLY = {Action.ERASE, Action.REFUSE}
+WHILE_OPEN = set(Action) - {Action.NOTE}
+
+
+def fits(request: m.RightsRequest, staff: Staff, action: Action) -> bool:
+    """Whether the action suits this request's type, its openness and the staff member's role."""
+    if action in WHILE_OPEN and not request.is_open:
+        return False
+    if action == Action.EXTEND and request.extended_to is not None:
+        return False
+    if action in DPO_ONLY and staff.role != Role.DPO:
+        return False
+    return request.kind in ACTION_KINDS.get(action, {request.kind})
+
+
+def offered_actions(request: m.RightsRequest, staff: Staff) -> set[Action]:
+    """The actions the request page offers this staff member."""
+    return {action for action in Action if fits(request, staff, action)}
+
+
+def require_fit(request: m.RightsRequest, staff: Staff, action: Action) -> None:
+    """Refuse an action the page does not offer (a forged or stale form)."""
+    if action in ACTION_KINDS and request.kind not in ACTION_KINDS[action]:
+        raise ActionRefused(_l("Cette action ne s’applique pas à ce type de demande."))
+
+
 def require_open(request: m.RightsRequest) -> None:
     """Closed requests take no more action."""
     if not request.is_open:
@@ -41,21 +93,21 @@ def require_open(request: m.RightsRequest) -> None:
 def require_confirmed(request: m.RightsRequest) -> None:
     """Data is only handed over or changed once the requester has proved the address is theirs."""
     require_open(request)
-    if request.status == m.UNCONFIRMED:
+    if request.status == m.Status.UNCONFIRMED:
         raise ActionRefused(_l("Le demandeur n’a pas encore confirmé son adresse e-mail\u00a0: son identité n’est "
                                "pas vérifiée."))
 
 
 def require_dpo(staff: Staff) -> None:
     """Only the data-protection officer may refuse a request or erase data."""
-    if staff.role != DPO:
+    if staff.role != Role.DPO:
         raise ActionRefused(_l("Seul le délégué à la protection des données (rôle dpo) peut faire cela."))
 
 
 def start(request: m.RightsRequest) -> None:
     """The first action moves a confirmed request to « in progress »."""
-    if request.status == m.CONFIRMED:
-        request.status = m.IN_PROGRESS
+    if request.status == m.Status.CONFIRMED:
+        request.status = m.Status.IN_PROGRESS
 
 
 def add_note(request: m.RightsRequest, staff: Staff, text: str) -> None:
@@ -70,13 +122,13 @@ def send_data_package(request: m.RightsRequest, staff: Staff) -> m.DataPackage:
     start(request)
     package = m.DataPackage(
         request=request, content=build_zip(services.person_of(request), request.reference),
-        filename=f"{request.reference}-donnees.zip", expires_at=utcnow() + timedelta(seconds=PACKAGE_LIFETIME_SECONDS))
+        filename=f"{request.reference}-donnees.zip", expires_at=utcnow() + RIGHTS_DOWNLOAD.max_age)
     db.session.add(package)
     db.session.flush()
-    url = site_url("rights.download", token=make_token(DOWNLOAD, package.public_id))
+    url = site_url("rights.download", token=sign(RIGHTS_DOWNLOAD, package.public_id))
     services.log(request, "package_built", staff.email, public=True, size=len(package.content))
     services.mail_requester(request, N_("Vos données personnelles (demande %(reference)s)"), "package",
-                            download_url=url, days=7)
+                            download_url=url, days=RIGHTS_DOWNLOAD.max_age.days)
     db.session.commit()
     return package
 
@@ -110,7 +162,7 @@ def opt_out_everywhere(request: m.RightsRequest, staff: Staff) -> None:
 
     require_confirmed(request)
     start(request)
-    channels = [EMAIL] + ([SMS] if request.phone else [])
+    channels = [Channel.EMAIL] + ([Channel.SMS] if request.phone else [])
     services.log(request, "opted_out", staff.email, public=True, channels=channels)
     record_staff_opt_out(email=request.email, phone=request.phone)
 
@@ -120,7 +172,7 @@ def restrict(request: m.RightsRequest, staff: Staff) -> None:
     require_confirmed(request)
     start(request)
     for channel, identifier in restriction_targets(request):
-        suppress(channel, **identifier, source="rights_request", reason=RESTRICTION)
+        suppress(channel, **identifier, source="rights_request", reason=Reason.RESTRICTION)
     services.log(request, "restricted", staff.email, public=True)
     db.session.commit()
 
@@ -128,16 +180,16 @@ def restrict(request: m.RightsRequest, staff: Staff) -> None:
 def lift_restriction(request: m.RightsRequest, staff: Staff) -> None:
     """End a restriction (the person asked, or the reason for it is settled)."""
     for channel, identifier in restriction_targets(request):
-        lift(channel, **identifier, reason=RESTRICTION)
+        lift(channel, **identifier, reason=Reason.RESTRICTION)
     services.log(request, "restriction_lifted", staff.email, public=True)
     db.session.commit()
 
 
 def restriction_targets(request: m.RightsRequest) -> list[tuple[str, dict]]:
     """The channels and identifiers a restriction covers."""
-    targets = [(EMAIL, {"email": request.email})]
+    targets = [(Channel.EMAIL, {"email": request.email})]
     if request.phone:
-        targets.append((SMS, {"phone": request.phone}))
+        targets.append((Channel.SMS, {"phone": request.phone}))
     return targets
 
 
@@ -175,7 +227,7 @@ def extend(request: m.RightsRequest, staff: Staff, months: int, reason: str) -> 
     if not 1 <= months <= MAX_EXTENSION_MONTHS:
         raise ActionRefused(_l("Une prolongation est d’un ou deux mois."))
     request.extended_to = extended_date(request.received_at, months)
-    request.extension_reason, request.status = reason, m.EXTENDED
+    request.extension_reason, request.status = reason, m.Status.EXTENDED
     services.log(request, "extended", staff.email, public=True, months=months, until=request.extended_to.isoformat(),
                  reason=reason)
     services.mail_requester(request, N_("Votre demande %(reference)s\u00a0: délai prolongé"), "extended")
@@ -186,7 +238,7 @@ def refuse(request: m.RightsRequest, staff: Staff, reason: str) -> None:
     """Refuse a manifestly unfounded or excessive request, with the reason and the right to complain to the CNIL."""
     require_dpo(staff)
     require_open(request)
-    close(request, m.REFUSED, reason)
+    close(request, m.Status.REFUSED, reason)
     services.log(request, "refused", staff.email, public=True, reason=reason)
     services.mail_requester(request, N_("Votre demande %(reference)s\u00a0: notre réponse"), "refused")
     db.session.commit()
@@ -195,7 +247,7 @@ def refuse(request: m.RightsRequest, staff: Staff, reason: str) -> None:
 def answer(request: m.RightsRequest, staff: Staff, text: str) -> None:
     """Send the answer and close the request."""
     require_open(request)
-    close(request, m.ANSWERED, text)
+    close(request, m.Status.ANSWERED, text)
     services.log(request, "answered", staff.email, public=True)
     services.mail_requester(request, N_("Votre demande %(reference)s\u00a0: notre réponse"), "answered")
     db.session.commit()

@@ -5,26 +5,26 @@ from flask_babel import lazy_gettext as _l
 from app.rights import models as m
 
 KIND_LABELS = {
-    m.ACCESS: _l("Accès à vos données"),
-    m.RECTIFICATION: _l("Rectification"),
-    m.ERASURE: _l("Effacement"),
-    m.PORTABILITY: _l("Portabilité"),
-    m.OBJECTION: _l("Opposition"),
-    m.RESTRICTION: _l("Limitation du traitement"),
-    m.WITHDRAWAL: _l("Retrait du consentement"),
-    m.POST_MORTEM: _l("Directives post-mortem"),
-    m.UNSUBSCRIBE: _l("Désabonnement"),
-    m.QUESTION: _l("Question ou réclamation"),
+    m.Kind.ACCESS: _l("Accès à vos données"),
+    m.Kind.RECTIFICATION: _l("Rectification"),
+    m.Kind.ERASURE: _l("Effacement"),
+    m.Kind.PORTABILITY: _l("Portabilité"),
+    m.Kind.OBJECTION: _l("Opposition"),
+    m.Kind.RESTRICTION: _l("Limitation du traitement"),
+    m.Kind.WITHDRAWAL: _l("Retrait du consentement"),
+    m.Kind.POST_MORTEM: _l("Directives post-mortem"),
+    m.Kind.UNSUBSCRIBE: _l("Désabonnement"),
+    m.Kind.QUESTION: _l("Question ou réclamation"),
 }
 
 STATUS_LABELS = {
-    m.UNCONFIRMED: _l("Reçue, adresse à confirmer"),
-    m.CONFIRMED: _l("Adresse confirmée"),
-    m.IN_PROGRESS: _l("En cours de traitement"),
-    m.EXTENDED: _l("Délai prolongé"),
-    m.ANSWERED: _l("Répondue"),
-    m.REFUSED: _l("Refusée"),
-    m.EXPIRED: _l("Expirée (adresse jamais confirmée)"),
+    m.Status.UNCONFIRMED: _l("Reçue, adresse à confirmer"),
+    m.Status.CONFIRMED: _l("Adresse confirmée"),
+    m.Status.IN_PROGRESS: _l("En cours de traitement"),
+    m.Status.EXTENDED: _l("Délai prolongé"),
+    m.Status.ANSWERED: _l("Répondue"),
+    m.Status.REFUSED: _l("Refusée"),
+    m.Status.EXPIRED: _l("Expirée (adresse jamais confirmée)"),
 }
 
 EVENT_LABELS = {

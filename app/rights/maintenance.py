@@ -8,12 +8,13 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.auth.services import active_staff_addresses
 from app.database import utcnow
 from app.extensions import db
 from app.mail.services import queue_mail
 from app.rights import models as m
 from app.rights import services
-from app.rights.deadlines import DUE_SOON_DAYS, urgency
+from app.rights.deadlines import DUE_SOON_DAYS, Urgency, urgency
 from app.rights.labels import KIND_LABELS
 from app.urls import site_url
 
@@ -26,24 +27,17 @@ class ReminderReport:
     recipients: int
 
 
-def staff_addresses() -> list[str]:
-    """Every active staff member's address."""
-    from app.admin.models import StaffUser
-
-    return list(db.session.scalars(sa.select(StaffUser.email).where(StaffUser.active.is_(True))))
-
-
 def remind_staff() -> ReminderReport:
     """One e-mail per staff member listing the requests due within 7 days or overdue; commits."""
     today = services.today()
     due = services.open_requests_due_by(today + timedelta(days=DUE_SOON_DAYS))
-    recipients = staff_addresses() if due else []
+    recipients = active_staff_addresses() if due else []
     if not recipients:
         return ReminderReport(len(due), 0)
     rows = [{"request": r, "kind": KIND_LABELS[r.kind], "urgency": urgency(r.deadline, today),
-             "url": site_url("admin.request_detail", reference=r.reference)} for r in due]
+             "url": site_url("backoffice.request_detail", reference=r.reference)} for r in due]
     with force_locale("fr"):
-        text = render_template("rights/mail/reminder.txt", rows=rows, today=today)
+        text = render_template("rights/mail/reminder.txt", rows=rows, today=today, Status=m.Status, Urgency=Urgency)
         subject = _("Demandes RGPD\u00a0: %(count)s à traiter sous 7 jours ou en retard", count=len(due))
     for address in recipients:
         queue_mail(address, subject, text, kind="staff")

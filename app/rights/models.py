@@ -1,36 +1,44 @@
 """Rights requests, their append-only event log, data packages, and post-mortem directives."""
 
-import uuid
 from datetime import date, datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.database import UTCDateTime, utcnow
+from app.database import UTCDateTime, append_only, new_public_id, utcnow
 from app.extensions import db
 
-# Request statuses, in the order a request usually goes through them.
-UNCONFIRMED, CONFIRMED, IN_PROGRESS, EXTENDED = "unconfirmed", "confirmed", "in_progress", "extended"
-ANSWERED, REFUSED, EXPIRED = "answered", "refused", "expired"
-STATUSES = (UNCONFIRMED, CONFIRMED, IN_PROGRESS, EXTENDED, ANSWERED, REFUSED, EXPIRED)
-OPEN_STATUSES = (UNCONFIRMED, CONFIRMED, IN_PROGRESS, EXTENDED)
-CLOSED_STATUSES = (ANSWERED, REFUSED, EXPIRED)
 
-# Request types (the rights of section 9 of the policy, plus unsubscribe and questions).
-ACCESS, RECTIFICATION, ERASURE, PORTABILITY = "access", "rectification", "erasure", "portability"
-OBJECTION, RESTRICTION, WITHDRAWAL, POST_MORTEM = "objection", "restriction", "withdrawal", "post_mortem"
-UNSUBSCRIBE, QUESTION = "unsubscribe", "question"
-KINDS = (ACCESS, RECTIFICATION, ERASURE, PORTABILITY, OBJECTION, RESTRICTION, WITHDRAWAL, POST_MORTEM,
-         UNSUBSCRIBE, QUESTION)
+class Status(StrEnum):
+    """Where a request stands, in the order a request usually goes through them."""
+
+    UNCONFIRMED = "unconfirmed"
+    CONFIRMED = "confirmed"
+    IN_PROGRESS = "in_progress"
+    EXTENDED = "extended"
+    ANSWERED = "answered"
+    REFUSED = "refused"
+    EXPIRED = "expired"
 
 
-def new_public_id() -> str:
-    """A random id for signed links (never the row id)."""
-    return uuid.uuid4().hex
+OPEN_STATUSES = (Status.UNCONFIRMED, Status.CONFIRMED, Status.IN_PROGRESS, Status.EXTENDED)
+CLOSED_STATUSES = (Status.ANSWERED, Status.REFUSED, Status.EXPIRED)
 
 
-class AppendOnlyError(RuntimeError):
-    """Raised when code tries to rewrite or delete one event of a request's log."""
+class Kind(StrEnum):
+    """The type of a request: the rights of section 9 of the policy, plus unsubscribe and questions."""
+
+    ACCESS = "access"
+    RECTIFICATION = "rectification"
+    ERASURE = "erasure"
+    PORTABILITY = "portability"
+    OBJECTION = "objection"
+    RESTRICTION = "restriction"
+    WITHDRAWAL = "withdrawal"
+    POST_MORTEM = "post_mortem"
+    UNSUBSCRIBE = "unsubscribe"
+    QUESTION = "question"
 
 
 class RightsRequest(db.Model):
@@ -42,7 +50,7 @@ class RightsRequest(db.Model):
     reference: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
     public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
     kind: Mapped[str] = mapped_column(sa.String(20), index=True)
-    status: Mapped[str] = mapped_column(sa.String(15), default=UNCONFIRMED, index=True)
+    status: Mapped[str] = mapped_column(sa.String(15), default=Status.UNCONFIRMED, index=True)
     name: Mapped[str] = mapped_column(sa.String(200))
     email: Mapped[str] = mapped_column(sa.String(320), index=True)
     phone: Mapped[str | None] = mapped_column(sa.String(20))
@@ -75,6 +83,7 @@ class RightsRequest(db.Model):
         return self.status in OPEN_STATUSES
 
 
+@append_only(deletable=True)
 class RequestEvent(db.Model):
     """One step of a request: who did what, when, with the details (before/after for a rectification)."""
 
@@ -124,9 +133,3 @@ class PostMortemDirective(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     request: Mapped[RightsRequest | None] = relationship()
-
-
-@sa.event.listens_for(RequestEvent, "before_update")
-def refuse_update(_mapper, _connection, target: RequestEvent) -> None:
-    """A request's log is a legal record: never rewrite one event."""
-    raise AppendOnlyError(f"request event {target.id} is append-only")

@@ -2,10 +2,11 @@
 
 import sqlalchemy as sa
 
-from app.datamap import keyed_hash, normalise_email, normalise_phone
 from app.extensions import db
+from app.personal import keyed_hash, normalise_email, normalise_phone
 from app.rights import models as m
-from app.suppression.services import EMAIL, SMS, suppress, suppression_reasons
+from app.suppression.models import Channel
+from app.suppression.services import suppress, suppression_reasons
 
 FIELDS = ("name", "email", "phone")
 
@@ -52,8 +53,8 @@ def rectify_email(request: m.RightsRequest, before: str, after: str) -> list[str
     from app.newsletter.models import Subscriber
 
     places = ["demandes_droits"]
-    for reason in suppression_reasons(EMAIL, email=before):
-        suppress(EMAIL, email=after, source="rectification", reason=reason)
+    for reason in suppression_reasons(Channel.EMAIL, email=before):
+        suppress(Channel.EMAIL, email=after, source="rectification", reason=reason)
     for row in requests_of(request):
         row.email = after
     db.session.execute(sa.update(m.PostMortemDirective).where(m.PostMortemDirective.email == before).values(
@@ -75,8 +76,8 @@ def rectify_phone(request: m.RightsRequest, before: str | None, after: str) -> l
 
     places = ["demandes_droits"]
     if before:
-        for reason in suppression_reasons(SMS, phone=before):
-            suppress(SMS, phone=after, source="rectification", reason=reason)
+        for reason in suppression_reasons(Channel.SMS, phone=before):
+            suppress(Channel.SMS, phone=after, source="rectification", reason=reason)
     for row in requests_of(request):
         row.phone = after
     subscriber = db.session.scalar(sa.select(Subscriber).where(Subscriber.email == request.email))

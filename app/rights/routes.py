@@ -5,22 +5,22 @@ import io
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
-from app.consent.services import truncate_ip
 from app.database import utcnow
 from app.extensions import db, limiter
 from app.i18n import localized_route
+from app.personal import truncate_ip
 from app.rights import bp, captcha, services
 from app.rights import models as m
 from app.rights.deadlines import UNCONFIRMED_LIFETIME
 from app.rights.forms import ContactForm
 from app.rights.labels import EVENT_LABELS, KIND_LABELS, REQUESTER
-from app.rights.tokens import CONFIRM, DOWNLOAD, STATUS, ExpiredLink, InvalidLink, make_token, read_token
+from app.tokens import RIGHTS_CONFIRM, RIGHTS_DOWNLOAD, RIGHTS_STATUS, ExpiredLink, Purpose, read_text, sign
 
 
-@bp.errorhandler(InvalidLink)
-def invalid_link(error: InvalidLink):
-    """A link we did not sign, altered, cut or expired: say so, change nothing."""
-    return render_template("rights/invalid_link.html", expired=isinstance(error, ExpiredLink)), 400
+@bp.context_processor
+def statuses() -> dict:
+    """The request statuses, for templates to compare with."""
+    return {"Status": m.Status}
 
 
 @localized_route(bp, "/contact", "/en/contact", methods=["GET", "POST"])
@@ -50,9 +50,9 @@ def submission_from(form: ContactForm) -> services.Submission:
     return services.Submission(
         kind=kind, name=form.name.data, email=form.email.data, message=form.message.data,
         phone=form.phone.data or None,
-        correction=(form.correction.data or None) if kind == m.RECTIFICATION else None,
-        designated_name=(form.designated_name.data or None) if kind == m.POST_MORTEM else None,
-        designated_contact=(form.designated_contact.data or None) if kind == m.POST_MORTEM else None)
+        correction=(form.correction.data or None) if kind == m.Kind.RECTIFICATION else None,
+        designated_name=(form.designated_name.data or None) if kind == m.Kind.POST_MORTEM else None,
+        designated_contact=(form.designated_contact.data or None) if kind == m.Kind.POST_MORTEM else None)
 
 
 @localized_route(bp, "/contact/demande-envoyee", "/en/contact/request-sent")
@@ -61,9 +61,9 @@ def sent(lang: str):
     return render_template("rights/sent.html", confirm_days=UNCONFIRMED_LIFETIME.days)
 
 
-def request_from(purpose: str, token: str) -> m.RightsRequest:
+def request_from(purpose: Purpose, token: str) -> m.RightsRequest:
     """The request a signed link names (404 when it was erased)."""
-    found = services.find_by_public_id(read_token(purpose, token))
+    found = services.find_by_public_id(read_text(purpose, token))
     if found is None:
         abort(404)
     return found
@@ -72,20 +72,20 @@ def request_from(purpose: str, token: str) -> m.RightsRequest:
 @localized_route(bp, "/demande/confirmer/<token>", "/en/request/confirm/<token>", methods=["GET", "POST"])
 def confirm(lang: str, token: str):
     """GET shows a button (link scanners change nothing); POST confirms the address."""
-    found = request_from(CONFIRM, token)
+    found = request_from(RIGHTS_CONFIRM, token)
     if request.method == "POST":
         if not services.confirm(found):
-            return render_template("rights/invalid_link.html", expired=True), 400
+            raise ExpiredLink(RIGHTS_CONFIRM, "request expired")
         flash(_("Merci\u00a0: votre adresse est confirmée, nous traitons votre demande."), "success")
-        return redirect(url_for("rights.status", token=make_token(STATUS, found.public_id)), 303)
+        return redirect(url_for("rights.status", token=sign(RIGHTS_STATUS, found.public_id)), 303)
     return render_template("rights/confirm.html", request_=found)
 
 
 @localized_route(bp, "/demande/<token>", "/en/request/<token>")
 def status(lang: str, token: str):
     """Where the request stands, its public steps, the answer, and the data package while it lasts."""
-    found = request_from(STATUS, token)
-    packages = [(p, make_token(DOWNLOAD, p.public_id)) for p in found.packages
+    found = request_from(RIGHTS_STATUS, token)
+    packages = [(p, sign(RIGHTS_DOWNLOAD, p.public_id)) for p in found.packages
                 if p.content is not None and p.expires_at > utcnow()]
     return render_template("rights/status.html", request_=found, events=services.public_events(found),
                            kind_labels=KIND_LABELS, event_labels=EVENT_LABELS, packages=packages,
@@ -95,10 +95,10 @@ def status(lang: str, token: str):
 @bp.route("/demande/dossier/<token>")
 def download(token: str):
     """The ZIP of the person's data, for 7 days after it was built."""
-    public_id = read_token(DOWNLOAD, token)
+    public_id = read_text(RIGHTS_DOWNLOAD, token)
     package = db.session.scalar(db.select(m.DataPackage).where(m.DataPackage.public_id == public_id))
     if package is None or package.content is None or package.expires_at <= utcnow():
-        raise ExpiredLink("package gone")
+        raise ExpiredLink(RIGHTS_DOWNLOAD, "package gone")
     package.downloads += 1
     services.log(package.request, "package_downloaded", REQUESTER)
     db.session.commit()

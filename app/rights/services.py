@@ -9,13 +9,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.database import utcnow
-from app.datamap import Person, normalise_email, normalise_phone
+from app.datamap import Person
 from app.extensions import db
 from app.mail.services import queue_mail
+from app.personal import normalise_email, normalise_phone
 from app.rights import models as m
 from app.rights.deadlines import UNCONFIRMED_LIFETIME, due_date, local_date
 from app.rights.labels import KIND_LABELS, N_, REQUESTER, STATUS_LABELS, SYSTEM
-from app.rights.tokens import CONFIRM, STATUS, make_token
+from app.tokens import RIGHTS_CONFIRM, RIGHTS_STATUS, sign
 from app.urls import site_url
 
 
@@ -46,7 +47,7 @@ def submit(submission: Submission, *, language: str = "fr", ip_prefix: str | Non
         phone=normalise_phone(submission.phone) if submission.phone else None, message=submission.message.strip(),
         correction=submission.correction, designated_name=submission.designated_name,
         designated_contact=submission.designated_contact, language=language, ip_prefix=ip_prefix,
-        received_at=received_at, due_on=due_date(received_at), status=m.UNCONFIRMED)
+        received_at=received_at, due_on=due_date(received_at), status=m.Status.UNCONFIRMED)
     db.session.add(request)
     db.session.flush()
     request.reference = reference_for(request)
@@ -67,8 +68,8 @@ def requester_links(request: m.RightsRequest) -> dict[str, str]:
     """The signed links a requester receives: confirm the address, follow the request."""
     lang = request.language
     return {
-        "confirm_url": site_url("rights.confirm", token=make_token(CONFIRM, request.public_id), lang=lang),
-        "status_url": site_url("rights.status", token=make_token(STATUS, request.public_id), lang=lang),
+        "confirm_url": site_url("rights.confirm", token=sign(RIGHTS_CONFIRM, request.public_id), lang=lang),
+        "status_url": site_url("rights.status", token=sign(RIGHTS_STATUS, request.public_id), lang=lang),
     }
 
 
@@ -100,20 +101,20 @@ def find_by_reference(reference: str) -> m.RightsRequest | None:
 
 def confirm(request: m.RightsRequest) -> bool:
     """The requester followed the link: the address is theirs. Returns False when it can no longer be confirmed."""
-    if request.status == m.UNCONFIRMED:
-        request.status, request.confirmed_at = m.CONFIRMED, utcnow()
+    if request.status == m.Status.UNCONFIRMED:
+        request.status, request.confirmed_at = m.Status.CONFIRMED, utcnow()
         log(request, "confirmed", REQUESTER, public=True)
         db.session.commit()
-    return request.status != m.EXPIRED
+    return request.status != m.Status.EXPIRED
 
 
 def expire_unconfirmed(now: datetime | None = None) -> int:
     """Mark as expired the requests whose address was not confirmed within 30 days; commits."""
     cutoff = (now or utcnow()) - UNCONFIRMED_LIFETIME
     stale = db.session.scalars(sa.select(m.RightsRequest).where(
-        m.RightsRequest.status == m.UNCONFIRMED, m.RightsRequest.received_at < cutoff)).all()
+        m.RightsRequest.status == m.Status.UNCONFIRMED, m.RightsRequest.received_at < cutoff)).all()
     for request in stale:
-        request.status, request.closed_at = m.EXPIRED, now or utcnow()
+        request.status, request.closed_at = m.Status.EXPIRED, now or utcnow()
         log(request, "expired", SYSTEM, public=True)
     db.session.commit()
     return len(stale)

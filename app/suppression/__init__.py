@@ -3,5 +3,3 @@
 It is kept apart from the subscribers so that it survives their deletion (a legal obligation);
 every marketing send and every new confirmed subscription checks it.
 """
-
-from app.suppression import datamap  # noqa: E402, F401  (registers the list in the data map)

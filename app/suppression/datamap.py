@@ -3,16 +3,16 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import DataKind, Person, register
+from app.datamap import DataKind, Person
 from app.extensions import db
-from app.suppression.models import EMAIL, SMS, Suppression
+from app.suppression.models import Channel, Suppression
 from app.suppression.services import SuppressionError, identifier_hash
 
 
 def person_hashes(person: Person) -> list[tuple[str, str]]:
     """The (channel, keyed hash) pairs that stand for the person."""
     pairs = []
-    for channel, values in ((EMAIL, {"email": person.email}), (SMS, {"phone": person.phone})):
+    for channel, values in ((Channel.EMAIL, {"email": person.email}), (Channel.SMS, {"phone": person.phone})):
         if any(values.values()):
             try:
                 pairs.append((channel, identifier_hash(channel, **values)))
@@ -37,14 +37,17 @@ def keep_suppressions(person: Person) -> int:
     return 0
 
 
-register(DataKind(
-    name="liste_opposition", models=(Suppression,),
-    purpose=_l("Ne plus vous envoyer de prospection (e-mail, SMS) après votre désinscription ou une limitation "
-               "du traitement."),
-    legal_basis=_l("Obligation légale\u00a0: respecter votre opposition (tenue d’une liste d’opt-out)."),
-    retention=_l("Tant que l’opposition vaut\u00a0: conservée même après l’effacement de vos autres données, "
-                 "sous la forme d’une empreinte (HMAC) de votre adresse ou de votre numéro, jamais en clair."),
-    recipients=_l("K-Technology & Services uniquement."),
-    export=export_suppressions, erase=keep_suppressions,
-    fields=("channel", "reason", "created_at", "source", "identifier_hash"),
-))
+# What this feature adds to the data map (registered in create_app).
+KINDS = (
+    DataKind(
+        name="liste_opposition", models=(Suppression,),
+        purpose=_l("Ne plus vous envoyer de prospection (e-mail, SMS) après votre désinscription ou une limitation "
+                   "du traitement."),
+        legal_basis=_l("Obligation légale\u00a0: respecter votre opposition (tenue d’une liste d’opt-out)."),
+        retention=_l("Tant que l’opposition vaut\u00a0: conservée même après l’effacement de vos autres données, "
+                     "sous la forme d’une empreinte (HMAC) de votre adresse ou de votre numéro, jamais en clair."),
+        recipients=_l("K-Technology & Services uniquement."),
+        export=export_suppressions, erase=keep_suppressions,
+        fields=("channel", "reason", "created_at", "source", "identifier_hash"),
+    ),
+)

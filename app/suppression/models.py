@@ -1,6 +1,7 @@
 """One row per opted-out (or restricted) address or number and channel, keyed by an HMAC, never in clear."""
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,10 +9,19 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.database import UTCDateTime, utcnow
 from app.extensions import db
 
-EMAIL, SMS = "email", "sms"
-CHANNELS = (EMAIL, SMS)
-OPT_OUT, RESTRICTION = "opt_out", "restriction"
-REASONS = (OPT_OUT, RESTRICTION)
+
+class Channel(StrEnum):
+    """Where we might write to someone."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class Reason(StrEnum):
+    """Why an identifier is on the list: the person said no, or processing is restricted under a rights request."""
+
+    OPT_OUT = "opt_out"
+    RESTRICTION = "restriction"
 
 
 class Suppression(db.Model):
@@ -22,7 +32,7 @@ class Suppression(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(sa.String(10))
     identifier_hash: Mapped[str] = mapped_column(sa.String(64))
-    reason: Mapped[str] = mapped_column(sa.String(20), default=OPT_OUT)
+    reason: Mapped[str] = mapped_column(sa.String(20), default=Reason.OPT_OUT)
     source: Mapped[str] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

@@ -3,22 +3,19 @@
 Reasons: « opt_out » (the person said no; cleared only by a new confirmed opt-in on that channel) and
 « restriction » (restriction of processing under a rights request; cleared only when staff lift it).
 Functions add to the caller's session; the caller commits, in the same transaction as the change.
-Features that hold people's addresses react to each change through SUPPRESSION_LISTENERS (the newsletter turns
-the subscriber's channel off and records it in their history), so calling `suppress` is enough everywhere.
+Features that hold people's addresses hear each change through the `suppression_changed` signal (connected in
+`create_app`: the newsletter turns the subscriber's channel off and records it in their history), so calling
+`suppress` is enough everywhere.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from blinker import signal
 
-from app.datamap import keyed_hash, normalise_email, normalise_phone
 from app.extensions import db
-from app.suppression.models import CHANNELS, EMAIL, OPT_OUT, REASONS, RESTRICTION, SMS, Suppression
-
-__all__ = ["CHANNELS", "EMAIL", "OPT_OUT", "REASONS", "RESTRICTION", "SMS", "SUPPRESSION_LISTENERS",
-           "SuppressionChange", "SuppressionError", "identifier_hash", "is_suppressed", "lift", "normalised_identifier",
-           "suppress", "suppressed_clause", "suppression_reasons"]
+from app.personal import keyed_hash, normalise_email, normalise_phone
+from app.suppression.models import Channel, Reason, Suppression
 
 
 class SuppressionError(ValueError):
@@ -37,23 +34,23 @@ class SuppressionChange:
     created: bool = False
 
 
-# Called with each change, inside the caller's transaction (features register at import).
-SUPPRESSION_LISTENERS: list[Callable[[SuppressionChange], None]] = []
+# Sent with each change (the change is the sender), inside the caller's transaction.
+suppression_changed = signal("suppression-changed")
 
 
 def normalised_identifier(channel: str, *, email: str | None = None, phone: str | None = None) -> str:
     """The address (channel e-mail) or E.164 number (channel SMS) in the form the list hashes."""
-    if channel == EMAIL:
+    if channel == Channel.EMAIL:
         address = normalise_email(email or "")
         if "@" not in address:
             raise SuppressionError("the e-mail channel needs an e-mail address")
         return address
-    if channel == SMS:
+    if channel == Channel.SMS:
         number = normalise_phone(phone or "") if phone else None
         if not number:
             raise SuppressionError("the SMS channel needs a valid phone number")
         return number
-    raise SuppressionError(f"unknown channel {channel!r}; choose from {', '.join(CHANNELS)}")
+    raise SuppressionError(f"unknown channel {channel!r}; choose from {', '.join(Channel)}")
 
 
 def identifier_hash(channel: str, *, email: str | None = None, phone: str | None = None) -> str:
@@ -61,16 +58,10 @@ def identifier_hash(channel: str, *, email: str | None = None, phone: str | None
     return keyed_hash(normalised_identifier(channel, email=email, phone=phone))
 
 
-def notify(change: SuppressionChange) -> None:
-    """Tell every registered feature about one change."""
-    for listener in SUPPRESSION_LISTENERS:
-        listener(change)
-
-
 def check_reason(reason: str) -> str:
     """Refuse a reason the list does not know."""
-    if reason not in REASONS:
-        raise SuppressionError(f"unknown reason {reason!r}; choose from {', '.join(REASONS)}")
+    if reason not in tuple(Reason):
+        raise SuppressionError(f"unknown reason {reason!r}; choose from {', '.join(Reason)}")
     return reason
 
 
@@ -85,7 +76,7 @@ def find(channel: str, hashed: str, reason: str) -> Suppression | None:
 
 
 def suppress(channel: str, *, email: str | None = None, phone: str | None = None, source: str,
-             reason: str = OPT_OUT) -> Suppression:
+             reason: str = Reason.OPT_OUT) -> Suppression:
     """Put the identifier on the list for the channel (idempotent: an existing entry is kept as it was)."""
     identifier = normalised_identifier(channel, email=email, phone=phone)
     hashed = keyed_hash(identifier)
@@ -95,7 +86,7 @@ def suppress(channel: str, *, email: str | None = None, phone: str | None = None
     if created:
         entry = Suppression(channel=channel, identifier_hash=hashed, reason=reason, source=source[:40])
         db.session.add(entry)
-    notify(SuppressionChange(channel, identifier, reason, source[:40], added=True, created=created))
+    suppression_changed.send(SuppressionChange(channel, identifier, reason, source[:40], added=True, created=created))
     return entry
 
 
@@ -123,7 +114,7 @@ def lift(channel: str, *, email: str | None = None, phone: str | None = None, re
         db.session.expunge(entry)
     else:
         db.session.delete(entry)
-    notify(SuppressionChange(channel, identifier, reason, source[:40], added=False))
+    suppression_changed.send(SuppressionChange(channel, identifier, reason, source[:40], added=False))
     return True
 
 

@@ -1,9 +1,12 @@
-"""Render 400, 403, 404, 405, 429 and 500 with the site's layout."""
+"""Error pages in the visitor's language with the site's layout: HTTP errors, forms that expired, bad links."""
 
 from flask import Flask, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+from app.tokens import ExpiredLink, InvalidLink
 
 TITLES = {
     400: _l("Requête invalide"),
@@ -31,22 +34,30 @@ def render_error(code: int, explanation=None):
     ), code
 
 
-def register(app: Flask) -> None:
+def csrf_error(_error: CSRFError):
+    """A form whose CSRF token expired or is missing."""
+    return render_error(400, CSRF_EXPLANATION)
+
+
+def http_error(error: HTTPException):
+    """Any HTTP error with a page of ours; others (such as 413 from a proxy) pass through."""
+    return render_error(error.code) if error.code in TITLES else error
+
+
+def server_error(_error: InternalServerError):
+    """An unexpected failure: nothing half-written stays in the session."""
+    db.session.rollback()
+    return render_error(500)
+
+
+def invalid_link(error: InvalidLink):
+    """A signed link we did not make, altered, cut or expired: say so, change nothing, say where to get another."""
+    return render_template("errors/invalid_link.html", error=error, expired=isinstance(error, ExpiredLink)), 400
+
+
+def register_errorhandlers(app: Flask) -> None:
     """Attach the handlers."""
-
-    @app.errorhandler(CSRFError)
-    def csrf_error(error):
-        return render_error(400, CSRF_EXPLANATION)
-
-    @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
-        if error.code in TITLES:
-            return render_error(error.code)
-        return error
-
-    @app.errorhandler(InternalServerError)
-    def server_error(error):
-        from app.extensions import db
-
-        db.session.rollback()
-        return render_error(500)
+    app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(HTTPException, http_error)
+    app.register_error_handler(InternalServerError, server_error)
+    app.register_error_handler(InvalidLink, invalid_link)

@@ -1,16 +1,9 @@
-"""Back-office forms: login and one form per action on a request."""
+"""Back-office forms: one per action on a request."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, RadioField, StringField, TextAreaField
+from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
-
-
-class LoginForm(FlaskForm):
-    """E-mail and password."""
-
-    email = EmailField(_l("Adresse e-mail"), validators=[InputRequired(_l("Indiquez votre adresse e-mail."))])
-    password = PasswordField(_l("Mot de passe"), validators=[InputRequired(_l("Indiquez votre mot de passe."))])
 
 
 class ActionForm(FlaskForm):

@@ -3,15 +3,15 @@
 import click
 from flask.cli import AppGroup
 
-from app.admin.models import ROLES
-from app.admin.services import StaffError, create_staff
+from app.auth.models import Role
+from app.auth.services import StaffError, create_staff
 
 users = AppGroup("users", help="Staff accounts of the back-office.")
 
 
 @users.command("create-staff")
 @click.argument("email")
-@click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True,
+@click.option("--role", type=click.Choice([role.value for role in Role]), default=Role.AGENT.value, show_default=True,
               help="agent handles requests; dpo may also refuse requests and erase data.")
 @click.password_option(prompt="Password", confirmation_prompt="Repeat the password")
 def create_staff_command(email: str, role: str, password: str) -> None:

@@ -1,6 +1,7 @@
-"""Staff accounts: e-mail, hashed password, role (« agent » or « dpo »)."""
+"""Staff accounts: e-mail, hashed password, role."""
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -8,11 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.database import UTCDateTime, utcnow
-from app.datamap import exempt
 from app.extensions import db
 
-AGENT, DPO = "agent", "dpo"
-ROLES = (AGENT, DPO)
+
+class Role(StrEnum):
+    """What a staff member may do: an agent handles requests; the dpo may also refuse requests and erase data."""
+
+    AGENT = "agent"
+    DPO = "dpo"
 
 
 class StaffUser(UserMixin, db.Model):
@@ -23,7 +27,7 @@ class StaffUser(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(sa.String(320), unique=True)
     password_hash: Mapped[str] = mapped_column(sa.String(300))
-    role: Mapped[str] = mapped_column(sa.String(10), default=AGENT)
+    role: Mapped[str] = mapped_column(sa.String(10), default=Role.AGENT)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -44,7 +48,4 @@ class StaffUser(UserMixin, db.Model):
     @property
     def is_dpo(self) -> bool:
         """Only the data-protection officer may refuse a request or erase data."""
-        return self.role == DPO
-
-
-exempt(StaffUser, "staff accounts: managed under the employment contract, not through the public rights form")
+        return self.role == Role.DPO

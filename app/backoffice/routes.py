@@ -1,0 +1,96 @@
+"""Back-office views: the queue, one request with its timeline and actions."""
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.backoffice import bp, services
+from app.backoffice.forms import ActionForm, AnswerForm, ExtendForm, NoteForm, RectifyForm, RefuseForm
+from app.extensions import db
+from app.rights import fulfilment
+from app.rights import models as m
+from app.rights.deadlines import Urgency, urgency
+from app.rights.fulfilment import Action, offered_actions
+from app.rights.labels import ACTOR_LABELS, EVENT_LABELS, KIND_LABELS, STATUS_LABELS
+from app.rights.services import find_by_reference, today
+from app.security import no_store
+
+FORM_KEYS = {NoteForm: "note", RectifyForm: "rectify", ExtendForm: "extend", RefuseForm: "refuse",
+             AnswerForm: "answer", ActionForm: "action"}
+bp.after_request(no_store)
+
+
+@bp.before_request
+def staff_only():
+    """Every back-office page needs a logged-in staff member."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login", next=request.path))
+    return None
+
+
+@bp.route("/")
+def queue():
+    """Open requests by due date, overdue and due-within-7-days marked; filters by type and status."""
+    filters = services.QueueFilter(kind=request.args.get("type") or None, status=request.args.get("statut") or None)
+    day = today()
+    rows = [(r, urgency(r.deadline, day) if r.is_open else None) for r in services.queue(filters)]
+    return render_template("backoffice/queue.html", rows=rows, filters=filters, kind_labels=KIND_LABELS,
+                           status_labels=STATUS_LABELS, today=day, Urgency=Urgency)
+
+
+def request_or_404(reference: str) -> m.RightsRequest:
+    """The request with that reference."""
+    found = find_by_reference(reference)
+    if found is None:
+        abort(404)
+    return found
+
+
+@bp.route("/demandes/<reference>")
+def request_detail(reference: str):
+    """The timeline of every event and the actions this request allows."""
+    return render_detail(request_or_404(reference))
+
+
+def render_detail(found: m.RightsRequest, status: int = 200, **bound):
+    """The request page, with any form that failed re-displayed as typed."""
+    forms = {key: form(formdata=None) for form, key in FORM_KEYS.items()} | bound
+    directives = db.session.scalars(db.select(m.PostMortemDirective).where(
+        m.PostMortemDirective.email == found.email).order_by(m.PostMortemDirective.id)).all()
+    return render_template(
+        "backoffice/request.html", request_=found, forms=forms, kind_labels=KIND_LABELS, status_labels=STATUS_LABELS,
+        event_labels=EVENT_LABELS, actor_labels=ACTOR_LABELS, directives=directives, Action=Action,
+        offered=offered_actions(found, current_user), Status=m.Status, Urgency=Urgency,
+        urgency=urgency(found.deadline, today()) if found.is_open else None), status
+
+
+@bp.route("/demandes/<reference>/<action>", methods=["POST"])
+def act(reference: str, action: str):
+    """Run one action; on a refusal or a form error, show the page again with what was typed."""
+    found = request_or_404(reference)
+    if action not in tuple(Action):
+        abort(404)
+    step = services.STEPS[Action(action)]
+    form = step.form()
+    if not form.validate_on_submit():
+        flash(_("L’action n’a pas été faite\u00a0: corrigez les champs signalés."), "error")
+        return render_detail(found, 400, **{FORM_KEYS[step.form]: form})
+    try:
+        services.perform(found, current_user, Action(action), form)
+    except fulfilment.ActionRefused as refused:
+        db.session.rollback()
+        flash(str(refused.args[0]), "error")
+        return render_detail(found, 409, **{FORM_KEYS[step.form]: form})
+    flash(_(step.done), "success")
+    return redirect(url_for("backoffice.request_detail", reference=reference), 303)
+
+
+@bp.route("/directives/<int:directive_id>/revoquer", methods=["POST"])
+def revoke(directive_id: int):
+    """Revoke post-mortem directives."""
+    directive = db.get_or_404(m.PostMortemDirective, directive_id)
+    if ActionForm().validate_on_submit():
+        fulfilment.revoke_directives(directive, current_user)
+        flash(_("Directives révoquées."), "success")
+    back = directive.request.reference if directive.request else None
+    return redirect(url_for("backoffice.request_detail", reference=back) if back else url_for("backoffice.queue"), 303)

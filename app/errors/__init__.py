@@ -1,5 +1,0 @@
-"""Error pages in the visitor's language."""
-
-from flask import Blueprint
-
-bp = Blueprint("errors", __name__)

@@ -1,0 +1,42 @@
+"""Personal identifiers in the form the site stores them: normalised, keyed-hashed, truncated."""
+
+import hashlib
+import hmac
+import ipaddress
+
+import phonenumbers
+from flask import current_app
+
+
+def normalise_email(address: str) -> str:
+    """The canonical form of an e-mail address: trimmed, lower-case."""
+    return address.strip().lower()
+
+
+def normalise_phone(number: str, region: str = "FR") -> str | None:
+    """The E.164 form of a phone number (French numbers by default), or None when invalid."""
+    try:
+        parsed = phonenumbers.parse(number, region)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def keyed_hash(value: str) -> str:
+    """HMAC-SHA256 of a normalised identifier, keyed with the server's HASH_KEY (never a bare hash)."""
+    key = current_app.config["HASH_KEY"].encode()
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+
+
+def truncate_ip(address: str | None) -> str | None:
+    """The network an address belongs to: IPv4 /24, IPv6 /48 (never the full address)."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return None
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    prefix = 24 if ip.version == 4 else 48
+    return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))

@@ -1,0 +1,86 @@
+"""Every signed link of the site: a named purpose each (a token made for one never opens another), a maximum age,
+and key rotation (new links signed with SECRET_KEY, old ones still read with SECRET_KEY_FALLBACKS)."""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, Signer, URLSafeTimedSerializer
+
+
+@dataclass(frozen=True)
+class Purpose:
+    """What a link is for, how long it lives (None: for good), and where a visitor asks for a new one."""
+
+    salt: str
+    max_age: timedelta | None
+    renew_url: str  # an endpoint, with an optional #fragment
+    renew_label: str
+
+
+NEW_NEWSLETTER_LINK = ("newsletter.subscribe#lien", _l("Demander un nouveau lien"))
+CONTACT_US = ("rights.contact", _l("Formulaire de contact"))
+NEWSLETTER_CONFIRM = Purpose("newsletter-confirm", timedelta(days=7), *NEW_NEWSLETTER_LINK)
+NEWSLETTER_MANAGE = Purpose("newsletter-manage", None, *NEW_NEWSLETTER_LINK)
+RIGHTS_CONFIRM = Purpose("rights-confirm", timedelta(days=30), *CONTACT_US)
+RIGHTS_STATUS = Purpose("rights-status", None, *CONTACT_US)
+RIGHTS_DOWNLOAD = Purpose("rights-download", timedelta(days=7), *CONTACT_US)
+
+
+class InvalidLink(ValueError):
+    """A link we did not sign, altered, cut, or naming something that no longer exists."""
+
+    def __init__(self, purpose: Purpose, reason: str = "bad signature") -> None:
+        """Keep the purpose: the error page says how long such a link lives and where to get a new one."""
+        super().__init__(reason)
+        self.purpose = purpose
+
+
+class ExpiredLink(InvalidLink):
+    """A genuine link used after its maximum age."""
+
+
+def secret_keys() -> list[str]:
+    """Every key that may have signed a link, oldest first: the last one signs new links."""
+    config = current_app.config
+    return [*(config.get("SECRET_KEY_FALLBACKS") or []), config["SECRET_KEY"]]
+
+
+def sign(purpose: Purpose, value) -> str:
+    """A URL-safe, timestamped token carrying a JSON value for one purpose."""
+    return URLSafeTimedSerializer(secret_keys(), salt=purpose.salt).dumps(value)
+
+
+def read(purpose: Purpose, token: str):
+    """The value in a token of that purpose; InvalidLink, or ExpiredLink once past its maximum age."""
+    max_age = int(purpose.max_age.total_seconds()) if purpose.max_age else None
+    try:
+        return URLSafeTimedSerializer(secret_keys(), salt=purpose.salt).loads(token, max_age=max_age)
+    except SignatureExpired as error:
+        raise ExpiredLink(purpose, "expired") from error
+    except BadSignature as error:
+        raise InvalidLink(purpose) from error
+
+
+def read_text(purpose: Purpose, token: str) -> str:
+    """A token whose value is one string (a public id)."""
+    value = read(purpose, token)
+    if not isinstance(value, str):
+        raise InvalidLink(purpose, "unexpected payload")
+    return value
+
+
+def compact_signer(purpose: Purpose) -> Signer:
+    """A signer for short links that never expire (`value.signature`); build it once to sign many links."""
+    if purpose.max_age is not None:
+        raise ValueError("compact links carry no timestamp: their purpose must not expire")
+    return Signer(secret_keys(), salt=purpose.salt)
+
+
+def read_compact(purpose: Purpose, token: str) -> str:
+    """The value of a compact link of that purpose."""
+    try:
+        return compact_signer(purpose).unsign(token).decode()
+    except (BadSignature, UnicodeDecodeError) as error:
+        raise InvalidLink(purpose) from error
