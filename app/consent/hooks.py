@@ -1,18 +1,21 @@
-"""Per-request consent work: record a GPC signal, set the consent cookie, expire refused cookies, and
-give templates what they need (banner, tags, Consent Mode)."""
+"""Per-request consent work: record a GPC signal, expire refused cookies, and give templates what they need
+(banner, tags, Consent Mode).
+
+Views that record a choice set the consent cookie themselves with `remember_choice`; the one exception is the GPC
+signal recorded before a page is rendered, which `apply_consent` below writes (kept in `g.gpc_state`)."""
 
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from babel.lists import format_list
-from flask import request
+from flask import g, request
 from flask_babel import get_locale
 from markupsafe import Markup
 
 from app.consent import bp
 from app.consent.expiry import expire_cookies, names_to_expire
-from app.consent.register import Register
+from app.consent.register import CONSENT_COOKIE, Register
 from app.consent.services import (
     HEADER,
     banner_needed,
@@ -33,20 +36,30 @@ NO_BANNER_ENDPOINTS = {"consent.preferences"}
 def record_gpc_signal() -> None:
     """A page request with `Sec-GPC: 1` and no choice yet: record the refusal GPC asks for."""
     if request.method == "GET" and gpc_requested() and request.endpoint not in (None, "static"):
-        record_gpc_default(HEADER)
+        g.gpc_state = record_gpc_default(HEADER)
 
 
 @bp.after_app_request
 def apply_consent(response):
-    """Set the consent cookie after a new choice; expire cookies of categories the visitor has not accepted."""
-    new_state: ConsentState | None = request_cache().pop("new_state", None)
-    if new_state is not None:
-        write_cookie(response, new_state)
-    if request.endpoint == "static":
+    """Remember a GPC default recorded for this page; else expire cookies of categories not accepted."""
+    if request.endpoint == "static" or sets_consent_cookie(response):
         return response
-    choices = new_state.choices if new_state else effective_choices()
-    names = names_to_expire(choices, list(request.cookies), include_named=new_state is not None)
+    if g.get("gpc_state") is not None:
+        return remember_choice(response, g.gpc_state)
+    names = names_to_expire(effective_choices(), list(request.cookies), include_named=False)
     expire_cookies(response, names, request.host)
+    return response
+
+
+def sets_consent_cookie(response) -> bool:
+    """Whether the view already remembered a new choice on this response."""
+    return any(value.startswith(f"{CONSENT_COOKIE}=") for value in response.headers.getlist("Set-Cookie"))
+
+
+def remember_choice(response, state: ConsentState):
+    """Set the consent cookie of a new choice and expire every cookie of the categories it refuses."""
+    write_cookie(response, state)
+    expire_cookies(response, names_to_expire(state.choices, list(request.cookies), include_named=True), request.host)
     return response
 
 

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 
 from app.consent import bp
 from app.consent.forms import BannerForm, PreferencesForm
+from app.consent.hooks import remember_choice
 from app.consent.services import (
     BANNER,
     CUSTOM,
@@ -50,10 +51,11 @@ def choose(lang: str):
     state = record_choice(form.choice.data, BANNER, JS if wants_json() else NO_JS)
     if wants_json():
         register = current_register()
-        return jsonify(ok=True, message=saved_message(), choices=state.choices, tags=tag_list(state.choices),
-                       consent_mode=consent_mode(state.choices) if register.has_google_tag else None)
+        return remember_choice(jsonify(
+            ok=True, message=saved_message(), choices=state.choices, tags=tag_list(state.choices),
+            consent_mode=consent_mode(state.choices) if register.has_google_tag else None), state)
     flash(saved_message(), "success")
-    return redirect(safe_next(form.next.data) or url_for("main.home"), 303)
+    return remember_choice(redirect(safe_next(form.next.data) or url_for("main.home"), 303), state)
 
 
 @localized_route(bp, "/cookies", "/en/cookies", methods=["GET", "POST"])
@@ -66,9 +68,9 @@ def preferences(lang: str):
         form.next.data = safe_next(request.args.get("next")) or ""
         form.categories.data = [key for key, value in (choice.choices if choice else {}).items() if value]
     elif form.validate_on_submit():
-        record_choice(PREFERENCE_ACTIONS[form.choice.data], PREFERENCES, NO_JS, form.categories.data or [])
+        state = record_choice(PREFERENCE_ACTIONS[form.choice.data], PREFERENCES, NO_JS, form.categories.data or [])
         flash(saved_message(), "success")
-        return redirect(safe_next(form.next.data) or url_for("consent.preferences"), 303)
+        return remember_choice(redirect(safe_next(form.next.data) or url_for("consent.preferences"), 303), state)
     return render_template("consent/preferences.html", form=form, register=register, choice=choice,
                            gpc=gpc_active()), 400 if form.errors else 200
 
@@ -78,4 +80,5 @@ def preferences(lang: str):
 def gpc_signal():
     """`navigator.globalPrivacyControl` seen by the script: record the advertising refusal (source GPC)."""
     state = record_gpc_default(JS)
-    return jsonify(ok=True, recorded=state is not None)
+    response = jsonify(ok=True, recorded=state is not None)
+    return remember_choice(response, state) if state else response

@@ -96,7 +96,7 @@ def choices_for(action: str, selected: tuple[str, ...] | list[str] = (), gpc: bo
 
 def record_choice(action: str, source: str, channel: str, selected: tuple[str, ...] | list[str] = (),
                   gpc: bool = False) -> ConsentState:
-    """Append the choice to the proof table, commit, and make it this response's new state (cookie set after)."""
+    """Append the choice to the proof table and commit; the new state is returned for the view to remember."""
     register = current_register()
     previous = read_state()
     gpc = gpc or gpc_active()
@@ -112,7 +112,7 @@ def record_choice(action: str, source: str, channel: str, selected: tuple[str, .
     db.session.commit()
     state = ConsentState(consent_id, choices, register.version, now.replace(microsecond=0),
                          complete=action != GPC_SIGNAL, gpc=gpc)
-    request_cache().update(state=state, new_state=state)
+    request_cache()["state"] = state  # the rest of this request reads the new choice
     return state
 
 
