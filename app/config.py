@@ -39,11 +39,7 @@ class Config:
     BABEL_DEFAULT_LOCALE = "fr"
     BABEL_DEFAULT_TIMEZONE = "Europe/Paris"
     LANGUAGES = ("fr", "en")
-    # One catalogue per feature (translations/<lang>/LC_MESSAGES/<domain>.po), merged at run time.
-    TRANSLATION_DOMAINS = "messages;consent;newsletter;rights"
-    BABEL_DOMAIN = TRANSLATION_DOMAINS
-    BABEL_TRANSLATION_DIRECTORIES = ";".join([str(BASE_DIR / "translations")] * 4)
-    SITE_NAME = "K-Inventory"
+    BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "translations")  # one catalogue: en/LC_MESSAGES/messages.po
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False

@@ -1,18 +1,21 @@
-"""Language selection and the `flask translate` commands (one catalogue per feature)."""
+"""Language selection, French typography, and the `flask translate` commands for the one `messages` catalogue."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import click
-from flask import current_app, request
+from flask import request, url_for
 from flask.cli import AppGroup
+from flask_babel import get_locale
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "translations"
-# Each feature's catalogue and the app/ and app/templates/ folders it is extracted from.
-FEATURE_DOMAINS = {"consent": ("consent",), "newsletter": ("newsletter", "suppression"), "rights": ("rights", "admin")}
 LANGUAGES = ("fr", "en")
+CATALOGUE = "translations/messages.pot"
+# Keywords beyond pybabel's defaults: lazy_gettext, lazy_pgettext and the N_ marker of messages translated later.
+KEYWORDS = ("-k", "_l", "-k", "_lp:1c,2", "-k", "N_")
+NBSP, NNBSP = "\u00a0", "\u202f"
 
 
 def select_locale() -> str:
@@ -31,12 +34,12 @@ def localized_by_browser() -> bool:
     return request.endpoint is not None and request.view_args is not None and "lang" not in request.view_args
 
 
-def domain_sources(domain: str) -> tuple[list[str], list[str]]:
-    """Input folders and folders to skip when extracting one catalogue."""
-    if domain == "messages":
-        return ["app"], [folder for folders in FEATURE_DOMAINS.values() for folder in folders]
-    folders = FEATURE_DOMAINS[domain]
-    return [f"app/{f}" for f in folders] + [f"app/templates/{f}" for f in folders], []
+def french_typography(text: str) -> str:
+    """Non-breaking spaces before « : ; ! ? » and inside guillemets, as French typesetting wants."""
+    text = re.sub(r"\s+([;!?])", NNBSP + r"\1", text)
+    text = re.sub(r"\s+:", NBSP + ":", text)
+    text = re.sub(r"«\s*", "«" + NBSP, text)
+    return re.sub(r"\s*»", NBSP + "»", text)
 
 
 def pybabel(*args: str) -> None:
@@ -44,54 +47,28 @@ def pybabel(*args: str) -> None:
     subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", *args], cwd=ROOT, check=True)
 
 
-translate = AppGroup("translate", help="Extract, update and compile the translation catalogues.")
-
-
-def chosen_domains(domain: str | None) -> list[str]:
-    """One catalogue when named, else every catalogue the app loads."""
-    domains = current_app.config["TRANSLATION_DOMAINS"].split(";")
-    if domain and domain not in domains:
-        raise click.BadParameter(f"unknown catalogue {domain!r}; choose from {', '.join(domains)}")
-    return [domain] if domain else domains
-
-
-domain_option = click.option("--domain", "-D", "only", help="Only this catalogue.")
+translate = AppGroup("translate", help="Extract, update and compile the translation catalogue.")
 
 
 @translate.command("extract")
-@domain_option
-def extract(only: str | None = None) -> None:
-    """Extract the strings of each catalogue into translations/<domain>.pot."""
-    for domain in chosen_domains(only):
-        inputs, ignored = domain_sources(domain)
-        existing = [path for path in inputs if (ROOT / path).exists()]
-        if not existing:
-            continue
-        ignore = [f"--ignore-dirs={name}" for name in ignored]
-        pybabel("extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
-                *ignore, "-o", f"translations/{domain}.pot", *existing)
+@click.option("--output", "-o", default=CATALOGUE, show_default=True, help="Where to write the template.")
+def extract(output: str = CATALOGUE) -> None:
+    """Extract every string of app/ (Python and templates) into the catalogue template."""
+    pybabel("extract", "-F", "babel.cfg", *KEYWORDS, "--no-location", "--sort-output", "-o", output, "app")
 
 
 @translate.command("update")
-@domain_option
-def update(only: str | None = None) -> None:
-    """Extract, then merge new strings into the English catalogues (French is the source)."""
-    extract.callback(only)
-    for domain in chosen_domains(only):
-        po = TRANSLATIONS / "en" / "LC_MESSAGES" / f"{domain}.po"
-        if not (TRANSLATIONS / f"{domain}.pot").exists():
-            continue
-        action = "update" if po.exists() else "init"
-        pybabel(action, "-i", f"translations/{domain}.pot", "-d", "translations", "-l", "en", "-D", domain)
+def update() -> None:
+    """Extract, then merge new strings into the English catalogue (French is the source)."""
+    extract.callback()
+    action = "update" if (ROOT / "translations/en/LC_MESSAGES/messages.po").exists() else "init"
+    pybabel(action, "-i", CATALOGUE, "-d", "translations", "-l", "en")
 
 
 @translate.command("compile")
-@domain_option
-def compile_catalogues(only: str | None = None) -> None:
-    """Compile every .po file into the .mo files the app reads."""
-    for domain in chosen_domains(only):
-        if (TRANSLATIONS / "en" / "LC_MESSAGES" / f"{domain}.po").exists():
-            pybabel("compile", "-d", "translations", "-D", domain, "--statistics")
+def compile_catalogue() -> None:
+    """Compile the .po file into the .mo file the app reads."""
+    pybabel("compile", "-d", "translations", "--statistics")
 
 
 def init_app(app) -> None:
@@ -119,15 +96,11 @@ def localized_route(bp, rule_fr: str, rule_en: str, **options):
 def add_current_lang(endpoint: str, values: dict) -> None:
     """`url_for` of a localized page stays in the current language unless told otherwise."""
     if endpoint in LOCALIZED_ENDPOINTS and "lang" not in values:
-        from flask_babel import get_locale
-
         values["lang"] = str(get_locale() or "fr")
 
 
 def alternate_url(lang: str) -> str:
     """The current page in another language."""
-    from flask import url_for
-
     if request.endpoint in LOCALIZED_ENDPOINTS:
         values = {k: v for k, v in (request.view_args or {}).items() if k != "lang"}
         return url_for(request.endpoint, lang=lang, **values)

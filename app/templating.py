@@ -4,7 +4,7 @@ from flask import Flask, url_for
 from flask_babel import get_locale
 from werkzeug.routing import BuildError
 
-from app.policy.text import french_typography
+from app.i18n import LOCALIZED_ENDPOINTS, french_typography
 from app.urls import site_url
 
 
@@ -29,8 +29,6 @@ def current_lang() -> str:
 
 def init_app(app: Flask) -> None:
     """Register the template helpers."""
-    from app.i18n import LOCALIZED_ENDPOINTS
-
     app.jinja_env.globals.update(
         optional_url=optional_url, current_lang=current_lang, site_url=site_url, localized_endpoints=LOCALIZED_ENDPOINTS
     )

@@ -68,23 +68,6 @@ def test_english_banner_has_no_french_left(client, policy):
         assert french not in text
 
 
-def test_every_consent_string_has_an_english_translation(tmp_path):
-    """Extract the consent catalogue afresh: every msgid the code and templates use is translated in consent.po."""
-    from babel.messages.pofile import read_po
-
-    root = Path(__file__).resolve().parent.parent
-    pot = tmp_path / "consent.pot"
-    pybabel = Path(sys.executable).parent / "pybabel"
-    subprocess.run([str(pybabel), "-q", "extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "-o", str(pot),
-                    "app/consent", "app/templates/consent"], cwd=root, check=True)
-    with pot.open("rb") as template, (root / "translations/en/LC_MESSAGES/consent.po").open("rb") as po:
-        wanted, catalogue = read_po(template), read_po(po)
-    missing = [message.id for message in wanted if message.id and not (catalogue.get(message.id) or None)]
-    untranslated = [message.id for message in wanted if message.id and catalogue.get(message.id)
-                    and not catalogue.get(message.id).string]
-    assert missing == [] and untranslated == []
-
-
 def test_banner_comes_right_after_the_skip_link_as_a_labelled_region_out_of_snippets(client, policy):
     html = client.get("/confidentialite").get_data(as_text=True)
     skip, banner, header = html.index('class="skip-link"'), html.index('id="cc"'), html.index('class="site-header"')

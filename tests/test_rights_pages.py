@@ -82,7 +82,7 @@ def test_the_whole_journey_in_chromium_with_no_accessibility_violation(live_serv
     reference = page.get_by_role("heading", level=1).inner_text().split()[-1]
 
     with app.app_context():
-        from app.admin.services import create_staff
+        from app.auth.services import create_staff
 
         create_staff("agent@k-inventory.com", STAFF_PASSWORD, "agent")
     page.goto(live_server.url + "/admin/")

@@ -8,7 +8,6 @@ SECTION_IDS = {
     6: "securite", 7: "cookies", 8: "conservation", 9: "droits",
 }
 HEADING = re.compile(r"^(\d+)-\s+(.+)$")
-NBSP, NNBSP = "\u00a0", "\u202f"
 
 
 @dataclass
@@ -62,11 +61,3 @@ def add_line(section: Section, line: str) -> None:
         section.blocks[-1].items.append(line[2:])
     else:
         section.blocks.append(Block(text=line))
-
-
-def french_typography(text: str) -> str:
-    """Non-breaking spaces before « : ; ! ? » and inside guillemets, as French typesetting wants."""
-    text = re.sub(r"\s+([;!?])", NNBSP + r"\1", text)
-    text = re.sub(r"\s+:", NBSP + ":", text)
-    text = re.sub(r"«\s*", "«" + NBSP, text)
-    return re.sub(r"\s*»", NBSP + "»", text)

@@ -1,6 +1,7 @@
 """What requesters and staff read for each request type, status and event."""
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 
 from app.rights import models as m
 
@@ -13,7 +14,7 @@ KIND_LABELS = {
     m.Kind.RESTRICTION: _l("Limitation du traitement"),
     m.Kind.WITHDRAWAL: _l("Retrait du consentement"),
     m.Kind.POST_MORTEM: _l("Directives post-mortem"),
-    m.Kind.UNSUBSCRIBE: _l("Désabonnement"),
+    m.Kind.UNSUBSCRIBE: _lp("type de demande", "Désabonnement"),
     m.Kind.QUESTION: _l("Question ou réclamation"),
 }
 
