@@ -8,6 +8,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}
 MIN_SECRET_LENGTH = 32
+CAPTCHA_SETTING_PREFIXES = {"recaptcha": "RECAPTCHA", "hcaptcha": "HCAPTCHA", "turnstile": "TURNSTILE"}
 
 
 def env_bool(name: str, default: bool = False) -> bool:
@@ -56,6 +57,7 @@ class Config:
         self.APP_ENV = env("APP_ENV", "development")
         self.SECRET_KEY = env("SECRET_KEY")
         self.HASH_KEY = env("HASH_KEY")
+        self.SECRET_KEY_FALLBACKS = [key.strip() for key in env("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()]
         self.SQLALCHEMY_DATABASE_URI = psycopg_url(env("DATABASE_URL") or default_database_url())
         self.ALLOW_SQLITE_IN_PRODUCTION = env_bool("ALLOW_SQLITE_IN_PRODUCTION")
         self.SITE_URL = env("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
@@ -72,14 +74,15 @@ class Config:
         self.UNSUBSCRIBE_MAILTO = env("UNSUBSCRIBE_MAILTO", "")
         self.SMS_WEBHOOK_SECRET = env("SMS_WEBHOOK_SECRET", "")
         self.CAPTCHA_PROVIDER = env("CAPTCHA_PROVIDER", "recaptcha")
+        for prefix in CAPTCHA_SETTING_PREFIXES.values():
+            setattr(self, f"{prefix}_SITE_KEY", env(f"{prefix}_SITE_KEY", ""))
+            setattr(self, f"{prefix}_SECRET_KEY", env(f"{prefix}_SECRET_KEY", ""))
+        self.CAPTCHA_VERIFY_URL = env("CAPTCHA_VERIFY_URL", "")
+        self.CAPTCHA_EXPECTED_HOSTNAME = env("CAPTCHA_EXPECTED_HOSTNAME", "")
+        self.CAPTCHA_TIMEOUT = float(env("CAPTCHA_TIMEOUT", "5"))
         self.RECAPTCHA_VERSION = int(env("RECAPTCHA_VERSION", "2"))
-        self.RECAPTCHA_SITE_KEY = env("RECAPTCHA_SITE_KEY", "")
-        self.RECAPTCHA_SECRET_KEY = env("RECAPTCHA_SECRET_KEY", "")
-        self.RECAPTCHA_VERIFY_URL = env("RECAPTCHA_VERIFY_URL", "")
-        self.RECAPTCHA_EXPECTED_HOSTNAME = env("RECAPTCHA_EXPECTED_HOSTNAME", "")
         self.RECAPTCHA_EXPECTED_ACTION = env("RECAPTCHA_EXPECTED_ACTION", "contact")
         self.RECAPTCHA_MIN_SCORE = float(env("RECAPTCHA_MIN_SCORE", "0.5"))
-        self.RECAPTCHA_TIMEOUT = float(env("RECAPTCHA_TIMEOUT", "5"))
         if self.APP_ENV != "production":
             self.SECRET_KEY = self.SECRET_KEY or kept_secret("secret_key")
             self.HASH_KEY = self.HASH_KEY or kept_secret("hash_key")
@@ -127,8 +130,11 @@ class ProductionConfig(Config):
             found.append("MAIL_DEFAULT_SENDER: not set")
         if "SITE_URL" not in os.environ or not self.SITE_URL.startswith("https://"):
             found.append("SITE_URL: not set to the site's https:// address")
-        if not (self.RECAPTCHA_SITE_KEY and self.RECAPTCHA_SECRET_KEY):
-            found.append("RECAPTCHA_SITE_KEY, RECAPTCHA_SECRET_KEY: not set (the contact form needs them)")
+        prefix = CAPTCHA_SETTING_PREFIXES.get(self.CAPTCHA_PROVIDER)
+        if prefix is None:
+            found.append(f"CAPTCHA_PROVIDER: one of {', '.join(CAPTCHA_SETTING_PREFIXES)}")
+        elif not (getattr(self, f"{prefix}_SITE_KEY") and getattr(self, f"{prefix}_SECRET_KEY")):
+            found.append(f"{prefix}_SITE_KEY, {prefix}_SECRET_KEY: not set (the contact form's anti-spam check)")
         if weak_secret(self.SMS_WEBHOOK_SECRET):
             found.append("SMS_WEBHOOK_SECRET: missing or weak (the SMS webhook checks signatures with it)")
         return found

@@ -28,10 +28,12 @@ def captcha_app(make_app, httpserver):
 
     def build(**overrides):
         settings = {
-            "CAPTCHA_PROVIDER": "recaptcha", "RECAPTCHA_VERSION": 2, "RECAPTCHA_SITE_KEY": SITE_KEY,
-            "RECAPTCHA_SECRET_KEY": SECRET, "RECAPTCHA_VERIFY_URL": httpserver.url_for(PATH),
-            "RECAPTCHA_EXPECTED_HOSTNAME": HOST, "RECAPTCHA_EXPECTED_ACTION": "contact",
-            "RECAPTCHA_MIN_SCORE": 0.5, "RECAPTCHA_TIMEOUT": 5.0,
+            "CAPTCHA_PROVIDER": "recaptcha", "RECAPTCHA_VERSION": 2,
+            **{f"{prefix}_SITE_KEY": SITE_KEY for prefix in ("RECAPTCHA", "HCAPTCHA", "TURNSTILE")},
+            **{f"{prefix}_SECRET_KEY": SECRET for prefix in ("RECAPTCHA", "HCAPTCHA", "TURNSTILE")},
+            "CAPTCHA_VERIFY_URL": httpserver.url_for(PATH),
+            "CAPTCHA_EXPECTED_HOSTNAME": HOST, "RECAPTCHA_EXPECTED_ACTION": "contact",
+            "RECAPTCHA_MIN_SCORE": 0.5, "CAPTCHA_TIMEOUT": 5.0,
         }
         return make_app(**{**settings, **overrides})
 
@@ -119,10 +121,10 @@ def test_a_score_that_is_not_a_number_is_refused(captcha_app, httpserver):
 def test_hostname_is_compared_without_case_and_unchecked_when_not_set(captcha_app, httpserver):
     answer(httpserver, {**V2_OK, "hostname": "K-Inventory.COM"})
     assert verify(captcha_app()).ok
-    assert verify(captcha_app(RECAPTCHA_EXPECTED_HOSTNAME="")).ok
+    assert verify(captcha_app(CAPTCHA_EXPECTED_HOSTNAME="")).ok
     httpserver.clear()
     answer(httpserver, {"success": True, "hostname": "anything.example"})
-    assert verify(captcha_app(RECAPTCHA_EXPECTED_HOSTNAME="")).ok
+    assert verify(captcha_app(CAPTCHA_EXPECTED_HOSTNAME="")).ok
 
 
 def test_v2_ignores_action_and_score(captcha_app, httpserver):
@@ -139,7 +141,7 @@ def test_siteverify_too_slow_is_a_timeout(captcha_app, httpserver):
 
     httpserver.expect_request(PATH, method="POST").respond_with_handler(slow)
     try:
-        assert verify(captcha_app(RECAPTCHA_TIMEOUT=0.5)) == captcha.CaptchaResult(False, "timeout")
+        assert verify(captcha_app(CAPTCHA_TIMEOUT=0.5)) == captcha.CaptchaResult(False, "timeout")
     finally:
         released.set()
 
@@ -154,7 +156,7 @@ def test_nothing_listening_means_unavailable(captcha_app, httpserver):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = captcha_app(RECAPTCHA_VERIFY_URL=f"http://127.0.0.1:{port}/siteverify")
+    app = captcha_app(CAPTCHA_VERIFY_URL=f"http://127.0.0.1:{port}/siteverify")
     assert verify(app) == captcha.CaptchaResult(False, "unavailable")
 
 
@@ -206,7 +208,7 @@ def test_hcaptcha_and_turnstile_share_siteverify_and_need_no_score(captcha_app, 
 
 
 def test_default_verify_url_is_the_providers(captcha_app):
-    app = captcha_app(CAPTCHA_PROVIDER="hcaptcha", RECAPTCHA_VERIFY_URL="")
+    app = captcha_app(CAPTCHA_PROVIDER="hcaptcha", CAPTCHA_VERIFY_URL="")
     with app.test_request_context("/contact"):
         assert captcha.current_provider().verify_url == "https://api.hcaptcha.com/siteverify"
 
@@ -391,3 +393,20 @@ def test_v3_puts_a_fresh_token_in_the_form_before_it_is_sent(v3_live, page, goog
         assert not [error for error in errors if "Content Security Policy" in error]
     else:
         assert body == "token=|name=Alice|send=1"
+
+
+@pytest.mark.parametrize(("name", "prefix", "company"), [
+    ("recaptcha", "RECAPTCHA", "Google"), ("hcaptcha", "HCAPTCHA", "Intuition Machines"),
+    ("turnstile", "TURNSTILE", "Cloudflare")])
+def test_each_provider_has_its_own_keys_and_the_page_names_it(captcha_app, name, prefix, company):
+    others = {f"{other}_{kind}": "" for other in ("RECAPTCHA", "HCAPTCHA", "TURNSTILE") if other != prefix
+              for kind in ("SITE_KEY", "SECRET_KEY")}
+    app = captcha_app(CAPTCHA_PROVIDER=name, **others)
+    html = app.test_client().get("/contact").get_data(as_text=True)
+    label = captcha.PROVIDERS[name].label
+    assert f"protégé par {label}, un service proposé par {company}" in html
+    assert (company == "Google") == ("Google" in html)
+    assert 'id="captcha-disabled"' not in html
+    app = captcha_app(CAPTCHA_PROVIDER=name, **{f"{prefix}_SITE_KEY": ""}, **others)
+    disabled = app.test_client().get("/contact").get_data(as_text=True)
+    assert 'id="captcha-disabled"' in disabled and f"clés {label} absentes" in disabled

@@ -145,7 +145,7 @@ def test_an_english_request_gets_an_english_acknowledgement(client, mailbox):
 def protected(make_app, httpserver):
     """An app whose contact form checks reCAPTCHA against a loopback siteverify."""
     app = make_app(RECAPTCHA_SITE_KEY="site-key", RECAPTCHA_SECRET_KEY=SECRET,
-                   RECAPTCHA_VERIFY_URL=httpserver.url_for("/siteverify"), RECAPTCHA_EXPECTED_HOSTNAME="localhost")
+                   CAPTCHA_VERIFY_URL=httpserver.url_for("/siteverify"), CAPTCHA_EXPECTED_HOSTNAME="localhost")
     with app.app_context():
         yield app
 

@@ -1,10 +1,12 @@
 """`flask consent`: export the proof, daily statistics, the retention purge."""
 
+import json
 from datetime import UTC
 
 import click
 from flask.cli import AppGroup
 
+from app.consent.reports import daily_stats, export_text, period_total, purge_expired
 from app.extensions import db
 
 consent = AppGroup("consent", help="Cookie consent proof: export, statistics, purge.")
@@ -24,8 +26,6 @@ def as_utc(value):
               help="File to write (default: standard output).")
 def export(since, fmt: str, output) -> None:
     """Write every consent record (the proof of each choice) as CSV or JSON."""
-    from app.consent.reports import export_text
-
     text = export_text(as_utc(since), fmt)
     output.write(text if text.endswith("\n") else text + "\n")
 
@@ -35,10 +35,6 @@ def export(since, fmt: str, output) -> None:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def stats(since, fmt: str) -> None:
     """Records per day and the accept/refuse rate of each category, with the period's total."""
-    import json
-
-    from app.consent.reports import daily_stats, period_total
-
     days = daily_stats(as_utc(since))
     if fmt == "json":
         click.echo(json.dumps(days, indent=1))
@@ -57,8 +53,6 @@ def stats(since, fmt: str) -> None:
 @consent.command("purge")
 def purge() -> None:
     """Delete consent records older than the 5-year retention."""
-    from app.consent.reports import purge_expired
-
     removed = purge_expired()
     db.session.commit()
     click.echo(f"{removed} consent record(s) older than 5 years deleted.")

@@ -15,7 +15,7 @@ from markupsafe import Markup
 
 from app.consent import bp
 from app.consent.expiry import expire_cookies, names_to_expire
-from app.consent.register import CONSENT_COOKIE, Register
+from app.consent.register import CONSENT_COOKIE, REGISTER, Register
 from app.consent.services import (
     HEADER,
     banner_needed,
@@ -122,8 +122,6 @@ def cookie_register() -> Register:
 @bp.record_once
 def refuse_unsound_register(state) -> None:
     """Stop at start-up when the register breaks a rule (a lifetime over 13 months, no necessary category...)."""
-    from app.consent.register import REGISTER
-
     problems = (state.app.config.get("CONSENT_REGISTER") or REGISTER).problems()
     if problems:
         raise RuntimeError("The cookie register is invalid: " + "; ".join(problems))

@@ -8,7 +8,7 @@ a service or a purpose changes: every visitor is then asked again.
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext, ngettext
 
 MAX_LIFETIME_MONTHS = 13
 MAX_LIFETIME_DAYS = 395
@@ -49,7 +49,6 @@ class Lifetime:
         return self.count > limit
 
     def __str__(self) -> str:
-        from flask_babel import gettext, ngettext
 
         if self.unit == "session":
             return gettext("fin de la session de navigation")

@@ -129,11 +129,3 @@ class MarketingBuilder:
             "body_html": template.body_html.replace(self.slot, token) if template.body_html is not None else None,
             "headers": {name: value.replace(self.slot, token) for name, value in template.headers.items()},
         }
-
-
-def queue_marketing_mail(subscriber: Subscriber, slug: str, subject: str, text: str, html: str | None = None):
-    """Queue one marketing message through the builder (the bulk send uses the same builder)."""
-    message = MarketingBuilder(slug, subject, text, html).build(subscriber.email, subscriber.public_id,
-                                                               subscriber.language)
-    return queue_mail(message["recipient"], subject, message["body_text"], message["body_html"],
-                      headers=message["headers"], kind=MARKETING)

@@ -9,17 +9,19 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app.consent.services import link_consent_to_person
 from app.database import utcnow
 from app.extensions import db
 from app.newsletter import events as ev
 from app.newsletter.links import read_manage_token
 from app.newsletter.lists import ALL_LISTS, LISTS
+from app.newsletter.mail import queue_confirmation, queue_manage_link
 from app.newsletter.models import ACTIVE, CONFIRMED, NONE, PENDING, UNSUBSCRIBED, Subscriber, Subscription
 from app.newsletter.optout import leave_list
 from app.personal import keyed_hash, normalise_email, normalise_phone
 from app.policy.services import current_version_number
 from app.suppression.models import Channel, Reason
-from app.suppression.services import lift, suppress, suppressed_clause, suppression_reasons
+from app.suppression.services import is_suppressed, lift, suppress, suppressed_clause, suppression_reasons
 
 MAX_REQUESTS_PER_HOUR = 5
 
@@ -61,8 +63,6 @@ def find_by_phone(phone: str) -> list[Subscriber]:
 def request_subscription(email: str, lists: list[str], *, phone: str | None = None, language: str = "fr",
                          ip_prefix: str | None = None, consent_id: str | None = None) -> None:
     """Record a request from the form and mail the confirmation link; silent when the address is restricted."""
-    from app.newsletter.mail import queue_confirmation, queue_manage_link
-
     email, phone = normalise_email(email), normalise_phone(phone) if phone else None
     if Reason.RESTRICTION in suppression_reasons(Channel.EMAIL, email=email):
         return
@@ -129,8 +129,6 @@ def recent_requests(subscriber: Subscriber) -> int:
 def link_consent(consent_id: str | None, email: str) -> None:
     """Tie the visitor's cookie-consent id to the address (so an access request finds that proof too)."""
     if consent_id:
-        from app.consent.services import link_consent_to_person
-
         link_consent_to_person(consent_id, email)
 
 
@@ -164,7 +162,7 @@ def confirm_sms(subscriber: Subscriber, result: Confirmation, ip_prefix: str | N
         subscriber.phone_hash, subscriber.sms_status = keyed_hash(subscriber.phone), PENDING
     if subscriber.sms_status != PENDING or not subscriber.phone:
         return
-    if suppression_reasons(Channel.SMS, phone=subscriber.phone):
+    if is_suppressed(Channel.SMS, phone=subscriber.phone):
         result.sms_needs_start = True
         return
     subscriber.sms_status, subscriber.sms_consent_at = CONFIRMED, utcnow()
@@ -238,8 +236,6 @@ def sms_start_number(phone: str) -> bool:
 def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[str], sms_on: bool,
                        ip_prefix: str | None = None) -> bool:
     """Save the preference centre: turning off is immediate; turning on needs a new confirmation (returned)."""
-    from app.newsletter.mail import queue_confirmation
-
     wanted = {slug for slug in lists if slug in LISTS} if email_on else set()
     source, restricted = ev.PREFERENCE_CENTRE, is_restricted(subscriber)
     for subscription in subscriber.subscriptions:
@@ -263,8 +259,6 @@ def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[st
 
 def resubscribe(subscriber: Subscriber, slug: str, ip_prefix: str | None = None) -> None:
     """Ask again for a list left earlier (or every list): a new double opt-in, by e-mail."""
-    from app.newsletter.mail import queue_confirmation
-
     if Reason.RESTRICTION in suppression_reasons(Channel.EMAIL, email=subscriber.email):
         return
     slugs = list(LISTS) if slug == ALL_LISTS else [slug]
@@ -278,8 +272,6 @@ def resubscribe(subscriber: Subscriber, slug: str, ip_prefix: str | None = None)
 
 def request_manage_link(email: str, ip_prefix: str | None = None) -> None:
     """Someone lost our e-mails: mail a fresh link to the address if it is known; nothing otherwise."""
-    from app.newsletter.mail import queue_manage_link
-
     subscriber = find_by_email(email)
     if subscriber is None or recent_requests(subscriber) >= MAX_REQUESTS_PER_HOUR or is_restricted(subscriber):
         return

@@ -19,6 +19,10 @@ class Provider:
 
     name: str
     label: str
+    company: str  # who runs the service, named on the contact page as the policy's section 4 does for reCAPTCHA
+    privacy_url: str
+    terms_url: str
+    settings: str  # the prefix of its key settings: <PREFIX>_SITE_KEY and <PREFIX>_SECRET_KEY
     script_url: str
     response_field: str
     verify_url: str
@@ -32,19 +36,23 @@ CLOUDFLARE = ("https://challenges.cloudflare.com",)
 
 PROVIDERS = {
     "recaptcha": Provider(
-        name="recaptcha", label="reCAPTCHA", script_url="https://www.google.com/recaptcha/api.js",
+        name="recaptcha", label="reCAPTCHA", company="Google", privacy_url="https://policies.google.com/privacy",
+        terms_url="https://policies.google.com/terms", settings="RECAPTCHA", script_url="https://www.google.com/recaptcha/api.js",
         response_field="g-recaptcha-response", verify_url="https://www.google.com/recaptcha/api/siteverify",
         widget_class="g-recaptcha",
         csp=(("script-src", GOOGLE), ("frame-src", ("https://www.google.com", "https://recaptcha.google.com"))),
     ),
     "hcaptcha": Provider(
-        name="hcaptcha", label="hCaptcha", script_url="https://js.hcaptcha.com/1/api.js",
+        name="hcaptcha", label="hCaptcha", company="Intuition Machines", privacy_url="https://www.hcaptcha.com/privacy",
+        terms_url="https://www.hcaptcha.com/terms", settings="HCAPTCHA", script_url="https://js.hcaptcha.com/1/api.js",
         response_field="h-captcha-response", verify_url="https://api.hcaptcha.com/siteverify",
         widget_class="h-captcha",
         csp=(("script-src", HCAPTCHA), ("frame-src", HCAPTCHA), ("style-src", HCAPTCHA), ("connect-src", HCAPTCHA)),
     ),
     "turnstile": Provider(
-        name="turnstile", label="Cloudflare Turnstile",
+        name="turnstile", label="Cloudflare Turnstile", company="Cloudflare",
+        privacy_url="https://www.cloudflare.com/privacypolicy/",
+        terms_url="https://www.cloudflare.com/website-terms/", settings="TURNSTILE",
         script_url="https://challenges.cloudflare.com/turnstile/v0/api.js",
         response_field="cf-turnstile-response", verify_url="https://challenges.cloudflare.com/turnstile/v0/siteverify",
         widget_class="cf-turnstile", csp=(("script-src", CLOUDFLARE), ("frame-src", CLOUDFLARE)),
@@ -93,10 +101,19 @@ def current_provider() -> Provider:
     return PROVIDERS[name]
 
 
+def site_key() -> str:
+    """The chosen provider's public key (<PREFIX>_SITE_KEY)."""
+    return current_app.config.get(f"{current_provider().settings}_SITE_KEY") or ""
+
+
+def secret_key() -> str:
+    """The chosen provider's secret key (<PREFIX>_SECRET_KEY), sent to siteverify only."""
+    return current_app.config.get(f"{current_provider().settings}_SECRET_KEY") or ""
+
+
 def captcha_enabled() -> bool:
     """Whether both keys are set (without them the check is off, which only development allows)."""
-    config = current_app.config
-    return bool(config.get("RECAPTCHA_SITE_KEY") and config.get("RECAPTCHA_SECRET_KEY"))
+    return bool(site_key() and secret_key())
 
 
 def is_v3() -> bool:
@@ -108,7 +125,7 @@ def widget() -> CaptchaWidget:
     """The settings the template partial renders."""
     config = current_app.config
     return CaptchaWidget(
-        provider=current_provider(), site_key=config.get("RECAPTCHA_SITE_KEY", ""),
+        provider=current_provider(), site_key=site_key(),
         version=int(config.get("RECAPTCHA_VERSION", 2)), action=config.get("RECAPTCHA_EXPECTED_ACTION", "contact"),
         enabled=captcha_enabled(),
     )
@@ -144,12 +161,12 @@ def verify(token: str | None, remote_ip: str | None) -> CaptchaResult:
 def call_siteverify(token: str, remote_ip: str | None) -> tuple[dict | None, str]:
     """POST the token to siteverify; the JSON object it answers, or None and the reason for failing."""
     config = current_app.config
-    data = {"secret": config["RECAPTCHA_SECRET_KEY"], "response": token}
+    data = {"secret": secret_key(), "response": token}
     if remote_ip:
         data["remoteip"] = remote_ip
-    url = config.get("RECAPTCHA_VERIFY_URL") or current_provider().verify_url
+    url = config.get("CAPTCHA_VERIFY_URL") or current_provider().verify_url
     try:
-        response = requests.post(url, data=data, timeout=float(config.get("RECAPTCHA_TIMEOUT", 5)))
+        response = requests.post(url, data=data, timeout=float(config.get("CAPTCHA_TIMEOUT", 5)))
     except requests.Timeout:
         return None, "timeout"
     except requests.RequestException as error:
@@ -171,7 +188,7 @@ def judge(payload: dict) -> CaptchaResult:
     if payload.get("success") is not True:
         log.info("captcha: rejected, error codes %s", safe_codes(payload.get("error-codes")))
         return refuse("rejected")
-    expected_host = (config.get("RECAPTCHA_EXPECTED_HOSTNAME") or "").strip().lower()
+    expected_host = (config.get("CAPTCHA_EXPECTED_HOSTNAME") or "").strip().lower()
     if expected_host and str(payload.get("hostname") or "").strip().lower() != expected_host:
         return refuse("hostname")
     reason = v3_reason(payload) if is_v3() else "ok"

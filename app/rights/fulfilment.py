@@ -9,6 +9,7 @@ from app.auth.models import Role
 from app.database import utcnow
 from app.datamap import erase_person
 from app.extensions import db
+from app.newsletter.services import record_staff_opt_out
 from app.rights import models as m
 from app.rights import services
 from app.rights.deadlines import MAX_EXTENSION_MONTHS, extended_date
@@ -158,8 +159,6 @@ def rectify(request: m.RightsRequest, staff: Staff, changes: dict[str, str]) -> 
 
 def opt_out_everywhere(request: m.RightsRequest, staff: Staff) -> None:
     """Objection, consent withdrawal, unsubscribe: off every list and channel, on the opt-out list."""
-    from app.newsletter.services import record_staff_opt_out
-
     require_confirmed(request)
     start(request)
     channels = [Channel.EMAIL] + ([Channel.SMS] if request.phone else [])

@@ -8,7 +8,7 @@ import zipfile
 from flask import render_template
 from flask_babel import force_locale
 
-from app.datamap import DATA_MAP, Person
+from app.datamap import DATA_MAP, Person, export_person
 from app.policy.services import CONTROLLER_ADDRESS, CONTROLLER_NAME
 
 
@@ -34,8 +34,7 @@ def csv_text(rows: list[dict]) -> str:
 
 def exported_kinds(person: Person) -> dict[str, list[dict]]:
     """Every kind of data held about the person, with its rows (kinds with no row are left out)."""
-    held = {name: kind.export(person) for name, kind in sorted(DATA_MAP.items())}
-    return {name: rows for name, rows in held.items() if rows}
+    return {name: rows for name, rows in export_person(person).items() if rows}
 
 
 def readme_text(person: Person, reference: str, held: dict[str, list[dict]]) -> str:

@@ -2,7 +2,9 @@
 
 import sqlalchemy as sa
 
+from app.consent.models import ConsentSubject
 from app.extensions import db
+from app.newsletter.models import Subscriber
 from app.personal import keyed_hash, normalise_email, normalise_phone
 from app.rights import models as m
 from app.suppression.models import Channel
@@ -49,9 +51,6 @@ def rectify_name(request: m.RightsRequest, before: str, after: str) -> list[str]
 
 def rectify_email(request: m.RightsRequest, before: str, after: str) -> list[str]:
     """A new address: requests, directives, newsletter, consent links; opt-outs follow the person."""
-    from app.consent.models import ConsentSubject
-    from app.newsletter.models import Subscriber
-
     places = ["demandes_droits"]
     for reason in suppression_reasons(Channel.EMAIL, email=before):
         suppress(Channel.EMAIL, email=after, source="rectification", reason=reason)
@@ -72,8 +71,6 @@ def rectify_email(request: m.RightsRequest, before: str, after: str) -> list[str
 
 def rectify_phone(request: m.RightsRequest, before: str | None, after: str) -> list[str]:
     """A new number: requests and newsletter; an SMS opt-out follows the person."""
-    from app.newsletter.models import Subscriber
-
     places = ["demandes_droits"]
     if before:
         for reason in suppression_reasons(Channel.SMS, phone=before):
