@@ -47,8 +47,9 @@ run: setup ## Start the site on http://127.0.0.1:5000 (with the mail worker)
 serve: setup ## Start the site with gunicorn (production style)
 	$(VENV)/bin/gunicorn --bind 127.0.0.1:8000 --workers 3 wsgi:app
 
-lint: $(VENV)/.dev ## Run ruff
+lint: $(VENV)/.dev ## Run ruff and the import contracts (import-linter)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 test: dev-setup lint ## Set everything up, lint, and run the whole test suite
 	$(VENV)/bin/pytest

@@ -1,7 +1,5 @@
 """The banner: on every page until a choice, three equal buttons, plain forms without JavaScript, JSON to fetch."""
 
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -90,7 +88,6 @@ def test_three_equal_real_buttons_and_a_continue_without_accepting_control(clien
 
 
 def test_banner_css_overlays_and_never_moves_the_content():
-    from pathlib import Path
 
     css = (Path(__file__).resolve().parent.parent / "static" / "consent" / "banner.css").read_text()
     rule = css.split(".cc{", 1)[1].split("}", 1)[0]
