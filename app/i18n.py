@@ -54,7 +54,8 @@ translate = AppGroup("translate", help="Extract, update and compile the translat
 @click.option("--output", "-o", default=CATALOGUE, show_default=True, help="Where to write the template.")
 def extract(output: str = CATALOGUE) -> None:
     """Extract every string of app/ (Python and templates) into the catalogue template."""
-    pybabel("extract", "-F", "babel.cfg", *KEYWORDS, "--no-location", "--sort-output", "-o", output, "app")
+    pybabel("extract", "-F", "babel.cfg", *KEYWORDS, "--no-location", "--sort-output", "-w", "120", "-o", output,
+            "app")
 
 
 @translate.command("update")
@@ -62,7 +63,7 @@ def update() -> None:
     """Extract, then merge new strings into the English catalogue (French is the source)."""
     extract.callback()
     action = "update" if (ROOT / "translations/en/LC_MESSAGES/messages.po").exists() else "init"
-    pybabel(action, "-i", CATALOGUE, "-d", "translations", "-l", "en")
+    pybabel(action, "-i", CATALOGUE, "-d", "translations", "-l", "en", "-w", "120")
 
 
 @translate.command("compile")

@@ -97,13 +97,17 @@ def manage_token_for(subscriber: Subscriber) -> str:
     return manage_token(subscriber.public_id, ALL_LISTS)
 
 
+def managed(token: str) -> tuple[Subscriber | None, str, list[str]]:
+    """The subscriber and list a manage link names, with the list's name for the page (none for every list)."""
+    public_id, slug = read_manage_token(token)
+    return newsletter.find_by_public_id(public_id), slug, [list_name(slug)] if slug != ALL_LISTS else []
+
+
 @bp.route("/newsletter/desabonnement/<token>", methods=["GET", "POST"])
 @csrf.exempt
 def unsubscribe(token: str):
     """GET changes nothing; POST (RFC 8058 one-click or the page's button) unsubscribes at once, answers 200."""
-    public_id, slug = read_manage_token(token)
-    subscriber = newsletter.find_by_public_id(public_id)
-    names = [list_name(s) for s in ([slug] if slug != ALL_LISTS else [])]
+    subscriber, slug, names = managed(token)
     if request.method == "POST":
         one_click = request.form.get("List-Unsubscribe") == "One-Click"
         newsletter.unsubscribe(subscriber, slug, ONE_CLICK if one_click else UNSUBSCRIBE_PAGE, ip_prefix())
@@ -116,15 +120,13 @@ def unsubscribe(token: str):
 @limiter.limit("10/minute", methods=["POST"])
 def resubscribe(token: str):
     """Come back to a list after leaving it: a new double opt-in by e-mail."""
-    public_id, slug = read_manage_token(token)
-    subscriber = newsletter.find_by_public_id(public_id)
+    subscriber, slug, names = managed(token)
     if subscriber is None:
         return redirect(url_for("newsletter.subscribe"), 303)
     form = ButtonForm()
     if form.validate_on_submit():
         newsletter.resubscribe(subscriber, slug, ip_prefix())
         return redirect(url_for("newsletter.check_inbox"), 303)
-    names = [list_name(s) for s in ([slug] if slug != ALL_LISTS else [])]
     return render_template("newsletter/resubscribe.html", form=form, names=names,
                            action=here("newsletter.resubscribe", token))
 
@@ -133,8 +135,7 @@ def resubscribe(token: str):
 @limiter.limit("30/minute", methods=["POST"])
 def preferences(token: str):
     """Toggles per list and channel, « Me désabonner de tout », and the history of the person's consents."""
-    public_id, _slug = read_manage_token(token)
-    subscriber = newsletter.find_by_public_id(public_id)
+    subscriber, _slug, _names = managed(token)
     if subscriber is None:
         return render_template("newsletter/gone.html"), 404
     form = PreferencesForm()

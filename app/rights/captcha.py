@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 import requests
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app.security import allow_sources
 
@@ -219,32 +219,37 @@ def refuse(reason: str) -> CaptchaResult:
     return CaptchaResult(False, reason)
 
 
+RETRY_SOON = _l("Le service de vérification anti-spam (%(provider)s) n’a pas répondu. Réessayez dans un "
+                "instant\u00a0; ce que vous avez saisi est conservé.")
+FAILURE_MESSAGES = {
+    "timeout": RETRY_SOON,
+    "unavailable": RETRY_SOON,
+    "invalid": _l("Le service de vérification anti-spam (%(provider)s) a renvoyé une réponse illisible. Réessayez "
+                  "dans un instant\u00a0; ce que vous avez saisi est conservé."),
+    "score": _l("La vérification anti-spam (%(provider)s) n’a pas pu confirmer que vous n’êtes pas un robot. "
+                "Patientez quelques secondes et renvoyez le formulaire\u00a0; ce que vous avez saisi est conservé."),
+}
+REDO_MESSAGES = {
+    "v3": _l("La vérification anti-spam (%(provider)s) n’a pas abouti. Vérifiez que JavaScript est activé et "
+             "renvoyez le formulaire\u00a0; ce que vous avez saisi est conservé."),
+    "turnstile": _l("La vérification anti-spam (%(provider)s) n’a pas abouti. Attendez que la vérification affiche "
+                    "sa coche de réussite, puis renvoyez le formulaire\u00a0; ce que vous avez saisi est conservé."),
+    "checkbox": _l("La vérification anti-spam (%(provider)s) n’a pas abouti. Cochez la case et renvoyez le "
+                   "formulaire\u00a0; ce que vous avez saisi est conservé."),
+}
+
+
 def failure_message(result: CaptchaResult) -> str:
-    """What to tell the person, in French (translated by Flask-Babel); empty when the check passed."""
+    """What to tell the person, in their language; empty when the check passed."""
     if result.ok:
         return ""
     provider = current_provider()
-    if result.reason in ("timeout", "unavailable"):
-        return _("Le service de vérification anti-spam (%(provider)s) n’a pas répondu. Réessayez dans un "
-                 "instant\u00a0; ce que vous avez saisi est conservé.", provider=provider.label)
-    if result.reason == "invalid":
-        return _("Le service de vérification anti-spam (%(provider)s) a renvoyé une réponse illisible. Réessayez "
-                 "dans un instant\u00a0; ce que vous avez saisi est conservé.", provider=provider.label)
-    if result.reason == "score":
-        return _("La vérification anti-spam (%(provider)s) n’a pas pu confirmer que vous n’êtes pas un robot. "
-                 "Patientez quelques secondes et renvoyez le formulaire\u00a0; ce que vous avez saisi est conservé.",
-                 provider=provider.label)
-    return retry_message(provider)
+    message = FAILURE_MESSAGES.get(result.reason) or REDO_MESSAGES[redo_kind(provider)]
+    return str(message) % {"provider": provider.label}
 
 
-def retry_message(provider: Provider) -> str:
-    """The message for a check to redo: tick the box, wait for Turnstile, or let reCAPTCHA v3 run."""
+def redo_kind(provider: Provider) -> str:
+    """How the person redoes the check: let reCAPTCHA v3 run, wait for Turnstile, or tick the box."""
     if is_v3():
-        return _("La vérification anti-spam (%(provider)s) n’a pas abouti. Vérifiez que JavaScript est activé et "
-                 "renvoyez le formulaire\u00a0; ce que vous avez saisi est conservé.", provider=provider.label)
-    if provider.name == "turnstile":
-        return _("La vérification anti-spam (%(provider)s) n’a pas abouti. Attendez que la vérification affiche sa "
-                 "coche de réussite, puis renvoyez le formulaire\u00a0; ce que vous avez saisi est conservé.",
-                 provider=provider.label)
-    return _("La vérification anti-spam (%(provider)s) n’a pas abouti. Cochez la case et renvoyez le formulaire\u00a0; "
-             "ce que vous avez saisi est conservé.", provider=provider.label)
+        return "v3"
+    return "turnstile" if provider.name == "turnstile" else "checkbox"
