@@ -197,7 +197,8 @@ def _google_tag(tag_id: str, lifetime: Lifetime, csp: dict[str, tuple[str, ...]]
     )
 
 
-# The lifetimes each tag is configured with, shared by the cookies the register declares and by the tags' snippets.
+# The lifetimes the site and each tag are configured with, shared by the register's cookies and by what sets them.
+CONSENT_LIFETIME = Lifetime(6, "month")  # the visitor's choice, for refusals as for acceptances
 GOOGLE_ANALYTICS_LIFETIME = Lifetime(13, "month")  # the CNIL's maximum for audience measurement
 GOOGLE_ADS_LIFETIME = Lifetime(90, "day")  # Google's default for the conversion linker's `_gcl_*` cookies
 # Fixed by the provider, with no option in its tag, as its documentation states.
@@ -236,7 +237,7 @@ REGISTER = Register(
                         Cookie("session", Lifetime(), Text(
                             "Session de navigation : jeton anti-falsification (CSRF) des formulaires, messages.",
                             "Browsing session: the forms' anti-forgery (CSRF) token, messages.")),
-                        Cookie(CONSENT_COOKIE, Lifetime(6, "month"), Text(
+                        Cookie(CONSENT_COOKIE, CONSENT_LIFETIME, Text(
                             "Vos choix en matière de cookies, signés (identifiant de consentement, "
                             "choix, version du registre, date).",
                             "Your cookie choices, signed (consent id, choices, register version, date).")),
