@@ -198,7 +198,7 @@ def test_fetch_refusal_starts_nothing(client, policy):
 def test_consent_cookie_is_signed_first_party_and_lasts_six_months(client, policy):
     response = choose(client, "refuse_all")
     [header] = [h for h in set_cookie_headers(response) if h.startswith(CONSENT_COOKIE + "=")]
-    assert "Max-Age=15811200" in header and "HttpOnly" in header and "SameSite=Lax" in header
+    assert "Max-Age=15552000" in header and "HttpOnly" in header and "SameSite=Lax" in header
     assert "Path=/" in header and "Domain=" not in header
     state = cookie_state(client)
     assert state.consent_id == records()[0].consent_id
@@ -220,13 +220,13 @@ def test_banner_returns_when_the_register_version_changes(app, client, policy):
 
 
 def test_banner_returns_when_the_choice_is_six_months_old(app, client, policy):
-    give_cookie(client, all_choices(True), decided_at=datetime.now(UTC) - timedelta(days=184))
+    give_cookie(client, all_choices(True), decided_at=datetime.now(UTC) - timedelta(days=181))
     html = client.get("/").get_data(as_text=True)
     assert banner_shown(html) and "googletagmanager.com" not in html
 
 
 def test_a_recent_choice_is_still_valid(app, client, policy):
-    give_cookie(client, all_choices(True), decided_at=datetime.now(UTC) - timedelta(days=180))
+    give_cookie(client, all_choices(True), decided_at=datetime.now(UTC) - timedelta(days=179))
     assert not banner_shown(client.get("/").get_data(as_text=True))
 
 

@@ -6,6 +6,8 @@ Every request that would leave 127.0.0.1 is intercepted: it is recorded and answ
 
 import time
 from dataclasses import replace
+from datetime import date
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -22,8 +24,11 @@ TAG_HOSTS = {"www.googletagmanager.com", "connect.facebook.net", "www.dwin1.com"
 STUB_SCRIPT = "window.__stubs = (window.__stubs || 0) + 1;"
 # What Meta's fbevents.js does once started: load its configuration as a second script from its own host.
 META_CONFIG = "https://connect.facebook.net/signals/config/1122334455667788"
-STUBS = {"fbevents.js": STUB_SCRIPT + f"var s=document.createElement('script');s.src='{META_CONFIG}';"
-                                      "document.head.appendChild(s);"}
+# Each tag's script, served in its place: it sets the cookies its provider documents, for the lifetime the page
+# configured (Google) or the provider fixes (Meta, Awin). See tests/tag_stubs/.
+STUB_DIR = Path(__file__).parent / "tag_stubs"
+STUBS = {"googletagmanager.com/gtag/js": "gtag.js", "connect.facebook.net/en_US/fbevents.js": "fbevents.js",
+         "www.dwin1.com/": "awin.js"}
 # Every layout shift since the page started, read at once (so it works with JavaScript off as well).
 LAYOUT_SHIFTS = """(() => { const o = new PerformanceObserver(() => {});
   o.observe({type: 'layout-shift', buffered: true});
@@ -53,7 +58,8 @@ class Visitor:
             route.continue_()
             return
         self.outside.append(url)
-        body = next((stub for name, stub in STUBS.items() if name in url), STUB_SCRIPT)
+        stub = next((STUB_DIR / name for prefix, name in STUBS.items() if prefix in url), None)
+        body = stub.read_text(encoding="utf-8") if stub else STUB_SCRIPT
         route.fulfill(status=200, content_type="application/javascript", body=body)
 
     def open(self, path: str):
@@ -361,6 +367,98 @@ def test_accepted_tags_load_their_own_scripts_at_once(visitor_factory, live_serv
     messages = []
     page.on("console", lambda message: messages.append(message.text))
     visitor.choose("Tout accepter")
-    wait_for_stubs(page, 5)  # the four tags, then the script Meta's tag loads itself
+    wait_for_stubs(page, 4)  # the three tag scripts (one gtag.js for both Google services), then Meta's own
     assert META_CONFIG in visitor.outside  # not blocked by the Content-Security-Policy
     assert not [text for text in messages if "Content Security Policy" in text]
+
+
+# A visitor landing from an ad or an affiliate link: every tag then sets its click cookies as well.
+LANDING = "/confidentialite?gclid=Tgclid&fbclid=Tfbclid&awc=112233_1764460800_a1b2"
+LANDING_COOKIES = {"_ga", "_ga_K1NV3NT0RY", "_gcl_au", "_gcl_aw", "_fbp", "_fbc", "_aw_m_112233", "_aw_j_112233"}
+
+
+def declared_cookie(name: str):
+    """The register's entry for a cookie name (exact names first), or None when the register does not declare it."""
+    entries = [cookie for category in REGISTER.categories for cookie in category.cookies if cookie.matches(name)]
+    return min(entries, key=lambda cookie: cookie.is_pattern, default=None)
+
+
+def calendar_days(months: int) -> int:
+    """Days from today to the same day `months` later (a day past the month's end runs over, as in JavaScript)."""
+    today = date.today()
+    year, month = divmod(today.month - 1 + months, 12)
+    first = date(today.year + year, month + 1, 1)
+    return (first - today).days + today.day - 1
+
+
+def lifetime_problems(cookies: list[dict]) -> list[str]:
+    """Cookies the register does not declare, or whose expiry is not the declared lifetime (a month: 28 to 31 days)."""
+    problems, now = [], time.time()
+    for cookie in cookies:
+        declared = declared_cookie(cookie["name"])
+        if declared is None:
+            problems.append(f"{cookie['name']}: not in the register")
+            continue
+        lifetime = declared.lifetime
+        if lifetime.unit == "session":
+            if cookie["expires"] != -1:
+                problems.append(f"{cookie['name']}: persistent, declared for the browser session")
+            continue
+        days = (cookie["expires"] - now) / 86_400
+        low, high = (lifetime.count * 28 - 1, calendar_days(lifetime.count) + 1) if lifetime.unit == "month" \
+            else (lifetime.count - 1, lifetime.count + 1)
+        if not low <= days <= high:
+            problems.append(f"{cookie['name']}: lives {days:.1f} days, declared {lifetime.count} {lifetime.unit}(s)")
+    return problems
+
+
+def google_commands(page, name: str) -> int:
+    """How many `gtag(name, ...)` commands the page's dataLayer holds."""
+    return page.evaluate(f"dataLayer.filter(a => a[0] === '{name}').length")
+
+
+def test_accepting_everything_leaves_only_declared_cookies_with_declared_lifetimes(visitor_factory):
+    visitor = visitor_factory()
+    page = visitor.open(LANDING)
+    visitor.banner().get_by_role("button", name="Tout accepter").click()
+    page.locator("#cc").wait_for(state="detached")
+    wait_for_stubs(page, 4)  # gtag.js once, fbevents.js and Meta's configuration, Awin's MasterTag
+    assert google_commands(page, "js") == 1 and google_commands(page, "config") == 2
+    visitor.open(LANDING)  # the next page: the server renders the tags
+    wait_for_stubs(page, 4)
+    assert google_commands(page, "js") == 1 and google_commands(page, "config") == 2
+    assert sum("googletagmanager.com/gtag/js" in url for url in visitor.outside) == 2  # one a page
+    cookies = visitor.context.cookies()
+    assert {cookie["name"] for cookie in cookies} == NECESSARY_COOKIES | LANDING_COOKIES
+    assert lifetime_problems(cookies) == []
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_refusing_leaves_only_the_strictly_necessary_cookies(visitor_factory, javascript):
+    visitor = visitor_factory(javascript)
+    page = visitor.open(LANDING)
+    visitor.banner().get_by_role("button", name="Tout refuser").click()
+    page.locator("#cc").wait_for(state="detached")
+    visitor.open(LANDING)
+    assert visitor.outside == []
+    cookies = visitor.context.cookies()
+    assert {cookie["name"] for cookie in cookies} == NECESSARY_COOKIES
+    assert lifetime_problems(cookies) == []
+
+
+def test_a_tag_left_to_its_default_lifetime_is_caught(visitor_factory, live_server):
+    """The check itself: GA4 without `cookie_expires` sets `_ga` for Google's two years, and the check says so."""
+    analytics = REGISTER.category("analytics")
+    service = analytics.services[0]
+    default_tag = replace(service.tag, snippet="gtag('config','G-K1NV3NT0RY');")
+    register = replace(REGISTER, categories=tuple(
+        replace(category, services=(replace(service, tag=default_tag),)) if category is analytics else category
+        for category in REGISTER.categories))
+    app_of(live_server).config["CONSENT_REGISTER"] = register
+    visitor = visitor_factory()
+    visitor.open("/")
+    visitor.choose("Tout accepter")
+    wait_for_stubs(visitor.page, 4)
+    problems = lifetime_problems(visitor.context.cookies())
+    assert {problem.split(":")[0] for problem in problems} == {"_ga", "_ga_K1NV3NT0RY"}
+    assert all("lives 400.0 days" in problem for problem in problems)  # Chromium caps any cookie at 400 days

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.consent.models import ConsentRecord, ConsentSubject
+from app.consent.register import REGISTER
 from app.consent.services import browser_family, current_consent_id, link_consent_to_person
 from app.database import AppendOnlyError
 from app.datamap import DATA_MAP, Person, covered_models, erase_person, export_person
@@ -46,7 +47,7 @@ def test_record_holds_the_proof_and_no_full_ip(client, policy, remote, prefix):
     assert record.recorded_at.tzinfo is not None
     assert abs((record.recorded_at - datetime.now(UTC)).total_seconds()) < 60
     assert record.choices == all_choices(True)
-    assert record.register_version == "2026-11-24" and record.policy_version == 1
+    assert record.register_version == REGISTER.version and record.policy_version == 1
     assert (record.action, record.source, record.channel, record.withdrawal) == ("accept_all", "banner", "no-js", False)
     assert record.ip_prefix == prefix and record.browser == "Firefox"
     stored = " ".join(str(getattr(record, column.name)) for column in ConsentRecord.__table__.columns)

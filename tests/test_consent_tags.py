@@ -1,5 +1,6 @@
 """Tags only after consent: rendered tags, CSP hosts, Google Consent Mode v2, cookie expiry, Global Privacy Control."""
 
+import json
 import re
 
 import pytest
@@ -73,7 +74,7 @@ def test_every_script_carries_the_nonce_after_accepting(client, policy):
     html = response.get_data(as_text=True)
     nonce = re.search(r"'nonce-([\w-]+)'", response.headers["Content-Security-Policy"]).group(1)
     tags = scripts(html)
-    assert len(tags) >= 8
+    assert len(tags) == 7  # Consent Mode; GA4 and the one gtag.js; Google Ads' config; Meta's two; Awin's
     assert all(f'nonce="{nonce}"' in tag for tag in tags)
 
 
@@ -89,6 +90,38 @@ def test_accept_all_renders_every_tag_after_the_consent_mode_update(client, poli
     allowed = script_src(response.headers["Content-Security-Policy"])
     for host in THIRD_PARTY_SCRIPT_HOSTS:
         assert f"https://{host}" in allowed
+
+
+def test_one_google_tag_loader_whatever_the_number_of_google_services(client, policy):
+    choose(client, "accept_all")
+    html = client.get("/").get_data(as_text=True)
+    assert len(re.findall(r'src="https://www\.googletagmanager\.com/gtag/js', html)) == 1
+    assert html.count("gtag('js',") == 1
+    analytics = html.index("gtag('config','G-K1NV3NT0RY',")
+    assert html.index("gtag('js',") < analytics < html.index("gtag('config','AW-1122334455',")
+
+
+def test_the_json_answer_to_fetch_carries_one_google_tag_loader(client, policy):
+    tags = choose(client, "accept_all", headers=JSON).json["tags"]
+    google = [tag for tag in tags if tag["service"] in ("google_analytics", "google_ads")]
+    assert [bool(tag["src"]) for tag in google] == [True, False]
+    assert [tag["code"].count("gtag('config',") for tag in google] == [1, 1]
+    assert "".join(tag["code"] or "" for tag in tags).count("gtag('js',") == 1
+
+
+def test_google_ads_alone_loads_gtag_with_its_own_id(client, policy):
+    save_preferences(client, categories=["advertising"])
+    html = client.get("/").get_data(as_text=True)
+    assert 'src="https://www.googletagmanager.com/gtag/js?id=AW-1122334455"' in html
+    assert html.count("gtag('js',") == 1 and "G-K1NV3NT0RY" not in html
+
+
+def test_consent_mode_default_waits_500_ms_for_an_update(client, policy):
+    html = client.get("/").get_data(as_text=True)
+    default = re.search(r"gtag\('consent','default',(\{[^}]*\})\)", html).group(1)
+    assert json.loads(default) == {"ad_storage": "denied", "analytics_storage": "denied", "ad_user_data": "denied",
+                                   "ad_personalization": "denied", "wait_for_update": 500}
+    assert "gtag('set','ads_data_redaction',true);" in html
 
 
 def test_a_custom_choice_renders_and_allows_only_its_categories(client, policy):

@@ -5,6 +5,7 @@ Adding a service is one `Service(...)` entry below. Change `version` whenever a 
 a service or a purpose changes: every visitor is then asked again.
 """
 
+import json
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
@@ -41,6 +42,11 @@ class Lifetime:
     def in_days(self) -> int:
         """The lifetime in days (a month counts 30.44 days; a browser session counts 0)."""
         return {"session": 0, "day": self.count, "month": round(self.count * 30.44)}[self.unit]
+
+    @property
+    def seconds(self) -> int:
+        """The lifetime a tag gives the cookie: a month counts 30 days, so it never outlives the months declared."""
+        return {"session": 0, "day": self.count, "month": self.count * 30}[self.unit] * 86_400
 
     @property
     def too_long(self) -> bool:
@@ -83,12 +89,17 @@ class Cookie:
 
 @dataclass(frozen=True)
 class Tag:
-    """What the page loads once the category is accepted: an inline snippet, then a script URL."""
+    """What the page loads once the category is accepted: an inline snippet, then a script URL.
+
+    `provider_lifetimes` names the cookies whose lifetime the provider fixes and no option of its tag changes,
+    with the lifetime its documentation gives; every other cookie of the service has its lifetime set in the snippet.
+    """
 
     src: str | None = None
     snippet: str | None = None
     csp: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    google: bool = False  # a Google tag: Google Consent Mode v2 applies
+    google: bool = False  # a Google tag: Google Consent Mode v2 applies, and one gtag.js loads every Google service
+    provider_lifetimes: dict[str, Lifetime] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -168,14 +179,33 @@ class Register:
         return found
 
 
-def _google_tag(tag_id: str, csp: dict[str, tuple[str, ...]]) -> Tag:
-    """The Google tag (gtag.js) for one account id."""
+def _google_tag(tag_id: str, lifetime: Lifetime, csp: dict[str, tuple[str, ...]], **provider_lifetimes) -> Tag:
+    """The Google tag for one account id: its `config` line gives its first-party cookies the declared lifetime.
+
+    `cookie_expires` is in seconds (Google's default is two years); `cookie_update: false` keeps the expiry counted
+    from the cookie's creation instead of pushing it back at every page. gtag.js itself is loaded once per page,
+    whatever the number of Google services accepted (see `app.consent.tags.tag_list`).
+    """
+    settings = json.dumps({"cookie_expires": lifetime.seconds, "cookie_update": False}, separators=(",", ":"))
     return Tag(
         src=f"https://www.googletagmanager.com/gtag/js?id={tag_id}",
-        snippet=f"gtag('js',new Date());gtag('config','{tag_id}');",
+        snippet=f"gtag('config','{tag_id}',{settings});",
         csp={"script-src": ("https://www.googletagmanager.com",), **csp},
         google=True,
+        provider_lifetimes=provider_lifetimes,
     )
+
+
+# The lifetimes the site and each tag are configured with, shared by the register's cookies and by what sets them.
+CONSENT_LIFETIME = Lifetime(6, "month")  # the visitor's choice, for refusals as for acceptances
+GOOGLE_ANALYTICS_LIFETIME = Lifetime(13, "month")  # the CNIL's maximum for audience measurement
+GOOGLE_ADS_LIFETIME = Lifetime(90, "day")  # Google's default for the conversion linker's `_gcl_*` cookies
+# Fixed by the provider, with no option in its tag, as its documentation states.
+IDE_LIFETIME = Lifetime(13, "month")  # Google's `IDE` on doubleclick.net, in the EEA
+META_LIFETIME = Lifetime(90, "day")  # Meta's `_fbp` and `_fbc`
+AWIN_CLICK_LIFETIME = Lifetime(12, "month")  # Awin's `_aw_m_<advertiser>`: one year
+AWIN_JOURNEY_LIFETIME = Lifetime(3, "month")  # Awin's `_aw_j_<advertiser>`
+AWIN_INCENTIVE_LIFETIME = Lifetime(30, "day")  # Awin's `_aw_sn_<advertiser>`: its cookie list gives no duration
 
 
 SITE = "K-Technology & Services"
@@ -183,7 +213,7 @@ CONSENT_BASIS = Text("Consentement (article 82 de la loi Informatique et Libert�
                      "Consent (article 82 of the French Data Protection Act)")
 
 REGISTER = Register(
-    version="2026-11-24",
+    version="2026-11-30",
     categories=(
         Category(
             key="necessary",
@@ -206,7 +236,7 @@ REGISTER = Register(
                         Cookie("session", Lifetime(), Text(
                             "Session de navigation : jeton anti-falsification (CSRF) des formulaires, messages.",
                             "Browsing session: the forms' anti-forgery (CSRF) token, messages.")),
-                        Cookie(CONSENT_COOKIE, Lifetime(6, "month"), Text(
+                        Cookie(CONSENT_COOKIE, CONSENT_LIFETIME, Text(
                             "Vos choix en matière de cookies, signés (identifiant de consentement, "
                             "choix, version du registre, date).",
                             "Your cookie choices, signed (consent id, choices, register version, date).")),
@@ -238,12 +268,12 @@ REGISTER = Register(
                     key="google_analytics", name="Google Analytics 4", provider="Google Ireland Limited",
                     purpose=Text("Statistiques de fréquentation agrégées.", "Aggregated visit statistics."),
                     cookies=(
-                        Cookie("_ga", Lifetime(13, "month"), Text("Distingue les visiteurs.",
+                        Cookie("_ga", GOOGLE_ANALYTICS_LIFETIME, Text("Distingue les visiteurs.",
                                                                   "Tells visitors apart.")),
-                        Cookie("_ga_*", Lifetime(13, "month"), Text("Conserve l’état de la visite.",
+                        Cookie("_ga_*", GOOGLE_ANALYTICS_LIFETIME, Text("Conserve l’état de la visite.",
                                                                     "Keeps the state of the visit.")),
                     ),
-                    tag=_google_tag(GOOGLE_ANALYTICS_ID, {
+                    tag=_google_tag(GOOGLE_ANALYTICS_ID, GOOGLE_ANALYTICS_LIFETIME, {
                         "connect-src": ("https://*.google-analytics.com", "https://*.analytics.google.com",
                                         "https://www.googletagmanager.com"),
                         "img-src": ("https://*.google-analytics.com", "https://www.googletagmanager.com"),
@@ -272,18 +302,18 @@ REGISTER = Register(
                     purpose=Text("Reciblage publicitaire et mesure des conversions.",
                                  "Ad retargeting and conversion measurement."),
                     cookies=(
-                        Cookie("_gcl_au", Lifetime(3, "month"), Text("Mesure des conversions publicitaires.",
+                        Cookie("_gcl_au", GOOGLE_ADS_LIFETIME, Text("Mesure des conversions publicitaires.",
                                                                      "Measures ad conversions.")),
-                        Cookie("_gcl_*", Lifetime(3, "month"), Text("Clics publicitaires.", "Ad clicks.")),
-                        Cookie("IDE", Lifetime(13, "month"), Text("Reciblage publicitaire.", "Ad retargeting."),
+                        Cookie("_gcl_*", GOOGLE_ADS_LIFETIME, Text("Clics publicitaires.", "Ad clicks.")),
+                        Cookie("IDE", IDE_LIFETIME, Text("Reciblage publicitaire.", "Ad retargeting."),
                                domain=".doubleclick.net"),
                     ),
-                    tag=_google_tag(GOOGLE_ADS_ID, {
+                    tag=_google_tag(GOOGLE_ADS_ID, GOOGLE_ADS_LIFETIME, {
                         "connect-src": ("https://googleads.g.doubleclick.net", "https://www.google.com"),
                         "img-src": ("https://googleads.g.doubleclick.net", "https://www.google.com",
                                     "https://www.google.fr"),
                         "frame-src": ("https://td.doubleclick.net",),
-                    }),
+                    }, IDE=IDE_LIFETIME),
                     privacy_url="https://policies.google.com/privacy",
                 ),
                 Service(
@@ -292,9 +322,9 @@ REGISTER = Register(
                     purpose=Text("Publicités personnalisées sur Facebook et Instagram (reciblage).",
                                  "Personalised ads on Facebook and Instagram (retargeting)."),
                     cookies=(
-                        Cookie("_fbp", Lifetime(3, "month"), Text("Identifie le navigateur pour le reciblage.",
+                        Cookie("_fbp", META_LIFETIME, Text("Identifie le navigateur pour le reciblage.",
                                                                   "Identifies the browser for retargeting.")),
-                        Cookie("_fbc", Lifetime(3, "month"), Text("Clic sur une publicité Meta.",
+                        Cookie("_fbc", META_LIFETIME, Text("Clic sur une publicité Meta.",
                                                                   "Click on a Meta ad.")),
                     ),
                     tag=Tag(
@@ -304,6 +334,7 @@ REGISTER = Register(
                         csp={"script-src": ("https://connect.facebook.net",),
                              "img-src": ("https://www.facebook.com",),
                              "connect-src": ("https://www.facebook.com", "https://connect.facebook.net")},
+                        provider_lifetimes={"_fbp": META_LIFETIME, "_fbc": META_LIFETIME},
                     ),
                     privacy_url="https://www.facebook.com/privacy/policy/",
                 ),
@@ -326,16 +357,21 @@ REGISTER = Register(
                     purpose=Text("Attribution des ventes aux sites partenaires.",
                                  "Attributes sales to partner sites."),
                     cookies=(
-                        Cookie("_aw_m_*", Lifetime(30, "day"), Text("Mémorise le partenaire d’origine.",
+                        Cookie("_aw_m_*", AWIN_CLICK_LIFETIME, Text("Mémorise le partenaire d’origine.",
                                                                    "Remembers the referring partner.")),
-                        Cookie("_aw_sn_*", Lifetime(30, "day"), Text("Mémorise le clic affilié.",
+                        Cookie("_aw_sn_*", AWIN_INCENTIVE_LIFETIME, Text("Mémorise le clic affilié.",
                                                                     "Remembers the affiliate click.")),
+                        Cookie("_aw_j_*", AWIN_JOURNEY_LIFETIME, Text(
+                            "Mémorise le parcours de visite pour attribuer la vente.",
+                            "Remembers the visit journey to attribute the sale.")),
                     ),
                     tag=Tag(
                         src=f"https://www.dwin1.com/{AWIN_ADVERTISER_ID}.js",
                         csp={"script-src": ("https://www.dwin1.com",),
                              "img-src": ("https://www.awin1.com",),
                              "connect-src": ("https://www.awin1.com",)},
+                        provider_lifetimes={"_aw_m_*": AWIN_CLICK_LIFETIME, "_aw_j_*": AWIN_JOURNEY_LIFETIME,
+                                            "_aw_sn_*": AWIN_INCENTIVE_LIFETIME},
                     ),
                     privacy_url="https://www.awin.com/fr/politique-de-confidentialite",
                 ),

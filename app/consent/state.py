@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, has_request_context, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from app.consent.register import CONSENT_COOKIE
+from app.consent.register import CONSENT_COOKIE, CONSENT_LIFETIME
 
-COOKIE_LIFETIME = timedelta(days=183)  # 6 months, for refusals as for acceptances
+COOKIE_LIFETIME = timedelta(seconds=CONSENT_LIFETIME.seconds)  # 180 days: never more than the 6 months declared
 SALT = "kinv-consent-cookie"
 
 

@@ -9,6 +9,9 @@ from app.consent.services import current_register
 from app.security import allow_sources
 
 CONSENT_MODE_SIGNALS = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
+GOOGLE_TAG_START = "gtag('js',new Date());"
+# How long Google tags wait for an `update` after the default, in milliseconds (for a tag loaded before the choice).
+WAIT_FOR_UPDATE_MS = 500
 
 
 def accepted_services(choices: dict[str, bool]) -> list[Service]:
@@ -18,8 +21,22 @@ def accepted_services(choices: dict[str, bool]) -> list[Service]:
 
 
 def tag_list(choices: dict[str, bool]) -> list[dict]:
-    """The tags to start, as data (the page renders them; the JavaScript enhancement injects them)."""
-    return [{"service": s.key, "src": s.tag.src, "code": s.tag.snippet} for s in accepted_services(choices)]
+    """The tags to start, as data (the page renders them; the JavaScript enhancement injects them).
+
+    Google services share one gtag.js: the first accepted one loads it and starts it (`gtag('js')`); every one
+    adds its own `config` line.
+    """
+    tags, google_loaded = [], False
+    for service in accepted_services(choices):
+        tag = {"service": service.key, "src": service.tag.src, "code": service.tag.snippet}
+        if service.tag.google:
+            if google_loaded:
+                tag["src"] = None
+            else:
+                tag["code"] = GOOGLE_TAG_START + service.tag.snippet
+            google_loaded = True
+        tags.append(tag)
+    return tags
 
 
 def allow_tag_sources(choices: dict[str, bool]) -> None:
@@ -56,10 +73,10 @@ def consent_mode(choices: dict[str, bool]) -> dict[str, str]:
 
 def consent_mode_script(choices: dict[str, bool] | None) -> Markup:
     """The inline script: every signal denied by default, then updated from the visitor's choice."""
-    denied = dict.fromkeys(CONSENT_MODE_SIGNALS, "denied")
+    default = {**dict.fromkeys(CONSENT_MODE_SIGNALS, "denied"), "wait_for_update": WAIT_FOR_UPDATE_MS}
     lines = [
         "window.dataLayer=window.dataLayer||[];function gtag(){dataLayer.push(arguments);}",
-        f"gtag('consent','default',{json.dumps(denied)});",
+        f"gtag('consent','default',{json.dumps(default)});",
         "gtag('set','ads_data_redaction',true);",
     ]
     if choices and any(choices.values()):
