@@ -9,7 +9,8 @@ import json
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from flask_babel import get_locale, gettext, ngettext
+from flask_babel import gettext, ngettext
+from flask_babel import lazy_gettext as _l
 
 MAX_LIFETIME_MONTHS = 13
 MAX_LIFETIME_DAYS = 395
@@ -19,17 +20,6 @@ GOOGLE_ANALYTICS_ID = "G-K1NV3NT0RY"
 GOOGLE_ADS_ID = "AW-1122334455"
 META_PIXEL_ID = "1122334455667788"
 AWIN_ADVERTISER_ID = "112233"
-
-
-@dataclass(frozen=True)
-class Text:
-    """A short text in French (the source) and English."""
-
-    fr: str
-    en: str
-
-    def __str__(self) -> str:
-        return self.en if str(get_locale() or "fr") == "en" else self.fr
 
 
 @dataclass(frozen=True)
@@ -69,7 +59,7 @@ class Cookie:
 
     name: str
     lifetime: Lifetime
-    purpose: Text
+    purpose: str
     domain: str = ""  # empty: set on the site's own domain (first party)
 
     @property
@@ -109,7 +99,7 @@ class Service:
     key: str
     name: str
     provider: str
-    purpose: Text
+    purpose: str
     cookies: tuple[Cookie, ...] = ()
     tag: Tag | None = None
     privacy_url: str = ""
@@ -120,14 +110,14 @@ class Category:
     """A purpose the visitor accepts or refuses as a whole."""
 
     key: str
-    name: Text
-    description: Text
-    legal_basis: Text
+    name: str
+    description: str
+    legal_basis: str
     services: tuple[Service, ...]
     required: bool = False
     consent_mode: tuple[str, ...] = ()  # the Google Consent Mode signals this category grants
     refused_under_gpc: bool = False  # Global Privacy Control refuses it by default
-    summary: Text | None = None  # how the banner's sentence names the purpose (« la mesure d’audience »)
+    summary: str | None = None  # how the banner's sentence names the purpose (« la mesure d’audience »)
 
     @property
     def purpose_phrase(self) -> str:
@@ -209,45 +199,36 @@ AWIN_INCENTIVE_LIFETIME = Lifetime(30, "day")  # Awin's `_aw_sn_<advertiser>`: i
 
 
 SITE = "K-Technology & Services"
-CONSENT_BASIS = Text("Consentement (article 82 de la loi Informatique et Libertés)",
-                     "Consent (article 82 of the French Data Protection Act)")
+CONSENT_BASIS = _l("Consentement (article 82 de la loi Informatique et Libertés)")
 
 REGISTER = Register(
     version="2026-11-30",
     categories=(
         Category(
             key="necessary",
-            name=Text("Strictement nécessaires", "Strictly necessary"),
-            description=Text(
+            name=_l("Strictement nécessaires"),
+            description=_l(
                 "Indispensables au fonctionnement du site et à la mémorisation de vos choix. "
-                "Ils ne peuvent pas être désactivés et ne servent à aucun suivi.",
-                "Needed for the site to work and to remember your choices. "
-                "They cannot be switched off and are never used for tracking.",
-            ),
-            legal_basis=Text("Exemptés de consentement (article 82 de la loi Informatique et Libertés)",
-                             "Exempt from consent (article 82 of the French Data Protection Act)"),
+                "Ils ne peuvent pas être désactivés et ne servent à aucun suivi."),
+            legal_basis=_l("Exemptés de consentement (article 82 de la loi Informatique et Libertés)"),
             required=True,
             services=(
                 Service(
                     key="site", name="K-Inventory", provider=SITE,
-                    purpose=Text("Sécurité des formulaires et mémorisation de vos choix.",
-                                 "Form security and remembering your choices."),
+                    purpose=_l("Sécurité des formulaires et mémorisation de vos choix."),
                     cookies=(
-                        Cookie("session", Lifetime(), Text(
-                            "Session de navigation : jeton anti-falsification (CSRF) des formulaires, messages.",
-                            "Browsing session: the forms' anti-forgery (CSRF) token, messages.")),
-                        Cookie(CONSENT_COOKIE, CONSENT_LIFETIME, Text(
+                        Cookie("session", Lifetime(), _l(
+                            "Session de navigation : jeton anti-falsification (CSRF) des formulaires, messages.")),
+                        Cookie(CONSENT_COOKIE, CONSENT_LIFETIME, _l(
                             "Vos choix en matière de cookies, signés (identifiant de consentement, "
-                            "choix, version du registre, date).",
-                            "Your cookie choices, signed (consent id, choices, register version, date).")),
+                            "choix, version du registre, date).")),
                     ),
                 ),
                 Service(
                     key="recaptcha", name="Google reCAPTCHA", provider="Google Ireland Limited",
-                    purpose=Text("Protection du formulaire de contact contre les robots (page contact uniquement).",
-                                 "Protects the contact form against bots (contact page only)."),
-                    cookies=(Cookie("_GRECAPTCHA", Lifetime(6, "month"), Text(
-                        "Analyse de risque du formulaire de contact.", "Risk analysis for the contact form."),
+                    purpose=_l("Protection du formulaire de contact contre les robots (page contact uniquement)."),
+                    cookies=(Cookie("_GRECAPTCHA", Lifetime(6, "month"),
+                                    _l("Analyse de risque du formulaire de contact."),
                         domain="www.google.com"),),
                     privacy_url="https://policies.google.com/privacy",
                 ),
@@ -255,23 +236,18 @@ REGISTER = Register(
         ),
         Category(
             key="analytics",
-            name=Text("Mesure d’audience", "Audience measurement"),
-            description=Text(
-                "Nous aident à savoir quelles pages sont consultées et comment améliorer le site.",
-                "Tell us which pages are read and how to improve the site.",
-            ),
+            name=_l("Mesure d’audience"),
+            description=_l("Nous aident à savoir quelles pages sont consultées et comment améliorer le site."),
             legal_basis=CONSENT_BASIS,
-            summary=Text("la mesure d’audience", "audience measurement"),
+            summary=_l("la mesure d’audience"),
             consent_mode=("analytics_storage",),
             services=(
                 Service(
                     key="google_analytics", name="Google Analytics 4", provider="Google Ireland Limited",
-                    purpose=Text("Statistiques de fréquentation agrégées.", "Aggregated visit statistics."),
+                    purpose=_l("Statistiques de fréquentation agrégées."),
                     cookies=(
-                        Cookie("_ga", GOOGLE_ANALYTICS_LIFETIME, Text("Distingue les visiteurs.",
-                                                                  "Tells visitors apart.")),
-                        Cookie("_ga_*", GOOGLE_ANALYTICS_LIFETIME, Text("Conserve l’état de la visite.",
-                                                                    "Keeps the state of the visit.")),
+                        Cookie("_ga", GOOGLE_ANALYTICS_LIFETIME, _l("Distingue les visiteurs.")),
+                        Cookie("_ga_*", GOOGLE_ANALYTICS_LIFETIME, _l("Conserve l’état de la visite.")),
                     ),
                     tag=_google_tag(GOOGLE_ANALYTICS_ID, GOOGLE_ANALYTICS_LIFETIME, {
                         "connect-src": ("https://*.google-analytics.com", "https://*.analytics.google.com",
@@ -284,28 +260,22 @@ REGISTER = Register(
         ),
         Category(
             key="advertising",
-            name=Text("Publicité ciblée et réseaux sociaux", "Targeted advertising and social networks"),
-            description=Text(
+            name=_l("Publicité ciblée et réseaux sociaux"),
+            description=_l(
                 "Nous permettent de vous montrer des publicités personnalisées sur d’autres sites et sur les "
-                "réseaux sociaux (reciblage) et d’en mesurer l’efficacité.",
-                "Let us show you personalised ads on other sites and on social networks (retargeting) "
-                "and measure how well they work.",
-            ),
+                "réseaux sociaux (reciblage) et d’en mesurer l’efficacité."),
             legal_basis=CONSENT_BASIS,
-            summary=Text("la publicité ciblée (y compris sur les réseaux sociaux)",
-                         "targeted advertising (including on social networks)"),
+            summary=_l("la publicité ciblée (y compris sur les réseaux sociaux)"),
             consent_mode=("ad_storage", "ad_user_data", "ad_personalization"),
             refused_under_gpc=True,
             services=(
                 Service(
                     key="google_ads", name="Google Ads (reciblage)", provider="Google Ireland Limited",
-                    purpose=Text("Reciblage publicitaire et mesure des conversions.",
-                                 "Ad retargeting and conversion measurement."),
+                    purpose=_l("Reciblage publicitaire et mesure des conversions."),
                     cookies=(
-                        Cookie("_gcl_au", GOOGLE_ADS_LIFETIME, Text("Mesure des conversions publicitaires.",
-                                                                     "Measures ad conversions.")),
-                        Cookie("_gcl_*", GOOGLE_ADS_LIFETIME, Text("Clics publicitaires.", "Ad clicks.")),
-                        Cookie("IDE", IDE_LIFETIME, Text("Reciblage publicitaire.", "Ad retargeting."),
+                        Cookie("_gcl_au", GOOGLE_ADS_LIFETIME, _l("Mesure des conversions publicitaires.")),
+                        Cookie("_gcl_*", GOOGLE_ADS_LIFETIME, _l("Clics publicitaires.")),
+                        Cookie("IDE", IDE_LIFETIME, _l("Reciblage publicitaire."),
                                domain=".doubleclick.net"),
                     ),
                     tag=_google_tag(GOOGLE_ADS_ID, GOOGLE_ADS_LIFETIME, {
@@ -319,13 +289,10 @@ REGISTER = Register(
                 Service(
                     key="meta_pixel", name="Meta Pixel (Facebook, Instagram)",
                     provider="Meta Platforms Ireland Limited",
-                    purpose=Text("Publicités personnalisées sur Facebook et Instagram (reciblage).",
-                                 "Personalised ads on Facebook and Instagram (retargeting)."),
+                    purpose=_l("Publicités personnalisées sur Facebook et Instagram (reciblage)."),
                     cookies=(
-                        Cookie("_fbp", META_LIFETIME, Text("Identifie le navigateur pour le reciblage.",
-                                                                  "Identifies the browser for retargeting.")),
-                        Cookie("_fbc", META_LIFETIME, Text("Clic sur une publicité Meta.",
-                                                                  "Click on a Meta ad.")),
+                        Cookie("_fbp", META_LIFETIME, _l("Identifie le navigateur pour le reciblage.")),
+                        Cookie("_fbc", META_LIFETIME, _l("Clic sur une publicité Meta.")),
                     ),
                     tag=Tag(
                         snippet=("window.fbq=window.fbq||function(){(fbq.q=fbq.q||[]).push(arguments)};"
@@ -342,28 +309,21 @@ REGISTER = Register(
         ),
         Category(
             key="affiliation",
-            name=Text("Affiliation", "Affiliate marketing"),
-            description=Text(
+            name=_l("Affiliation"),
+            description=_l(
                 "Nous permettent de savoir quel site partenaire vous a conduit chez nous, pour rémunérer nos "
-                "partenaires et mesurer nos campagnes d’affiliation.",
-                "Tell us which partner site sent you to us, so we can pay our partners and measure our "
-                "affiliate campaigns.",
-            ),
+                "partenaires et mesurer nos campagnes d’affiliation."),
             legal_basis=CONSENT_BASIS,
-            summary=Text("l’affiliation", "affiliate marketing"),
+            summary=_l("l’affiliation"),
             services=(
                 Service(
                     key="awin", name="Awin", provider="AWIN AG",
-                    purpose=Text("Attribution des ventes aux sites partenaires.",
-                                 "Attributes sales to partner sites."),
+                    purpose=_l("Attribution des ventes aux sites partenaires."),
                     cookies=(
-                        Cookie("_aw_m_*", AWIN_CLICK_LIFETIME, Text("Mémorise le partenaire d’origine.",
-                                                                   "Remembers the referring partner.")),
-                        Cookie("_aw_sn_*", AWIN_INCENTIVE_LIFETIME, Text("Mémorise le clic affilié.",
-                                                                    "Remembers the affiliate click.")),
-                        Cookie("_aw_j_*", AWIN_JOURNEY_LIFETIME, Text(
-                            "Mémorise le parcours de visite pour attribuer la vente.",
-                            "Remembers the visit journey to attribute the sale.")),
+                        Cookie("_aw_m_*", AWIN_CLICK_LIFETIME, _l("Mémorise le partenaire d’origine.")),
+                        Cookie("_aw_sn_*", AWIN_INCENTIVE_LIFETIME, _l("Mémorise le clic affilié.")),
+                        Cookie("_aw_j_*", AWIN_JOURNEY_LIFETIME,
+                               _l("Mémorise le parcours de visite pour attribuer la vente.")),
                     ),
                     tag=Tag(
                         src=f"https://www.dwin1.com/{AWIN_ADVERTISER_ID}.js",
