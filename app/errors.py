@@ -22,7 +22,7 @@ EXPLANATIONS = {
     404: _l("La page demandée n’existe pas ou a été déplacée."),
     405: _l("Cette adresse n’accepte pas ce type de requête."),
     429: _l("Vous avez fait trop de demandes en peu de temps. Patientez quelques minutes puis réessayez."),
-    500: _l("Une erreur inattendue s’est produite. Elle a été enregistrée ; réessayez dans un instant."),
+    500: _l("Une erreur inattendue s’est produite. Elle a été enregistrée\u202f; réessayez dans un instant."),
 }
 CSRF_EXPLANATION = _l("Le formulaire a expiré ou n’a pas pu être vérifié. Rechargez la page et réessayez.")
 

@@ -218,7 +218,7 @@ REGISTER = Register(
                     purpose=_l("Sécurité des formulaires et mémorisation de vos choix."),
                     cookies=(
                         Cookie("session", Lifetime(), _l(
-                            "Session de navigation : jeton anti-falsification (CSRF) des formulaires, messages.")),
+                            "Session de navigation\u00a0: jeton anti-falsification (CSRF) des formulaires, messages.")),
                         Cookie(CONSENT_COOKIE, CONSENT_LIFETIME, _l(
                             "Vos choix en matière de cookies, signés (identifiant de consentement, "
                             "choix, version du registre, date).")),
