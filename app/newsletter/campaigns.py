@@ -18,7 +18,7 @@ from app.mail.models import PENDING as OUTBOX_PENDING
 from app.mail.models import OutboxMessage
 from app.newsletter.lists import is_list
 from app.newsletter.mail import LANGUAGES, MARKETING, MarketingBuilder
-from app.newsletter.models import ACTIVE, CONFIRMED, Campaign, Subscriber, Subscription
+from app.newsletter.models import Campaign, ChannelStatus, ListStatus, Subscriber, Subscription
 from app.suppression.models import Channel
 from app.suppression.services import suppressed_clause
 from app.urls import site_host
@@ -44,8 +44,8 @@ def list_members(slug: str) -> sa.Select:
     """Confirmed e-mail subscribers following the list (before the opt-out list is applied)."""
     return (sa.select(Subscriber.id, Subscriber.email, Subscriber.public_id, Subscriber.language)
             .join(Subscription, Subscription.subscriber_id == Subscriber.id)
-            .where(Subscription.list_slug == slug, Subscription.status == ACTIVE,
-                   Subscriber.email_status == CONFIRMED, Subscriber.email.is_not(None)))
+            .where(Subscription.list_slug == slug, Subscription.status == ListStatus.ACTIVE,
+                   Subscriber.email_status == ChannelStatus.CONFIRMED, Subscriber.email.is_not(None)))
 
 
 def audience(slug: str) -> sa.Select:
@@ -145,5 +145,5 @@ def insert_messages(connection: sa.Connection, table: sa.Table, builder: Marketi
 def sms_audience() -> list[str]:
     """Numbers that may receive marketing SMS: confirmed and not on the SMS opt-out list (for an SMS sender)."""
     return list(db.session.scalars(sa.select(Subscriber.phone).where(
-        Subscriber.sms_status == CONFIRMED, Subscriber.phone.is_not(None),
+        Subscriber.sms_status == ChannelStatus.CONFIRMED, Subscriber.phone.is_not(None),
         ~suppressed_clause(Channel.SMS, Subscriber.phone_hash)).order_by(Subscriber.id)))

@@ -1,46 +1,70 @@
 """The subscriber's history: one append-only row per step, and how each step reads on the preference page."""
 
+from enum import StrEnum
+
 from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.newsletter.models import Subscriber, SubscriberEvent
+from app.suppression.models import Channel
 
-SUBSCRIBE_REQUESTED, CONFIRMED, UNSUBSCRIBED = "subscribe_requested", "confirmed", "unsubscribed"
-SMS_STOP, SMS_START, OPT_OUT_LIFTED, LINK_REQUESTED = "sms_stop", "sms_start", "opt_out_lifted", "link_requested"
-RESTRICTED, RESTRICTION_LIFTED = "restricted", "restriction_lifted"
-# Where a step came from.
-WEB_FORM, DOUBLE_OPT_IN, ONE_CLICK, UNSUBSCRIBE_PAGE = "web_form", "double_opt_in", "one_click", "unsubscribe_page"
-PREFERENCE_CENTRE, SMS_REPLY, STAFF, RESUBSCRIBE = "preference_centre", "sms", "staff", "resubscribe"
-MAILTO = "mailto"
+
+class Step(StrEnum):
+    """One step of a subscriber's history."""
+
+    SUBSCRIBE_REQUESTED = "subscribe_requested"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+    SMS_STOP = "sms_stop"
+    SMS_START = "sms_start"
+    OPT_OUT_LIFTED = "opt_out_lifted"
+    LINK_REQUESTED = "link_requested"
+    RESTRICTED = "restricted"
+    RESTRICTION_LIFTED = "restriction_lifted"
+
+
+class Source(StrEnum):
+    """Where a step came from."""
+
+    WEB_FORM = "web_form"
+    DOUBLE_OPT_IN = "double_opt_in"
+    ONE_CLICK = "one_click"
+    UNSUBSCRIBE_PAGE = "unsubscribe_page"
+    PREFERENCE_CENTRE = "preference_centre"
+    SMS_REPLY = "sms"
+    STAFF = "staff"
+    RESUBSCRIBE = "resubscribe"
+    MAILTO = "mailto"
+
 
 ACTION_LABELS = {
-    SUBSCRIBE_REQUESTED: _l("Demande d’inscription"),
-    CONFIRMED: _l("Consentement confirmé"),
-    UNSUBSCRIBED: _l("Désabonnement"),
-    SMS_STOP: _l("STOP reçu par SMS"),
-    SMS_START: _l("Réinscription par SMS (START)"),
-    OPT_OUT_LIFTED: _l("Sortie de la liste d’opposition"),
-    LINK_REQUESTED: _l("Lien de gestion demandé"),
-    RESTRICTED: _l("Traitement limité à votre demande (aucun envoi)"),
-    RESTRICTION_LIFTED: _l("Fin de la limitation du traitement"),
+    Step.SUBSCRIBE_REQUESTED: _l("Demande d’inscription"),
+    Step.CONFIRMED: _l("Consentement confirmé"),
+    Step.UNSUBSCRIBED: _l("Désabonnement"),
+    Step.SMS_STOP: _l("STOP reçu par SMS"),
+    Step.SMS_START: _l("Réinscription par SMS (START)"),
+    Step.OPT_OUT_LIFTED: _l("Sortie de la liste d’opposition"),
+    Step.LINK_REQUESTED: _l("Lien de gestion demandé"),
+    Step.RESTRICTED: _l("Traitement limité à votre demande (aucun envoi)"),
+    Step.RESTRICTION_LIFTED: _l("Fin de la limitation du traitement"),
 }
 SOURCE_LABELS = {
-    WEB_FORM: _l("formulaire du site"),
-    DOUBLE_OPT_IN: _l("lien de confirmation reçu par e-mail"),
-    ONE_CLICK: _l("désabonnement en un clic depuis votre messagerie"),
-    UNSUBSCRIBE_PAGE: _l("page de désabonnement"),
-    PREFERENCE_CENTRE: _l("centre de préférences"),
-    SMS_REPLY: _l("réponse à un SMS"),
-    STAFF: _l("demande traitée par notre équipe"),
-    RESUBSCRIBE: _l("page de réabonnement"),
-    MAILTO: _l("e-mail de désabonnement envoyé depuis votre messagerie"),
+    Source.WEB_FORM: _l("formulaire du site"),
+    Source.DOUBLE_OPT_IN: _l("lien de confirmation reçu par e-mail"),
+    Source.ONE_CLICK: _l("désabonnement en un clic depuis votre messagerie"),
+    Source.UNSUBSCRIBE_PAGE: _l("page de désabonnement"),
+    Source.PREFERENCE_CENTRE: _l("centre de préférences"),
+    Source.SMS_REPLY: _l("réponse à un SMS"),
+    Source.STAFF: _l("demande traitée par notre équipe"),
+    Source.RESUBSCRIBE: _l("page de réabonnement"),
+    Source.MAILTO: _l("e-mail de désabonnement envoyé depuis votre messagerie"),
 }
-CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("SMS")}
+CHANNEL_LABELS = {Channel.EMAIL: _l("E-mail"), Channel.SMS: _l("SMS")}
 
 
 def source_label(source: str) -> str:
     """How a step's origin reads; any origin we do not name (the rights back-office…) is our team's doing."""
-    return str(SOURCE_LABELS.get(source, SOURCE_LABELS[STAFF]))
+    return str(SOURCE_LABELS.get(source, SOURCE_LABELS[Source.STAFF]))
 
 
 def record_event(subscriber: Subscriber, action: str, *, source: str, channel: str | None = None,

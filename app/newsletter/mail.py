@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from app.mail.services import queue_mail
 from app.newsletter.links import confirm_token, manage_token
 from app.newsletter.lists import ALL_LISTS, ascii_name, list_name
-from app.newsletter.models import PENDING, Subscriber
+from app.newsletter.models import ChannelStatus, ListStatus, Subscriber
 from app.tokens import NEWSLETTER_CONFIRM, NEWSLETTER_MANAGE, compact_signer
 from app.urls import site_host, site_url
 
@@ -48,11 +48,13 @@ def render_mail(template: str, **context) -> tuple[str, str]:
 def queue_confirmation(subscriber: Subscriber) -> None:
     """Mail the double opt-in link (valid 7 days) in the subscriber's language."""
     token = confirm_token(subscriber.public_id)
-    sms_phone = subscriber.pending_phone or (subscriber.phone if subscriber.sms_status == PENDING else None)
+    waiting = subscriber.phone if subscriber.sms_status == ChannelStatus.PENDING else None
+    sms_phone = subscriber.pending_phone or waiting
     with force_locale(subscriber.language):
         text, html = render_mail(
             "confirm", confirm_url=site_url("newsletter.confirm", token=token) + lang_suffix(subscriber.language),
-            lists=[list_name(slug) for slug in subscriber.slugs_with(PENDING)], phone=masked_phone(sms_phone),
+            lists=[list_name(slug) for slug in subscriber.slugs_with(ListStatus.PENDING)],
+            phone=masked_phone(sms_phone),
             days=NEWSLETTER_CONFIRM.max_age.days)
         subject = _("Confirmez votre inscription à la newsletter K-Inventory")
     queue_mail(subscriber.email, subject, text, html)

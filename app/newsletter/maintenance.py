@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from app.database import utcnow
 from app.extensions import db
 from app.newsletter.lists import LISTS
-from app.newsletter.models import ACTIVE, CONFIRMED, PENDING, Subscriber, SubscriberEvent, Subscription
+from app.newsletter.models import ChannelStatus, ListStatus, Subscriber, SubscriberEvent, Subscription
 
 UNCONFIRMED_RETENTION = timedelta(days=30)
 INACTIVE_RETENTION = timedelta(days=3 * 365)
@@ -19,7 +19,7 @@ def purge() -> int:
     last_event = (sa.select(SubscriberEvent.subscriber_id, sa.func.max(SubscriberEvent.occurred_at).label("last"))
                   .group_by(SubscriberEvent.subscriber_id).subquery())
     never_confirmed = sa.and_(
-        Subscriber.email_status == PENDING, Subscriber.sms_status != CONFIRMED,
+        Subscriber.email_status == ChannelStatus.PENDING, Subscriber.sms_status != ChannelStatus.CONFIRMED,
         Subscriber.email_consent_at.is_(None), Subscriber.created_at < now - UNCONFIRMED_RETENTION)
     quiet = sa.func.coalesce(last_event.c.last, Subscriber.created_at) < now - INACTIVE_RETENTION
     ids = list(db.session.scalars(sa.select(Subscriber.id).outerjoin(
@@ -37,7 +37,7 @@ def list_counts() -> dict[str, dict[str, int]]:
     """Active and pending subscriptions per list."""
     rows = db.session.execute(sa.select(Subscription.list_slug, Subscription.status, sa.func.count())
                               .group_by(Subscription.list_slug, Subscription.status))
-    counts = {slug: {ACTIVE: 0, PENDING: 0} for slug in LISTS}
+    counts = {slug: {ListStatus.ACTIVE: 0, ListStatus.PENDING: 0} for slug in LISTS}
     for slug, status, number in rows:
         if slug in counts and status in counts[slug]:
             counts[slug][status] = number

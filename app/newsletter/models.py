@@ -1,6 +1,7 @@
 """Subscribers, their lists, the append-only event log, and the campaigns sent."""
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,9 +9,26 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.database import UTCDateTime, append_only, new_public_id, utcnow
 from app.extensions import db
 
-# Channel statuses (e-mail and SMS) and list subscription statuses.
-NONE, PENDING, CONFIRMED, UNSUBSCRIBED = "none", "pending", "confirmed", "unsubscribed"
-ACTIVE = "active"
+
+class ChannelStatus(StrEnum):
+    """Where a subscriber stands on one channel (e-mail or SMS)."""
+
+    NONE = "none"
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+
+
+# A channel the subscriber asked for, whether confirmed yet or not.
+CHANNEL_ON = (ChannelStatus.PENDING, ChannelStatus.CONFIRMED)
+
+
+class ListStatus(StrEnum):
+    """Where a subscriber stands on one list."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    UNSUBSCRIBED = "unsubscribed"
 
 
 class Subscriber(db.Model):
@@ -27,10 +45,10 @@ class Subscriber(db.Model):
     # A new number for a subscriber whose SMS is confirmed: it replaces `phone` only once confirmed.
     pending_phone: Mapped[str | None] = mapped_column(sa.String(20))
     language: Mapped[str] = mapped_column(sa.String(2), default="fr")
-    email_status: Mapped[str] = mapped_column(sa.String(15), default=PENDING)
+    email_status: Mapped[str] = mapped_column(sa.String(15), default=ChannelStatus.PENDING)
     email_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     email_consent_source: Mapped[str | None] = mapped_column(sa.String(40))
-    sms_status: Mapped[str] = mapped_column(sa.String(15), default=NONE)
+    sms_status: Mapped[str] = mapped_column(sa.String(15), default=ChannelStatus.NONE)
     sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sms_consent_source: Mapped[str | None] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -56,7 +74,7 @@ class Subscription(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(sa.ForeignKey("newsletter_subscribers.id", ondelete="CASCADE"))
     list_slug: Mapped[str] = mapped_column(sa.String(40))
-    status: Mapped[str] = mapped_column(sa.String(15), default=PENDING)
+    status: Mapped[str] = mapped_column(sa.String(15), default=ListStatus.PENDING)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     consent_source: Mapped[str | None] = mapped_column(sa.String(40))

@@ -14,8 +14,9 @@ from app.extensions import db
 from app.mail.models import PENDING as OUTBOX_PENDING
 from app.mail.models import OutboxMessage
 from app.newsletter import events as ev
+from app.newsletter.events import Source, Step
 from app.newsletter.mail import MARKETING
-from app.newsletter.models import ACTIVE, CONFIRMED, PENDING, UNSUBSCRIBED, Subscriber, Subscription
+from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscriber, Subscription
 from app.suppression.models import Channel, Reason
 from app.suppression.services import SuppressionChange
 
@@ -44,9 +45,9 @@ def cancel_queued_marketing(email: str | None, slugs: Iterable[str] | None = Non
 
 def leave_list(subscriber: Subscriber, subscription: Subscription, source: str, ip_prefix: str | None = None) -> None:
     """One list off at once: recorded, and its mail still in the outbox cancelled."""
-    subscription.status, subscription.unsubscribed_at = UNSUBSCRIBED, utcnow()
-    ev.record_event(subscriber, ev.UNSUBSCRIBED, source=source, channel=Channel.EMAIL, list_slug=subscription.list_slug,
-                    ip_prefix=ip_prefix)
+    subscription.status, subscription.unsubscribed_at = ListStatus.UNSUBSCRIBED, utcnow()
+    ev.record_event(subscriber, Step.UNSUBSCRIBED, source=source, channel=Channel.EMAIL,
+                    list_slug=subscription.list_slug, ip_prefix=ip_prefix)
     cancel_queued_marketing(subscriber.email, [subscription.list_slug])
 
 
@@ -61,19 +62,19 @@ def subscribers_for(change: SuppressionChange) -> list[Subscriber]:
 def email_opted_out(subscriber: Subscriber, source: str) -> None:
     """Every followed list off and the e-mail channel unsubscribed (lists awaiting confirmation stay so)."""
     for subscription in subscriber.subscriptions:
-        if subscription.status == ACTIVE:
+        if subscription.status == ListStatus.ACTIVE:
             leave_list(subscriber, subscription, source)
-    if subscriber.email_status == CONFIRMED:
-        subscriber.email_status = UNSUBSCRIBED
+    if subscriber.email_status == ChannelStatus.CONFIRMED:
+        subscriber.email_status = ChannelStatus.UNSUBSCRIBED
 
 
 def sms_opted_out(subscriber: Subscriber, number: str, source: str) -> None:
     """SMS off when the number is the subscriber's; a pending new number is forgotten."""
     if subscriber.pending_phone == number:
         subscriber.pending_phone = None
-    if subscriber.phone == number and subscriber.sms_status in (PENDING, CONFIRMED):
-        subscriber.sms_status = UNSUBSCRIBED
-        action = ev.SMS_STOP if source == ev.SMS_REPLY else ev.UNSUBSCRIBED
+    if subscriber.phone == number and subscriber.sms_status in CHANNEL_ON:
+        subscriber.sms_status = ChannelStatus.UNSUBSCRIBED
+        action = Step.SMS_STOP if source == Source.SMS_REPLY else Step.UNSUBSCRIBED
         ev.record_event(subscriber, action, source=source, channel=Channel.SMS)
 
 
@@ -82,7 +83,7 @@ def follow_suppression(change: SuppressionChange) -> None:
     if change.added and change.channel == Channel.EMAIL:
         cancel_queued_marketing(change.identifier)
     if change.reason == Reason.RESTRICTION and (change.created or not change.added):
-        action = ev.RESTRICTED if change.added else ev.RESTRICTION_LIFTED
+        action = Step.RESTRICTED if change.added else Step.RESTRICTION_LIFTED
         for subscriber in subscribers_for(change):
             ev.record_event(subscriber, action, source=change.source, channel=change.channel)
     elif change.reason == Reason.OPT_OUT and change.added:

@@ -8,18 +8,11 @@ from app.extensions import csrf, limiter
 from app.i18n import localized_route
 from app.newsletter import bp
 from app.newsletter import services as newsletter
-from app.newsletter.events import (
-    ACTION_LABELS,
-    CHANNEL_LABELS,
-    ONE_CLICK,
-    PREFERENCE_CENTRE,
-    UNSUBSCRIBE_PAGE,
-    source_label,
-)
+from app.newsletter.events import ACTION_LABELS, CHANNEL_LABELS, Source, source_label
 from app.newsletter.forms import ButtonForm, LinkForm, PreferencesForm, SubscribeForm
 from app.newsletter.links import manage_token, read_confirm_token, read_manage_token
 from app.newsletter.lists import ALL_LISTS, list_name
-from app.newsletter.models import ACTIVE, CONFIRMED, PENDING, Subscriber
+from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscriber
 from app.newsletter.sms import is_start, is_stop, signature_valid, twiml
 from app.personal import keyed_hash, normalise_phone, truncate_ip
 from app.tokens import NEWSLETTER_CONFIRM, InvalidLink
@@ -87,8 +80,8 @@ def confirm(token: str):
         return render_template("newsletter/confirmed.html", result=result, subscriber=subscriber,
                                list_name=list_name, preferences_token=manage_token_for(subscriber))
     return render_template("newsletter/confirm.html", form=form, action=here("newsletter.confirm", token),
-                           lists=[list_name(s) for s in subscriber.slugs_with(PENDING)],
-                           sms_pending=subscriber.sms_status == PENDING or bool(subscriber.pending_phone),
+                           lists=[list_name(s) for s in subscriber.slugs_with(ListStatus.PENDING)],
+                           sms_pending=subscriber.sms_status == ChannelStatus.PENDING or bool(subscriber.pending_phone),
                            preferences_token=manage_token_for(subscriber))
 
 
@@ -110,7 +103,8 @@ def unsubscribe(token: str):
     subscriber, slug, names = managed(token)
     if request.method == "POST":
         one_click = request.form.get("List-Unsubscribe") == "One-Click"
-        newsletter.unsubscribe(subscriber, slug, ONE_CLICK if one_click else UNSUBSCRIBE_PAGE, ip_prefix())
+        source = Source.ONE_CLICK if one_click else Source.UNSUBSCRIBE_PAGE
+        newsletter.unsubscribe(subscriber, slug, source, ip_prefix())
         return render_template("newsletter/unsubscribed.html", names=names, token=token), 200
     return render_template("newsletter/unsubscribe.html", names=names, token=token,
                            action=here("newsletter.unsubscribe", token))
@@ -153,15 +147,15 @@ def preferences(token: str):
 
 def fill_preferences(form: PreferencesForm, subscriber: Subscriber) -> None:
     """The toggles as they stand (a list waiting for confirmation shows ticked)."""
-    form.email_on.data = subscriber.email_status in (CONFIRMED, PENDING)
-    form.lists.data = subscriber.slugs_with(ACTIVE) + subscriber.slugs_with(PENDING)
-    form.sms_on.data = subscriber.sms_status in (CONFIRMED, PENDING)
+    form.email_on.data = subscriber.email_status in CHANNEL_ON
+    form.lists.data = subscriber.slugs_with(ListStatus.ACTIVE) + subscriber.slugs_with(ListStatus.PENDING)
+    form.sms_on.data = subscriber.sms_status in CHANNEL_ON
 
 
 def save_preferences(form: PreferencesForm, subscriber: Subscriber) -> None:
     """Apply the toggles or « Me désabonner de tout », then say what happened."""
     if request.form.get("action") == "everything":
-        newsletter.unsubscribe_everything(subscriber, PREFERENCE_CENTRE, ip_prefix())
+        newsletter.unsubscribe_everything(subscriber, Source.PREFERENCE_CENTRE, ip_prefix())
         flash(_("Vous êtes désabonné de tout\u00a0: vous ne recevrez plus ni e-mail ni SMS de notre part."),
               "success")
         return

@@ -13,10 +13,11 @@ from app.consent.services import link_consent_to_person
 from app.database import utcnow
 from app.extensions import db
 from app.newsletter import events as ev
+from app.newsletter.events import Source, Step
 from app.newsletter.links import read_manage_token
 from app.newsletter.lists import ALL_LISTS, LISTS
 from app.newsletter.mail import queue_confirmation, queue_manage_link
-from app.newsletter.models import ACTIVE, CONFIRMED, NONE, PENDING, UNSUBSCRIBED, Subscriber, Subscription
+from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscriber, Subscription
 from app.newsletter.optout import leave_list
 from app.personal import keyed_hash, normalise_email, normalise_phone
 from app.policy.services import current_version_number
@@ -71,8 +72,9 @@ def request_subscription(email: str, lists: list[str], *, phone: str | None = No
     pending = mark_lists_pending(subscriber, [slug for slug in lists if slug in LISTS])
     sms_pending = phone is not None and ask_for_sms(subscriber, phone)
     too_many = recent_requests(subscriber) >= MAX_REQUESTS_PER_HOUR
-    ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=ev.WEB_FORM, channel=Channel.EMAIL, ip_prefix=ip_prefix,
-                    lists=pending, sms=sms_pending, consent_id=consent_id, policy_version=current_version_number())
+    ev.record_event(subscriber, Step.SUBSCRIBE_REQUESTED, source=Source.WEB_FORM, channel=Channel.EMAIL,
+                    ip_prefix=ip_prefix, lists=pending, sms=sms_pending, consent_id=consent_id,
+                    policy_version=current_version_number())
     link_consent(consent_id, email)
     if not too_many:
         if pending or sms_pending:
@@ -84,8 +86,8 @@ def request_subscription(email: str, lists: list[str], *, phone: str | None = No
 
 def new_subscriber(email: str, language: str) -> Subscriber:
     """A subscriber waiting for confirmation."""
-    subscriber = Subscriber(email=email, email_hash=keyed_hash(email), language=language, email_status=PENDING,
-                            sms_status=NONE, subscriptions=[])
+    subscriber = Subscriber(email=email, email_hash=keyed_hash(email), language=language,
+                            email_status=ChannelStatus.PENDING, sms_status=ChannelStatus.NONE, subscriptions=[])
     db.session.add(subscriber)
     return subscriber
 
@@ -96,23 +98,24 @@ def mark_lists_pending(subscriber: Subscriber, slugs: list[str], renew: bool = T
     for slug in slugs:
         subscription = subscriber.subscription(slug)
         if subscription is None:
-            subscriber.subscriptions.append(Subscription(list_slug=slug, status=PENDING, requested_at=utcnow()))
-        elif subscription.status == ACTIVE or (subscription.status == PENDING and not renew):
+            subscriber.subscriptions.append(Subscription(list_slug=slug, status=ListStatus.PENDING,
+                                                         requested_at=utcnow()))
+        elif subscription.status == ListStatus.ACTIVE or (subscription.status == ListStatus.PENDING and not renew):
             continue
         else:
-            subscription.status, subscription.requested_at = PENDING, utcnow()
+            subscription.status, subscription.requested_at = ListStatus.PENDING, utcnow()
         pending.append(slug)
     return pending
 
 
 def ask_for_sms(subscriber: Subscriber, phone: str) -> bool:
     """Ask for SMS on that number; a confirmed number is only replaced once the new one is confirmed."""
-    if subscriber.sms_status == CONFIRMED and subscriber.phone == phone:
+    if subscriber.sms_status == ChannelStatus.CONFIRMED and subscriber.phone == phone:
         return False
-    if subscriber.sms_status == CONFIRMED:
+    if subscriber.sms_status == ChannelStatus.CONFIRMED:
         subscriber.pending_phone = phone
     else:
-        subscriber.phone, subscriber.phone_hash, subscriber.sms_status = phone, keyed_hash(phone), PENDING
+        subscriber.phone, subscriber.phone_hash, subscriber.sms_status = phone, keyed_hash(phone), ChannelStatus.PENDING
     return True
 
 
@@ -123,7 +126,7 @@ def recent_requests(subscriber: Subscriber) -> int:
     since = utcnow() - timedelta(hours=1)
     return db.session.scalar(sa.select(sa.func.count()).select_from(ev.SubscriberEvent).where(
         ev.SubscriberEvent.subscriber_id == subscriber.id, ev.SubscriberEvent.occurred_at >= since,
-        ev.SubscriberEvent.action.in_([ev.SUBSCRIBE_REQUESTED, ev.LINK_REQUESTED]))) or 0
+        ev.SubscriberEvent.action.in_([Step.SUBSCRIBE_REQUESTED, Step.LINK_REQUESTED]))) or 0
 
 
 def link_consent(consent_id: str | None, email: str) -> None:
@@ -136,20 +139,20 @@ def confirm(subscriber: Subscriber, ip_prefix: str | None = None) -> Confirmatio
     """The confirmation link was followed: confirm what is pending, after checking the opt-out list."""
     if Reason.RESTRICTION in suppression_reasons(Channel.EMAIL, email=subscriber.email):
         raise SubscriptionRestricted(subscriber.public_id)
-    result = Confirmation(lists=subscriber.slugs_with(PENDING))
+    result = Confirmation(lists=subscriber.slugs_with(ListStatus.PENDING))
     now = utcnow()
     if result.lists:
-        if lift(Channel.EMAIL, email=subscriber.email, reason=Reason.OPT_OUT, source=ev.DOUBLE_OPT_IN):
-            ev.record_event(subscriber, ev.OPT_OUT_LIFTED, source=ev.DOUBLE_OPT_IN, channel=Channel.EMAIL,
+        if lift(Channel.EMAIL, email=subscriber.email, reason=Reason.OPT_OUT, source=Source.DOUBLE_OPT_IN):
+            ev.record_event(subscriber, Step.OPT_OUT_LIFTED, source=Source.DOUBLE_OPT_IN, channel=Channel.EMAIL,
                             ip_prefix=ip_prefix)
-        subscriber.email_status, subscriber.email_consent_at = CONFIRMED, now
-        subscriber.email_consent_source = ev.DOUBLE_OPT_IN
+        subscriber.email_status, subscriber.email_consent_at = ChannelStatus.CONFIRMED, now
+        subscriber.email_consent_source = Source.DOUBLE_OPT_IN
         for slug in result.lists:
             subscription = subscriber.subscription(slug)
-            subscription.status, subscription.consented_at = ACTIVE, now
-            subscription.consent_source, subscription.unsubscribed_at = ev.DOUBLE_OPT_IN, None
-            ev.record_event(subscriber, ev.CONFIRMED, source=ev.DOUBLE_OPT_IN, channel=Channel.EMAIL, list_slug=slug,
-                            ip_prefix=ip_prefix, policy_version=current_version_number())
+            subscription.status, subscription.consented_at = ListStatus.ACTIVE, now
+            subscription.consent_source, subscription.unsubscribed_at = Source.DOUBLE_OPT_IN, None
+            ev.record_event(subscriber, Step.CONFIRMED, source=Source.DOUBLE_OPT_IN, channel=Channel.EMAIL,
+                            list_slug=slug, ip_prefix=ip_prefix, policy_version=current_version_number())
     confirm_sms(subscriber, result, ip_prefix)
     db.session.commit()
     return result
@@ -159,16 +162,16 @@ def confirm_sms(subscriber: Subscriber, result: Confirmation, ip_prefix: str | N
     """Confirm SMS too, unless the number is on the SMS opt-out list: then only a START from it can."""
     if subscriber.pending_phone:
         subscriber.phone, subscriber.pending_phone = subscriber.pending_phone, None
-        subscriber.phone_hash, subscriber.sms_status = keyed_hash(subscriber.phone), PENDING
-    if subscriber.sms_status != PENDING or not subscriber.phone:
+        subscriber.phone_hash, subscriber.sms_status = keyed_hash(subscriber.phone), ChannelStatus.PENDING
+    if subscriber.sms_status != ChannelStatus.PENDING or not subscriber.phone:
         return
     if is_suppressed(Channel.SMS, phone=subscriber.phone):
         result.sms_needs_start = True
         return
-    subscriber.sms_status, subscriber.sms_consent_at = CONFIRMED, utcnow()
-    subscriber.sms_consent_source = ev.DOUBLE_OPT_IN
+    subscriber.sms_status, subscriber.sms_consent_at = ChannelStatus.CONFIRMED, utcnow()
+    subscriber.sms_consent_source = Source.DOUBLE_OPT_IN
     result.sms_confirmed = True
-    ev.record_event(subscriber, ev.CONFIRMED, source=ev.DOUBLE_OPT_IN, channel=Channel.SMS, ip_prefix=ip_prefix,
+    ev.record_event(subscriber, Step.CONFIRMED, source=Source.DOUBLE_OPT_IN, channel=Channel.SMS, ip_prefix=ip_prefix,
                     policy_version=current_version_number())
 
 
@@ -178,26 +181,26 @@ def unsubscribe(subscriber: Subscriber | None, slug: str, source: str, ip_prefix
         return
     slugs = list(LISTS) if slug == ALL_LISTS else [slug]
     for subscription in subscriber.subscriptions:
-        if subscription.list_slug in slugs and subscription.status != UNSUBSCRIBED:
+        if subscription.list_slug in slugs and subscription.status != ListStatus.UNSUBSCRIBED:
             leave_list(subscriber, subscription, source, ip_prefix)
-    if not subscriber.slugs_with(ACTIVE):
+    if not subscriber.slugs_with(ListStatus.ACTIVE):
         leave_email(subscriber, source)
     db.session.commit()
 
 
 def leave_email(subscriber: Subscriber, source: str) -> None:
     """No list left: the e-mail channel is off and the address goes on the opt-out list."""
-    if subscriber.email_status != UNSUBSCRIBED:
-        subscriber.email_status = UNSUBSCRIBED
+    if subscriber.email_status != ChannelStatus.UNSUBSCRIBED:
+        subscriber.email_status = ChannelStatus.UNSUBSCRIBED
     if subscriber.email:
         suppress(Channel.EMAIL, email=subscriber.email, source=source)
 
 
 def stop_sms(subscriber: Subscriber, source: str, ip_prefix: str | None = None) -> None:
     """SMS off for this subscriber and their number on the SMS opt-out list (the caller commits)."""
-    if subscriber.sms_status in (PENDING, CONFIRMED):
-        subscriber.sms_status = UNSUBSCRIBED
-        action = ev.SMS_STOP if source == ev.SMS_REPLY else ev.UNSUBSCRIBED
+    if subscriber.sms_status in CHANNEL_ON:
+        subscriber.sms_status = ChannelStatus.UNSUBSCRIBED
+        action = Step.SMS_STOP if source == Source.SMS_REPLY else Step.UNSUBSCRIBED
         ev.record_event(subscriber, action, source=source, channel=Channel.SMS, ip_prefix=ip_prefix)
     subscriber.pending_phone = None
     if subscriber.phone:
@@ -214,21 +217,21 @@ def unsubscribe_everything(subscriber: Subscriber | None, source: str, ip_prefix
 
 def sms_stop_number(phone: str) -> None:
     """A STOP from a number: on the SMS opt-out list at once, every subscriber with it off SMS; commits."""
-    suppress(Channel.SMS, phone=phone, source=ev.SMS_REPLY)  # the opt-out listener turns the subscribers' SMS off
+    suppress(Channel.SMS, phone=phone, source=Source.SMS_REPLY)  # the listener turns the subscribers' SMS off
     db.session.commit()
 
 
 def sms_start_number(phone: str) -> bool:
     """A START from a number that asked for SMS: a confirmed opt-in from the phone itself; commits."""
     waiting = [s for s in find_by_phone(phone)
-               if s.phone == phone and s.sms_status in (PENDING, UNSUBSCRIBED)]
+               if s.phone == phone and s.sms_status in (ChannelStatus.PENDING, ChannelStatus.UNSUBSCRIBED)]
     if not waiting or Reason.RESTRICTION in suppression_reasons(Channel.SMS, phone=phone):
         return False
-    lift(Channel.SMS, phone=phone, reason=Reason.OPT_OUT, source=ev.SMS_REPLY)
+    lift(Channel.SMS, phone=phone, reason=Reason.OPT_OUT, source=Source.SMS_REPLY)
     for subscriber in waiting:
-        subscriber.sms_status, subscriber.sms_consent_at = CONFIRMED, utcnow()
-        subscriber.sms_consent_source = ev.SMS_REPLY
-        ev.record_event(subscriber, ev.SMS_START, source=ev.SMS_REPLY, channel=Channel.SMS)
+        subscriber.sms_status, subscriber.sms_consent_at = ChannelStatus.CONFIRMED, utcnow()
+        subscriber.sms_consent_source = Source.SMS_REPLY
+        ev.record_event(subscriber, Step.SMS_START, source=Source.SMS_REPLY, channel=Channel.SMS)
     db.session.commit()
     return True
 
@@ -237,20 +240,20 @@ def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[st
                        ip_prefix: str | None = None) -> bool:
     """Save the preference centre: turning off is immediate; turning on needs a new confirmation (returned)."""
     wanted = {slug for slug in lists if slug in LISTS} if email_on else set()
-    source, restricted = ev.PREFERENCE_CENTRE, is_restricted(subscriber)
+    source, restricted = Source.PREFERENCE_CENTRE, is_restricted(subscriber)
     for subscription in subscriber.subscriptions:
-        if subscription.list_slug not in wanted and subscription.status != UNSUBSCRIBED:
+        if subscription.list_slug not in wanted and subscription.status != ListStatus.UNSUBSCRIBED:
             leave_list(subscriber, subscription, source, ip_prefix)
     pending = [] if restricted else mark_lists_pending(subscriber, sorted(wanted), renew=False)
-    if not subscriber.slugs_with(ACTIVE):
+    if not subscriber.slugs_with(ListStatus.ACTIVE):
         leave_email(subscriber, source)
     sms_pending = False
-    if sms_on and not restricted and subscriber.phone and subscriber.sms_status not in (CONFIRMED, PENDING):
-        subscriber.sms_status, sms_pending = PENDING, True
+    if sms_on and not restricted and subscriber.phone and subscriber.sms_status not in CHANNEL_ON:
+        subscriber.sms_status, sms_pending = ChannelStatus.PENDING, True
     elif not sms_on:
         stop_sms(subscriber, source, ip_prefix)
     if pending or sms_pending:
-        ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=source, channel=Channel.EMAIL, ip_prefix=ip_prefix,
+        ev.record_event(subscriber, Step.SUBSCRIBE_REQUESTED, source=source, channel=Channel.EMAIL, ip_prefix=ip_prefix,
                         lists=pending, sms=sms_pending)
         queue_confirmation(subscriber)
     db.session.commit()
@@ -264,7 +267,7 @@ def resubscribe(subscriber: Subscriber, slug: str, ip_prefix: str | None = None)
     slugs = list(LISTS) if slug == ALL_LISTS else [slug]
     pending = mark_lists_pending(subscriber, slugs)
     if pending and recent_requests(subscriber) < MAX_REQUESTS_PER_HOUR:
-        ev.record_event(subscriber, ev.SUBSCRIBE_REQUESTED, source=ev.RESUBSCRIBE, channel=Channel.EMAIL,
+        ev.record_event(subscriber, Step.SUBSCRIBE_REQUESTED, source=Source.RESUBSCRIBE, channel=Channel.EMAIL,
                         ip_prefix=ip_prefix, lists=pending, sms=False)
         queue_confirmation(subscriber)
     db.session.commit()
@@ -275,7 +278,7 @@ def request_manage_link(email: str, ip_prefix: str | None = None) -> None:
     subscriber = find_by_email(email)
     if subscriber is None or recent_requests(subscriber) >= MAX_REQUESTS_PER_HOUR or is_restricted(subscriber):
         return
-    ev.record_event(subscriber, ev.LINK_REQUESTED, source=ev.WEB_FORM, channel=Channel.EMAIL, ip_prefix=ip_prefix)
+    ev.record_event(subscriber, Step.LINK_REQUESTED, source=Source.WEB_FORM, channel=Channel.EMAIL, ip_prefix=ip_prefix)
     queue_manage_link(subscriber)
     db.session.commit()
 
@@ -290,7 +293,7 @@ def history(subscriber: Subscriber) -> list[ev.SubscriberEvent]:
 def confirmed_addresses(_version: object = None) -> list[str]:
     """Addresses of confirmed subscribers not on the opt-out list (the receiver of material policy notices)."""
     return list(db.session.scalars(sa.select(Subscriber.email).where(
-        Subscriber.email_status == CONFIRMED, Subscriber.email.is_not(None),
+        Subscriber.email_status == ChannelStatus.CONFIRMED, Subscriber.email.is_not(None),
         ~suppressed_clause(Channel.EMAIL, Subscriber.email_hash))))
 
 
@@ -306,17 +309,17 @@ def record_staff_opt_out(*, email: str | None = None, phone: str | None = None) 
     if email:
         subscriber = find_by_email(email)
         if subscriber is not None:
-            unsubscribe(subscriber, ALL_LISTS, ev.STAFF)
-        suppress(Channel.EMAIL, email=email, source=ev.STAFF)
+            unsubscribe(subscriber, ALL_LISTS, Source.STAFF)
+        suppress(Channel.EMAIL, email=email, source=Source.STAFF)
     if phone:
         for subscriber in find_by_phone(phone):
-            stop_sms(subscriber, ev.STAFF)
-        suppress(Channel.SMS, phone=phone, source=ev.STAFF)
+            stop_sms(subscriber, Source.STAFF)
+        suppress(Channel.SMS, phone=phone, source=Source.STAFF)
     db.session.commit()
 
 
 def unsubscribe_by_token(token: str) -> str:
     """A mailto: unsubscribe: the same as the one-click link of that token (commits); the list it named."""
     public_id, slug = read_manage_token(token)
-    unsubscribe(find_by_public_id(public_id), slug, ev.MAILTO)
+    unsubscribe(find_by_public_id(public_id), slug, Source.MAILTO)
     return "every list" if slug == ALL_LISTS else slug
