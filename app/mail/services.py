@@ -1,19 +1,19 @@
 """Queue messages in the outbox and deliver them over SMTP (or to .eml files in development)."""
 
-import contextlib
-import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from pathlib import Path
+from email.utils import make_msgid, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 
 from app.database import utcnow
 from app.extensions import db
+from app.mail.compose import InvalidMessage, build_email, check_recipient, render_email
 from app.mail.models import FAILED, PENDING, SENT, OutboxMessage
+from app.mail.transport import PermanentFailure, TemporaryFailure, make_transport
+
+__all__ = ["InvalidMessage", "build_email", "deliver_due", "outbox_counts", "queue_mail", "queue_template_mail"]
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
@@ -44,101 +44,6 @@ def queue_template_mail(recipient: str, subject: str, template: str, **context) 
 def template_exists(name: str) -> bool:
     """Whether a template of that name can be loaded."""
     return name in current_app.jinja_env.list_templates()
-
-
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
-    """Turn an outbox row into a MIME message."""
-    email = EmailMessage()
-    email["From"] = sender
-    email["To"] = message.recipient
-    email["Subject"] = message.subject
-    email["Message-ID"] = message.message_id
-    email["Date"] = format_datetime(message.created_at)
-    for name, value in (message.headers or {}).items():
-        email[name] = value
-    email.set_content(message.body_text)
-    if message.body_html:
-        email.add_alternative(message.body_html, subtype="html")
-    return email
-
-
-class TemporaryFailure(Exception):
-    """The server could not take the message now; try again later."""
-
-
-class PermanentFailure(Exception):
-    """The server refused the message for good (such as an unknown recipient)."""
-
-
-@dataclass
-class SmtpTransport:
-    """Delivers over one SMTP connection, opened on first use."""
-
-    host: str
-    port: int
-    username: str
-    password: str
-    use_tls: bool
-    timeout: float
-    connection: smtplib.SMTP | None = None
-
-    def send(self, email: EmailMessage) -> None:
-        """Send one message, classifying errors as temporary or permanent."""
-        try:
-            self.connect().send_message(email)
-        except smtplib.SMTPRecipientsRefused as error:
-            codes = [code for code, _ in error.recipients.values()]
-            raise (PermanentFailure if all(c >= 500 for c in codes) else TemporaryFailure)(str(error)) from error
-        except smtplib.SMTPResponseException as error:
-            self.close()
-            failure = PermanentFailure if error.smtp_code >= 500 else TemporaryFailure
-            raise failure(f"{error.smtp_code} {error.smtp_error!r}") from error
-        except (OSError, smtplib.SMTPException) as error:
-            self.close()
-            raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
-
-    def connect(self) -> smtplib.SMTP:
-        """Open (once) and return the connection."""
-        if self.connection is None:
-            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            if self.use_tls:
-                connection.starttls()
-            if self.username:
-                connection.login(self.username, self.password)
-            self.connection = connection
-        return self.connection
-
-    def close(self) -> None:
-        """Close the connection, ignoring a server that is already gone."""
-        if self.connection is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                self.connection.quit()
-            self.connection = None
-
-
-@dataclass
-class FileTransport:
-    """Development without MAIL_SERVER: each message becomes an .eml file."""
-
-    folder: Path
-
-    def send(self, email: EmailMessage) -> None:
-        """Write the message to a file named after its Message-ID."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = email["Message-ID"].strip("<>").replace("@", "_at_").replace("/", "_")
-        (self.folder / f"{name}.eml").write_bytes(bytes(email))
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-def make_transport():
-    """SMTP when MAIL_SERVER is set, .eml files otherwise."""
-    config = current_app.config
-    if not config["MAIL_SERVER"]:
-        return FileTransport(Path(config["MAIL_FILE_DIR"]))
-    return SmtpTransport(config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_USERNAME"],
-                         config["MAIL_PASSWORD"], config["MAIL_USE_TLS"], config["MAIL_TIMEOUT"])
 
 
 def backoff(attempts: int) -> timedelta:
@@ -189,7 +94,8 @@ def deliver_one(message: OutboxMessage, transport, sender: str, report: Delivery
     """Try one message and record the outcome on its row."""
     message.attempts += 1
     try:
-        transport.send(build_email(message, sender))
+        data = render_email(message, sender)
+        transport.send(parseaddr(sender)[1], check_recipient(message.recipient), data)
     except PermanentFailure as error:
         record_failure(message, str(error), permanent=True)
         report.failed += 1
