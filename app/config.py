@@ -72,6 +72,10 @@ class Config:
         self.MAIL_TIMEOUT = float(env("MAIL_TIMEOUT", "10"))
         self.MAIL_MAX_ATTEMPTS = int(env("MAIL_MAX_ATTEMPTS", "8"))
         self.MAIL_FILE_DIR = env("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+        self.DKIM_SIGNING = env("DKIM_SIGNING", "").strip().lower()
+        self.DKIM_DOMAIN = env("DKIM_DOMAIN", "")
+        self.DKIM_SELECTOR = env("DKIM_SELECTOR", "")
+        self.DKIM_PRIVATE_KEY_FILE = env("DKIM_PRIVATE_KEY_FILE", "")
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
         self.UNSUBSCRIBE_MAILTO = env("UNSUBSCRIBE_MAILTO", "")
         self.SMS_WEBHOOK_SECRET = env("SMS_WEBHOOK_SECRET", "")
@@ -106,6 +110,20 @@ def weak_secret(value: str | None) -> bool:
     return not value or value.lower() in WEAK_SECRETS or len(value) < MIN_SECRET_LENGTH
 
 
+def mail_problems(config: Config) -> list[str]:
+    """Mail settings unsafe for production: who signs with DKIM, and the key when the site signs."""
+    if config.DKIM_SIGNING not in ("app", "relay"):
+        return ["DKIM_SIGNING: not set (app: the site signs with DKIM_DOMAIN, DKIM_SELECTOR and "
+                "DKIM_PRIVATE_KEY_FILE; relay: you state that the mail relay signs)"]
+    if config.DKIM_SIGNING == "relay":
+        return []
+    found = [f"{name}: not set (DKIM_SIGNING=app needs it)" for name in ("DKIM_DOMAIN", "DKIM_SELECTOR")
+             if not getattr(config, name)]
+    if not Path(config.DKIM_PRIVATE_KEY_FILE or "/nonexistent").is_file():
+        found.append("DKIM_PRIVATE_KEY_FILE: no readable PEM key there (make one with `flask mail dkim-keygen`)")
+    return found
+
+
 class ProductionConfig(Config):
     """Production: secure cookies, HSTS, and a refusal to start on unsafe settings."""
 
@@ -129,6 +147,7 @@ class ProductionConfig(Config):
             found.append("MAIL_SERVER: not set")
         if "MAIL_DEFAULT_SENDER" not in os.environ:
             found.append("MAIL_DEFAULT_SENDER: not set")
+        found += mail_problems(self)
         if "SITE_URL" not in os.environ or not self.SITE_URL.startswith("https://"):
             found.append("SITE_URL: not set to the site's https:// address")
         if not (self.RECAPTCHA_SITE_KEY and self.RECAPTCHA_SECRET_KEY):

@@ -11,6 +11,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.mail.compose import InvalidMessage, build_email, check_recipient, render_email
 from app.mail.models import FAILED, PENDING, SENT, OutboxMessage
+from app.mail.signing import DkimSigner, make_signer
 from app.mail.transport import PermanentFailure, TemporaryFailure, make_transport
 
 __all__ = ["InvalidMessage", "build_email", "deliver_due", "outbox_counts", "queue_mail", "queue_template_mail"]
@@ -75,7 +76,7 @@ class DeliveryReport:
 def deliver_due(limit: int = 500) -> DeliveryReport:
     """Deliver due messages one transaction each, until none is due or `limit` is reached."""
     report = DeliveryReport()
-    transport = make_transport()
+    transport, signer = make_transport(), make_signer()
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     try:
         for _ in range(limit):
@@ -83,18 +84,21 @@ def deliver_due(limit: int = 500) -> DeliveryReport:
             if message is None:
                 db.session.rollback()
                 break
-            deliver_one(message, transport, sender, report)
+            deliver_one(message, transport, sender, report, signer)
             db.session.commit()
     finally:
         transport.close()
     return report
 
 
-def deliver_one(message: OutboxMessage, transport, sender: str, report: DeliveryReport) -> None:
+def deliver_one(message: OutboxMessage, transport, sender: str, report: DeliveryReport,
+                signer: DkimSigner | None = None) -> None:
     """Try one message and record the outcome on its row."""
     message.attempts += 1
     try:
         data = render_email(message, sender)
+        if signer is not None:
+            data = signer.sign(data)
         transport.send(parseaddr(sender)[1], check_recipient(message.recipient), data)
     except PermanentFailure as error:
         record_failure(message, str(error), permanent=True)
