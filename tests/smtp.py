@@ -54,7 +54,8 @@ class SinkHandler:
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=default)
         delivery = Delivery(tuple(session.peer), envelope.mail_from, tuple(envelope.rcpt_tos),
-                            bytes(envelope.original_content or envelope.content), session.ssl is not None)
+                            bytes(envelope.original_content or envelope.content),
+                            session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None)
         with self.lock:
             self.messages.append(message)
             self.deliveries.append(delivery)

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.mail.services import deliver_due, queue_mail
 from app.newsletter.mail import queue_marketing_mail
 from tests.smtp import parse_with_node
-from tests.test_config import SAFE_PRODUCTION
+from tests.test_config import production_env  # noqa: F401  (the fixture: a complete production environment)
 
 DOMAIN, SELECTOR = "k-inventory.com", "k2026"
 RECORD = re.compile(r'^k2026\._domainkey\.k-inventory\.com\. IN TXT \( (.+) \)$', re.MULTILINE)
@@ -124,14 +124,6 @@ def test_relay_signing_leaves_messages_as_they_are(make_app, mailbox):
     assert not any(d.content.startswith(b"DKIM-Signature") for d in mailbox.deliveries)
 
 
-@pytest.fixture
-def production_env(monkeypatch):
-    """A complete production environment (see tests/test_config.py)."""
-    for name, value in SAFE_PRODUCTION.items():
-        monkeypatch.setenv(name, value)
-    return monkeypatch
-
-
 @pytest.mark.parametrize(("settings_", "named"), [
     ({"DKIM_SIGNING": None}, "DKIM_SIGNING"),
     ({"DKIM_SIGNING": "maybe"}, "DKIM_SIGNING"),
@@ -139,16 +131,18 @@ def production_env(monkeypatch):
     ({"DKIM_SIGNING": "app", "DKIM_DOMAIN": DOMAIN, "DKIM_SELECTOR": SELECTOR,
       "DKIM_PRIVATE_KEY_FILE": "/nonexistent/key.pem"}, "DKIM_PRIVATE_KEY_FILE"),
 ])
-def test_production_refuses_to_start_without_a_dkim_decision(production_env, settings_, named):
+@pytest.mark.usefixtures("production_env")
+def test_production_refuses_to_start_without_a_dkim_decision(monkeypatch, settings_, named):
     for name, value in settings_.items():
-        production_env.delenv(name, raising=False) if value is None else production_env.setenv(name, value)
+        monkeypatch.delenv(name, raising=False) if value is None else monkeypatch.setenv(name, value)
     with pytest.raises(InsecureConfiguration) as error:
         create_app(ProductionConfig())
     assert named in str(error.value)
 
 
-def test_production_starts_when_the_site_signs(production_env, key):
+@pytest.mark.usefixtures("production_env")
+def test_production_starts_when_the_site_signs(monkeypatch, key):
     for name, value in {"DKIM_SIGNING": "app", "DKIM_DOMAIN": DOMAIN, "DKIM_SELECTOR": SELECTOR,
                         "DKIM_PRIVATE_KEY_FILE": str(key.path)}.items():
-        production_env.setenv(name, value)
+        monkeypatch.setenv(name, value)
     assert ProductionConfig().problems() == []

@@ -110,5 +110,5 @@ def make_transport():
         return FileTransport(Path(config["MAIL_FILE_DIR"]))
     return SmtpTransport(
         config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_USERNAME"], config["MAIL_PASSWORD"],
-        use_tls=config["MAIL_USE_TLS"], use_ssl=config.get("MAIL_USE_SSL", False), timeout=config["MAIL_TIMEOUT"],
-        ca_file=config.get("MAIL_CA_FILE", ""))
+        use_tls=config["MAIL_USE_TLS"], use_ssl=config["MAIL_USE_SSL"], timeout=config["MAIL_TIMEOUT"],
+        ca_file=config["MAIL_CA_FILE"])
