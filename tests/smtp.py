@@ -43,6 +43,7 @@ class SinkHandler:
         self.messages: list[EmailMessage] = []
         self.deliveries: list[Delivery] = []
         self.refused: set[str] = set()
+        self.rejected: set[str] = set()  # recipients whose message is refused after DATA
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -52,6 +53,8 @@ class SinkHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if any(address.lower() in self.rejected for address in envelope.rcpt_tos):
+            return "554 5.7.1 Message content rejected"
         message = email.message_from_bytes(envelope.content, policy=default)
         delivery = Delivery(tuple(session.peer), envelope.mail_from, tuple(envelope.rcpt_tos),
                             bytes(envelope.original_content or envelope.content),
@@ -94,6 +97,7 @@ class SmtpSink:
             self.handler.messages.clear()
             self.handler.deliveries.clear()
         self.handler.refused.clear()
+        self.handler.rejected.clear()
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -118,6 +122,15 @@ class SmtpSink:
     def refuse(self, address: str) -> None:
         """Answer 550 to that recipient from now on."""
         self.handler.refused.add(address.lower())
+
+    def reject_content_for(self, address: str) -> None:
+        """Answer 554 after the DATA of a message to that recipient from now on."""
+        self.handler.rejected.add(address.lower())
+
+    @property
+    def connections(self) -> int:
+        """How many SMTP connections delivered messages (distinct client ports)."""
+        return len({d.peer for d in self.deliveries})
 
 
 NODE_PARSER = Path(__file__).resolve().parent / "mailparse.mjs"

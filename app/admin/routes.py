@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from app.admin import bp, services
 from app.admin.forms import ActionForm, AnswerForm, ExtendForm, LoginForm, NoteForm, RectifyForm, RefuseForm
 from app.extensions import db, limiter
+from app.mail.services import InvalidMessage
 from app.rights import fulfilment
 from app.rights import models as m
 from app.rights.deadlines import urgency
@@ -150,6 +151,12 @@ def act(reference: str, action: str):
         db.session.rollback()
         flash(str(refused.args[0]), "error")
         return render_detail(found, 409, **{FORM_KEYS[chosen.form]: form})
+    except InvalidMessage:  # an address that cannot receive mail (rectification): said next to the field
+        db.session.rollback()
+        if "email" in form:
+            form.email.errors.append(_("Adresse e-mail invalide\u00a0: aucun e-mail ne pourrait y être envoyé."))
+        flash(_("L’action n’a pas été faite\u00a0: corrigez les champs signalés."), "error")
+        return render_detail(found, 400, **{FORM_KEYS[chosen.form]: form})
     flash(_(chosen.done), "success")
     return redirect(url_for("admin.request_detail", reference=reference), 303)
 

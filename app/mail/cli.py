@@ -7,8 +7,9 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app import config as settings
+from app.extensions import db
 from app.mail.services import deliver_due, outbox_counts
-from app.mail.signing import dns_value, generate_key, zone_record
+from app.mail.signing import SigningError, dns_value, generate_key, zone_record
 
 outbox = AppGroup("outbox", help="Deliver the mail queued in the outbox.")
 mail = AppGroup("mail", help="Mail authentication and bounces.")
@@ -17,15 +18,37 @@ mail = AppGroup("mail", help="Mail authentication and bounces.")
 @outbox.command("send")
 @click.option("--loop", is_flag=True, help="Keep running as a worker.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes with --loop.")
-def send(loop: bool, interval: float) -> None:
-    """Deliver every due message; with --loop, keep doing so."""
+@click.option("--passes", default=0, help="With --loop, stop after this many passes (0: never).")
+def send(loop: bool, interval: float, passes: int) -> None:
+    """Deliver every due message; with --loop, keep doing so, whatever one pass meets."""
+    done = 0
     while True:
-        report = deliver_due()
-        if report.sent or report.retried or report.failed or not loop:
-            click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
-        if not loop:
+        if loop:
+            one_pass_surviving()
+        else:
+            echo_report(deliver_due(), always=True)
+            return
+        done += 1
+        if passes and done >= passes:
             return
         time.sleep(interval)
+
+
+def one_pass_surviving() -> None:
+    """One pass of the worker; an error that stops the pass (database gone, signing key unreadable) is logged."""
+    try:
+        echo_report(deliver_due())
+    except Exception as error:  # the worker outlives the pass: the next one may find the database back
+        db.session.rollback()
+        current_app.logger.error("outbox pass stopped: %s", type(error).__name__)
+        detail = f": {error}" if isinstance(error, SigningError) else ""  # other texts may quote data
+        click.echo(f"pass stopped: {type(error).__name__}{detail}", err=True)
+
+
+def echo_report(report, always: bool = False) -> None:
+    """Print what a pass did (with --loop only when it did something)."""
+    if always or report.sent or report.retried or report.failed:
+        click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
 
 
 @outbox.command("status")

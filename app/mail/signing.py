@@ -50,8 +50,11 @@ def make_signer() -> DkimSigner | None:
         raise SigningError("DKIM_SIGNING=app needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE")
     try:
         key = Path(key_file).read_bytes()
+        serialization.load_pem_private_key(key, password=None)
     except OSError as error:
         raise SigningError(f"cannot read DKIM_PRIVATE_KEY_FILE: {error.strerror}") from error
+    except (ValueError, TypeError) as error:
+        raise SigningError("DKIM_PRIVATE_KEY_FILE is not an unencrypted PEM private key") from error
     return DkimSigner(domain, selector, key)
 
 
