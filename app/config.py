@@ -75,6 +75,7 @@ class Config:
         self.MAIL_TIMEOUT = float(env("MAIL_TIMEOUT", "10"))
         self.MAIL_MAX_ATTEMPTS = int(env("MAIL_MAX_ATTEMPTS", "8"))
         self.MAIL_FILE_DIR = env("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+        self.MAIL_BOUNCE_DOMAIN = env("MAIL_BOUNCE_DOMAIN", "")
         self.DKIM_SIGNING = env("DKIM_SIGNING", "").strip().lower()
         self.DKIM_DOMAIN = env("DKIM_DOMAIN", "")
         self.DKIM_SELECTOR = env("DKIM_SELECTOR", "")

@@ -1,6 +1,7 @@
-"""`flask outbox`: deliver queued mail once or as a worker. `flask mail`: DKIM keys."""
+"""`flask outbox`: deliver queued mail once or as a worker. `flask mail`: DKIM keys, bounces and complaints."""
 
 import time
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -8,6 +9,7 @@ from flask.cli import AppGroup
 
 from app import config as settings
 from app.extensions import db
+from app.mail.bounces import maildir_reports, mbox_reports, process_reports
 from app.mail.services import deliver_due, outbox_counts
 from app.mail.signing import SigningError, dns_value, generate_key, zone_record
 
@@ -75,3 +77,14 @@ def dkim_keygen(selector: str, domain: str | None) -> None:
     click.echo(f"  DKIM_SIGNING=app DKIM_DOMAIN={domain} DKIM_SELECTOR={selector} DKIM_PRIVATE_KEY_FILE={path}")
     click.echo("Publish this DNS record, then wait for it to be visible before signing with it:")
     click.echo(zone_record(selector, domain, dns_value(pem)))
+
+
+@mail.command("bounces")
+@click.option("--maildir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A Maildir receiving MAIL_BOUNCE_DOMAIN's mail: unread messages are read, then marked seen.")
+@click.option("--mbox", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="An mbox file.")
+def bounces(maildir: Path | None, mbox: Path | None) -> None:
+    """Read bounces (RFC 3464 DSNs, other formats) and complaints (ARF); put addresses on the opt-out list."""
+    if (maildir is None) == (mbox is None):
+        raise click.UsageError("give one of --maildir DIR or --mbox FILE")
+    click.echo(process_reports(maildir_reports(maildir) if maildir else mbox_reports(mbox)).line())

@@ -9,6 +9,7 @@ from flask import current_app, render_template
 
 from app.database import utcnow
 from app.extensions import db
+from app.mail.bounces import verp_address
 from app.mail.compose import InvalidMessage, build_email, check_headers, check_recipient, check_subject, render_email
 from app.mail.models import FAILED, PENDING, SENT, OutboxMessage
 from app.mail.signing import DkimSigner, make_signer
@@ -94,7 +95,8 @@ class Courier:
         data = render_email(message, self.sender)
         if self.signer is not None:
             data = self.signer.sign(data)
-        return parseaddr(self.sender)[1], check_recipient(message.recipient), data
+        envelope_from = verp_address(message.id) or parseaddr(self.sender)[1]  # bounces come back to us
+        return envelope_from, check_recipient(message.recipient), data
 
 
 def deliver_due(limit: int = 500) -> DeliveryReport:
