@@ -77,7 +77,7 @@ class SmtpSink:
 
     def start(self) -> None:
         """Listen on the fixed port."""
-        options = {}
+        options = {"enable_SMTPUTF8": True}
         if self.tls_context is not None and self.implicit_tls:
             options["ssl_context"] = self.tls_context
         elif self.tls_context is not None:

@@ -94,6 +94,14 @@ def test_queue_mail_refuses_what_could_not_be_sent(app, recipient, subject, head
     db.session.rollback()
 
 
+def test_an_internationalised_address_goes_by_smtputf8(app, mailbox):
+    queue_mail("jérôme@exemple.fr", "Bonjour", "Texte")
+    db.session.commit()
+    assert deliver_due().sent == 1
+    [delivery] = mailbox.deliveries
+    assert delivery.rcpt_tos == ("jérôme@exemple.fr",) and "To: jérôme@exemple.fr".encode() in delivery.content
+
+
 def test_the_worker_outlives_a_pass_that_cannot_run(make_app, mailbox, tmp_path):
     app = make_app(DKIM_SIGNING="app", DKIM_DOMAIN="k-inventory.com", DKIM_SELECTOR="k2026",
                    DKIM_PRIVATE_KEY_FILE=str(tmp_path / "absente.pem"))

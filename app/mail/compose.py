@@ -10,7 +10,7 @@ ASCII only, one line, or folded between the `<…>` of a URI list, never over 99
 import re
 from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import SMTP, default
+from email.policy import SMTP, SMTPUTF8, default
 from email.utils import format_datetime
 
 from email_validator import EmailNotValidError, validate_email
@@ -39,11 +39,11 @@ def has_line_break(value: str) -> bool:
 
 
 def check_recipient(address: str) -> str:
-    """The address in the ASCII form SMTP takes; InvalidMessage when it cannot be one."""
+    """The address as SMTP takes it (ASCII when it can be, else for SMTPUTF8); InvalidMessage when it is none."""
     if not isinstance(address, str) or has_line_break(address) or "\x00" in address:
         raise InvalidMessage("the recipient address contains a line break or a NUL character")
     try:
-        checked = validate_email(address, check_deliverability=False, allow_smtputf8=False)
+        checked = validate_email(address, check_deliverability=False)
     except EmailNotValidError as error:
         raise InvalidMessage(f"the recipient address is not valid: {error}") from error
     return checked.ascii_email or checked.normalized
@@ -97,9 +97,11 @@ def check_message_id(message_id: str) -> str:
 def render_email(message, sender: str) -> bytes:
     """The message as sent (CRLF line ends): MIME parts in quoted-printable, extra headers raw."""
     extra = "".join(raw_header(name, value) for name, value in check_headers(message.headers).items())
-    mime = EmailMessage(policy=SMTP)
+    recipient = check_recipient(message.recipient)
+    # An address with a non-ASCII local part goes by SMTPUTF8 (RFC 6531), its headers in UTF-8.
+    mime = EmailMessage(policy=SMTP if recipient.isascii() else SMTPUTF8)
     mime["From"] = sender
-    mime["To"] = check_recipient(message.recipient)
+    mime["To"] = recipient
     mime["Subject"] = check_subject(message.subject)
     mime["Date"] = format_datetime(message.created_at)
     mime["Message-ID"] = check_message_id(message.message_id)

@@ -40,7 +40,8 @@ class SmtpTransport:
     def send(self, envelope_from: str, recipient: str, data: bytes) -> None:
         """Send one message, classifying errors as temporary or permanent."""
         try:
-            self.connect().sendmail(envelope_from, [recipient], data)
+            options = [] if recipient.isascii() else ["SMTPUTF8"]  # the relay must offer it, or nothing is sent
+            self.connect().sendmail(envelope_from, [recipient], data, mail_options=options)
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             raise (PermanentFailure if all(c >= 500 for c in codes) else TemporaryFailure)(
