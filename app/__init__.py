@@ -16,7 +16,7 @@ from app.database import enable_sqlite_wal
 from app.errors import register_errorhandlers
 from app.extensions import babel, csrf, db, limiter, login, migrate
 from app.mail import datamap as mail_data
-from app.mail.cli import outbox
+from app.mail.cli import mail, outbox
 from app.main import bp as main_bp
 from app.newsletter import bp as newsletter_bp
 from app.newsletter import datamap as newsletter_data
@@ -85,7 +85,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, outbox, policy, consent, newsletter, rights, users):
+    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users):
         app.cli.add_command(group)
 
 

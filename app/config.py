@@ -66,10 +66,18 @@ class Config:
         self.MAIL_USERNAME = env("MAIL_USERNAME", "")
         self.MAIL_PASSWORD = env("MAIL_PASSWORD", "")
         self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS")
+        self.MAIL_USE_SSL = env_bool("MAIL_USE_SSL")
+        self.MAIL_CA_FILE = env("MAIL_CA_FILE", "")
+        self.MAIL_ALLOW_PLAINTEXT = env_bool("MAIL_ALLOW_PLAINTEXT")
         self.MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "K-Inventory <no-reply@k-inventory.com>")
         self.MAIL_TIMEOUT = float(env("MAIL_TIMEOUT", "10"))
         self.MAIL_MAX_ATTEMPTS = int(env("MAIL_MAX_ATTEMPTS", "8"))
         self.MAIL_FILE_DIR = env("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
+        self.MAIL_BOUNCE_DOMAIN = env("MAIL_BOUNCE_DOMAIN", "")
+        self.DKIM_SIGNING = env("DKIM_SIGNING", "").strip().lower()
+        self.DKIM_DOMAIN = env("DKIM_DOMAIN", "")
+        self.DKIM_SELECTOR = env("DKIM_SELECTOR", "")
+        self.DKIM_PRIVATE_KEY_FILE = env("DKIM_PRIVATE_KEY_FILE", "")
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
         self.UNSUBSCRIBE_MAILTO = env("UNSUBSCRIBE_MAILTO", "")
         self.SMS_WEBHOOK_SECRET = env("SMS_WEBHOOK_SECRET", "")
@@ -105,6 +113,40 @@ def weak_secret(value: str | None) -> bool:
     return not value or value.lower() in WEAK_SECRETS or len(value) < MIN_SECRET_LENGTH
 
 
+LOOPBACK_HOSTS = ("localhost", "::1")
+
+
+def mail_problems(config: Config) -> list[str]:
+    """Mail settings unsafe for production: plaintext SMTP, who signs with DKIM, the key when the site signs."""
+    return transport_problems(config) + dkim_problems(config)
+
+
+def transport_problems(config: Config) -> list[str]:
+    """SMTP to another machine goes over verified TLS unless the operator says otherwise."""
+    if config.MAIL_USE_TLS and config.MAIL_USE_SSL:
+        return ["MAIL_USE_TLS, MAIL_USE_SSL: choose one (STARTTLS, or implicit TLS on port 465)"]
+    loopback = config.MAIL_SERVER in LOOPBACK_HOSTS or config.MAIL_SERVER.startswith("127.")
+    if config.MAIL_SERVER and not (config.MAIL_USE_TLS or config.MAIL_USE_SSL or loopback
+                                   or config.MAIL_ALLOW_PLAINTEXT):
+        return ["MAIL_USE_TLS or MAIL_USE_SSL: not set for a relay that is not on this machine "
+                "(MAIL_ALLOW_PLAINTEXT=1 to send in clear on purpose)"]
+    return []
+
+
+def dkim_problems(config: Config) -> list[str]:
+    """Someone must sign with DKIM: the site (with its key) or the relay."""
+    if config.DKIM_SIGNING not in ("app", "relay"):
+        return ["DKIM_SIGNING: not set (app: the site signs with DKIM_DOMAIN, DKIM_SELECTOR and "
+                "DKIM_PRIVATE_KEY_FILE; relay: you state that the mail relay signs)"]
+    if config.DKIM_SIGNING == "relay":
+        return []
+    found = [f"{name}: not set (DKIM_SIGNING=app needs it)" for name in ("DKIM_DOMAIN", "DKIM_SELECTOR")
+             if not getattr(config, name)]
+    if not Path(config.DKIM_PRIVATE_KEY_FILE or "/nonexistent").is_file():
+        found.append("DKIM_PRIVATE_KEY_FILE: no readable PEM key there (make one with `flask mail dkim-keygen`)")
+    return found
+
+
 class ProductionConfig(Config):
     """Production: secure cookies, HSTS, and a refusal to start on unsafe settings."""
 
@@ -128,6 +170,7 @@ class ProductionConfig(Config):
             found.append("MAIL_SERVER: not set")
         if "MAIL_DEFAULT_SENDER" not in os.environ:
             found.append("MAIL_DEFAULT_SENDER: not set")
+        found += mail_problems(self)
         if "SITE_URL" not in os.environ or not self.SITE_URL.startswith("https://"):
             found.append("SITE_URL: not set to the site's https:// address")
         prefix = CAPTCHA_SETTING_PREFIXES.get(self.CAPTCHA_PROVIDER)

@@ -72,3 +72,14 @@ def confirmed_subscriber(client, mailbox, email: str, lists=("actualites-produit
     confirmed = confirm_by_mail(client, mailbox, email)
     assert confirmed.status_code == 200
     return subscriber(email)
+
+
+def queue_marketing_mail(reader, slug: str, subject: str, text: str, html: str | None = None):
+    """One marketing message for a reader (email, public_id, language), built as `flask newsletter send` builds
+    each recipient's message."""
+    from app.mail.services import queue_mail
+    from app.newsletter.mail import MARKETING, MarketingBuilder
+
+    message = MarketingBuilder(slug, subject, text, html).build(reader.email, reader.public_id, reader.language)
+    return queue_mail(message["recipient"], subject, message["body_text"], message["body_html"],
+                      headers=message["headers"], kind=MARKETING)

@@ -16,6 +16,8 @@ SAFE_PRODUCTION = {
     "RECAPTCHA_SITE_KEY": "site-key",
     "RECAPTCHA_SECRET_KEY": "secret-key",
     "SMS_WEBHOOK_SECRET": "t" * 32,
+    "DKIM_SIGNING": "relay",
+    "MAIL_USE_TLS": "1",
 }
 
 

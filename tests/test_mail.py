@@ -10,9 +10,11 @@ from app.database import utcnow
 from app.extensions import db
 from app.mail.models import FAILED, PENDING, SENT, OutboxMessage
 from app.mail.services import deliver_due, queue_mail
-from tests.conftest import build_config
+from tests.conftest import TEST_DATABASE_URL, build_config, is_postgresql
 
-POSTGRES_URL = "postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3Doutbox_workers"
+# The run's own PostgreSQL database when it runs on one (its `outbox_workers` schema), else the default one.
+POSTGRES_URL = (TEST_DATABASE_URL if is_postgresql() else "postgresql+psycopg://127.0.0.1:5432/test") + (
+    "?options=-csearch_path%3Doutbox_workers")
 
 
 def queue_and_commit(count: int = 1, prefix: str = "person") -> None:

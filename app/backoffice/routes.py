@@ -7,6 +7,7 @@ from flask_login import current_user
 from app.backoffice import bp, services
 from app.backoffice.forms import ActionForm, AnswerForm, ExtendForm, NoteForm, RectifyForm, RefuseForm
 from app.extensions import db
+from app.mail.services import InvalidMessage
 from app.rights import fulfilment
 from app.rights import models as m
 from app.rights.deadlines import Urgency, urgency
@@ -81,6 +82,12 @@ def act(reference: str, action: str):
         db.session.rollback()
         flash(str(refused.args[0]), "error")
         return render_detail(found, 409, **{FORM_KEYS[step.form]: form})
+    except InvalidMessage:  # an address that cannot receive mail (rectification): said next to the field
+        db.session.rollback()
+        if "email" in form:
+            form.email.errors.append(_("Adresse e-mail invalide\u00a0: aucun e-mail ne pourrait y être envoyé."))
+        flash(_("L’action n’a pas été faite\u00a0: corrigez les champs signalés."), "error")
+        return render_detail(found, 400, **{FORM_KEYS[step.form]: form})
     flash(_(step.done), "success")
     return redirect(url_for("backoffice.request_detail", reference=reference), 303)
 

@@ -1,27 +1,56 @@
-"""`flask outbox`: deliver queued mail once or as a worker."""
+"""`flask outbox`: deliver queued mail once or as a worker. `flask mail`: DKIM keys, bounces and complaints."""
 
 import time
+from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
+from app import config as settings
+from app.extensions import db
+from app.mail.bounces import maildir_reports, mbox_reports, process_reports
 from app.mail.services import deliver_due, outbox_counts
+from app.mail.signing import SigningError, dns_value, generate_key, zone_record
 
 outbox = AppGroup("outbox", help="Deliver the mail queued in the outbox.")
+mail = AppGroup("mail", help="Mail authentication and bounces.")
 
 
 @outbox.command("send")
 @click.option("--loop", is_flag=True, help="Keep running as a worker.")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between passes with --loop.")
-def send(loop: bool, interval: float) -> None:
-    """Deliver every due message; with --loop, keep doing so."""
+@click.option("--passes", default=0, help="With --loop, stop after this many passes (0: never).")
+def send(loop: bool, interval: float, passes: int) -> None:
+    """Deliver every due message; with --loop, keep doing so, whatever one pass meets."""
+    done = 0
     while True:
-        report = deliver_due()
-        if report.sent or report.retried or report.failed or not loop:
-            click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
-        if not loop:
+        if loop:
+            one_pass_surviving()
+        else:
+            echo_report(deliver_due(), always=True)
+            return
+        done += 1
+        if passes and done >= passes:
             return
         time.sleep(interval)
+
+
+def one_pass_surviving() -> None:
+    """One pass of the worker; an error that stops the pass (database gone, signing key unreadable) is logged."""
+    try:
+        echo_report(deliver_due())
+    except Exception as error:  # the worker outlives the pass: the next one may find the database back
+        db.session.rollback()
+        current_app.logger.error("outbox pass stopped: %s", type(error).__name__)
+        detail = f": {error}" if isinstance(error, SigningError) else ""  # other texts may quote data
+        click.echo(f"pass stopped: {type(error).__name__}{detail}", err=True)
+
+
+def echo_report(report, always: bool = False) -> None:
+    """Print what a pass did (with --loop only when it did something)."""
+    if always or report.sent or report.retried or report.failed:
+        click.echo(f"sent {report.sent}, to retry {report.retried}, failed {report.failed}")
 
 
 @outbox.command("status")
@@ -29,3 +58,33 @@ def status() -> None:
     """Count the messages by status."""
     for name, count in sorted(outbox_counts().items()):
         click.echo(f"{name}: {count}")
+
+
+@mail.command("dkim-keygen")
+@click.option("--selector", required=True, help="The DKIM selector, e.g. k2026 (one key per selector).")
+@click.option("--domain", default=None, help="The signing domain (default: DKIM_DOMAIN).")
+def dkim_keygen(selector: str, domain: str | None) -> None:
+    """Write a new 2048-bit key into instance/ and print the DNS TXT record to publish."""
+    domain = domain or current_app.config["DKIM_DOMAIN"]
+    if not domain:
+        raise click.UsageError("give --domain or set DKIM_DOMAIN")
+    path = settings.INSTANCE_DIR / f"dkim-{selector}.pem"
+    try:
+        pem = generate_key(path)
+    except FileExistsError as error:
+        raise click.ClickException(f"{path} exists: choose a new selector to rotate keys") from error
+    click.echo(f"Private key written to {path} (mode 600). Set:")
+    click.echo(f"  DKIM_SIGNING=app DKIM_DOMAIN={domain} DKIM_SELECTOR={selector} DKIM_PRIVATE_KEY_FILE={path}")
+    click.echo("Publish this DNS record, then wait for it to be visible before signing with it:")
+    click.echo(zone_record(selector, domain, dns_value(pem)))
+
+
+@mail.command("bounces")
+@click.option("--maildir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A Maildir receiving MAIL_BOUNCE_DOMAIN's mail: unread messages are read, then marked seen.")
+@click.option("--mbox", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="An mbox file.")
+def bounces(maildir: Path | None, mbox: Path | None) -> None:
+    """Read bounces (RFC 3464 DSNs, other formats) and complaints (ARF); put addresses on the opt-out list."""
+    if (maildir is None) == (mbox is None):
+        raise click.UsageError("give one of --maildir DIR or --mbox FILE")
+    click.echo(process_reports(maildir_reports(maildir) if maildir else mbox_reports(mbox)).line())

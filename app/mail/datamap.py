@@ -1,11 +1,12 @@
-"""The outbox holds the person's address and the mail we sent them."""
+"""The outbox holds the person's address and the mail we sent them; soft bounces hold a keyed hash of it."""
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.datamap import DataKind, Person
 from app.extensions import db
-from app.mail.models import OutboxMessage
+from app.mail.models import OutboxMessage, SoftBounce
+from app.personal import keyed_hash, normalise_email
 
 
 def export_mail(person: Person) -> list[dict]:
@@ -28,6 +29,29 @@ def erase_mail(person: Person) -> int:
     return result.rowcount or 0
 
 
+
+
+def soft_bounces_of(person: Person) -> sa.Select:
+    """The soft bounces recorded for the person's address."""
+    return sa.select(SoftBounce).where(SoftBounce.address_hash == keyed_hash(normalise_email(person.email or "")))
+
+
+def export_soft_bounces(person: Person) -> list[dict]:
+    """When a mail to the person's address was refused for a while (date and status code)."""
+    if not person.email:
+        return []
+    return [{"bounced_at": b.bounced_at.isoformat(), "status": b.status} for b in db.session.scalars(
+        soft_bounces_of(person))]
+
+
+def erase_soft_bounces(person: Person) -> int:
+    """Delete the person's soft bounces."""
+    if not person.email:
+        return 0
+    hashed = keyed_hash(normalise_email(person.email))
+    return db.session.execute(sa.delete(SoftBounce).where(SoftBounce.address_hash == hashed)).rowcount or 0
+
+
 # What this feature adds to the data map (registered in create_app).
 KINDS = (
     DataKind(
@@ -37,5 +61,14 @@ KINDS = (
         retention=_l("Jusqu’à l’effacement de vos données ou la fin de la relation commerciale."),
         recipients=_l("K-Technology & Services et son prestataire d’envoi d’e-mails."),
         export=export_mail, erase=erase_mail,
+    ),
+    DataKind(
+        name="rebonds_temporaires", models=(SoftBounce,),
+        purpose=_l("Cesser d’écrire à une adresse qui refuse durablement nos e-mails (cinq refus temporaires en "
+                   "30 jours valent un refus définitif)."),
+        legal_basis=_l("Intérêt légitime\u00a0: ne pas insister auprès d’une boîte qui refuse nos e-mails."),
+        retention=_l("30 jours, sous la forme d’une empreinte (HMAC) de votre adresse, jamais en clair."),
+        recipients=_l("K-Technology & Services uniquement."),
+        export=export_soft_bounces, erase=erase_soft_bounces, fields=("bounced_at", "status"),
     ),
 )

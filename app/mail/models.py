@@ -32,3 +32,17 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+
+class SoftBounce(db.Model):
+    """One temporary failure reported for an address (kept 30 days): five within 30 days count as a hard bounce."""
+
+    __tablename__ = "mail_soft_bounces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_hash: Mapped[str] = mapped_column(sa.String(64), index=True)  # HMAC of the address, never in clear
+    report_hash: Mapped[str] = mapped_column(sa.String(64))  # SHA-256 of the report: read twice, counted once
+    status: Mapped[str] = mapped_column(sa.String(20), default="")  # the DSN's status code, e.g. 4.2.2
+    bounced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("address_hash", "report_hash"),)

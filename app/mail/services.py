@@ -1,20 +1,23 @@
 """Queue messages in the outbox and deliver them over SMTP (or to .eml files in development)."""
 
-import contextlib
-import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
-from pathlib import Path
+from email.utils import make_msgid, parseaddr
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 
 from app.database import utcnow
 from app.extensions import db
+from app.mail.bounces import verp_address
+from app.mail.compose import InvalidMessage, build_email, check_headers, check_recipient, check_subject, render_email
 from app.mail.models import FAILED, PENDING, SENT, OutboxMessage
+from app.mail.signing import DkimSigner, make_signer
+from app.mail.transport import PermanentFailure, TemporaryFailure, make_transport
 from app.urls import site_host
+
+__all__ = ["InvalidMessage", "build_email", "check_recipient", "deliver_due", "outbox_counts", "queue_mail",
+           "queue_template_mail"]
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
@@ -22,7 +25,14 @@ BACKOFF_MAX_SECONDS = 6 * 3600
 
 def queue_mail(recipient: str, subject: str, text: str, html: str | None = None,
                headers: dict | None = None, kind: str = "transactional") -> OutboxMessage:
-    """Add a message to the current transaction; the caller's commit queues it."""
+    """Add a message to the current transaction; the caller's commit queues it.
+
+    Raises InvalidMessage for a recipient that is no deliverable address or holds CR/LF, a subject with a line
+    break, or a header that cannot be written raw: callers that take user input show it as a form error.
+    """
+    check_recipient(recipient)
+    check_subject(subject)
+    check_headers(headers)
     message = OutboxMessage(
         recipient=recipient, subject=subject, body_text=text, body_html=html,
         headers=headers or {}, kind=kind, message_id=make_msgid(domain=site_host()),
@@ -46,110 +56,15 @@ def template_exists(name: str) -> bool:
     return name in current_app.jinja_env.list_templates()
 
 
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
-    """Turn an outbox row into a MIME message."""
-    email = EmailMessage()
-    email["From"] = sender
-    email["To"] = message.recipient
-    email["Subject"] = message.subject
-    email["Message-ID"] = message.message_id
-    email["Date"] = format_datetime(message.created_at)
-    for name, value in (message.headers or {}).items():
-        email[name] = value
-    email.set_content(message.body_text)
-    if message.body_html:
-        email.add_alternative(message.body_html, subtype="html")
-    return email
-
-
-class TemporaryFailure(Exception):
-    """The server could not take the message now; try again later."""
-
-
-class PermanentFailure(Exception):
-    """The server refused the message for good (such as an unknown recipient)."""
-
-
-@dataclass
-class SmtpTransport:
-    """Delivers over one SMTP connection, opened on first use."""
-
-    host: str
-    port: int
-    username: str
-    password: str
-    use_tls: bool
-    timeout: float
-    connection: smtplib.SMTP | None = None
-
-    def send(self, email: EmailMessage) -> None:
-        """Send one message, classifying errors as temporary or permanent."""
-        try:
-            self.connect().send_message(email)
-        except smtplib.SMTPRecipientsRefused as error:
-            codes = [code for code, _ in error.recipients.values()]
-            raise (PermanentFailure if all(c >= 500 for c in codes) else TemporaryFailure)(str(error)) from error
-        except smtplib.SMTPResponseException as error:
-            self.close()
-            failure = PermanentFailure if error.smtp_code >= 500 else TemporaryFailure
-            raise failure(f"{error.smtp_code} {error.smtp_error!r}") from error
-        except (OSError, smtplib.SMTPException) as error:
-            self.close()
-            raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
-
-    def connect(self) -> smtplib.SMTP:
-        """Open (once) and return the connection."""
-        if self.connection is None:
-            connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
-            if self.use_tls:
-                connection.starttls()
-            if self.username:
-                connection.login(self.username, self.password)
-            self.connection = connection
-        return self.connection
-
-    def close(self) -> None:
-        """Close the connection, ignoring a server that is already gone."""
-        if self.connection is not None:
-            with contextlib.suppress(OSError, smtplib.SMTPException):
-                self.connection.quit()
-            self.connection = None
-
-
-@dataclass
-class FileTransport:
-    """Development without MAIL_SERVER: each message becomes an .eml file."""
-
-    folder: Path
-
-    def send(self, email: EmailMessage) -> None:
-        """Write the message to a file named after its Message-ID."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        name = email["Message-ID"].strip("<>").replace("@", "_at_").replace("/", "_")
-        (self.folder / f"{name}.eml").write_bytes(bytes(email))
-
-    def close(self) -> None:
-        """Nothing to close."""
-
-
-def make_transport():
-    """SMTP when MAIL_SERVER is set, .eml files otherwise."""
-    config = current_app.config
-    if not config["MAIL_SERVER"]:
-        return FileTransport(Path(config["MAIL_FILE_DIR"]))
-    return SmtpTransport(config["MAIL_SERVER"], config["MAIL_PORT"], config["MAIL_USERNAME"],
-                         config["MAIL_PASSWORD"], config["MAIL_USE_TLS"], config["MAIL_TIMEOUT"])
-
-
 def backoff(attempts: int) -> timedelta:
     """Wait longer after each failed attempt: 30 s, 1 min, 2 min, … up to 6 h."""
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** (attempts - 1), BACKOFF_MAX_SECONDS))
 
 
-def claim_next() -> OutboxMessage | None:
-    """Lock the next due message; other workers skip it (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
+def claim_next() -> int | None:
+    """Lock the next due message and return its id; other workers skip it (FOR UPDATE SKIP LOCKED)."""
     query = (
-        sa.select(OutboxMessage)
+        sa.select(OutboxMessage.id)
         .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= utcnow())
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(1)
@@ -167,29 +82,55 @@ class DeliveryReport:
     failed: int = 0
 
 
+@dataclass
+class Courier:
+    """What a pass delivers with: one transport (one SMTP connection for the batch), the From, the signer."""
+
+    transport: object
+    sender: str
+    signer: DkimSigner | None = None
+
+    def outgoing(self, message: OutboxMessage) -> tuple[str, str, bytes]:
+        """Envelope sender, recipient and signed bytes of one message."""
+        data = render_email(message, self.sender)
+        if self.signer is not None:
+            data = self.signer.sign(data)
+        envelope_from = verp_address(message.id) or parseaddr(self.sender)[1]  # bounces come back to us
+        return envelope_from, check_recipient(message.recipient), data
+
+
 def deliver_due(limit: int = 500) -> DeliveryReport:
     """Deliver due messages one transaction each, until none is due or `limit` is reached."""
     report = DeliveryReport()
-    transport = make_transport()
-    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    courier = Courier(make_transport(), current_app.config["MAIL_DEFAULT_SENDER"], make_signer())
     try:
         for _ in range(limit):
-            message = claim_next()
-            if message is None:
+            message_id = claim_next()
+            if message_id is None:
                 db.session.rollback()
                 break
-            deliver_one(message, transport, sender, report)
-            db.session.commit()
+            deliver_claimed(message_id, courier, report)
     finally:
-        transport.close()
+        courier.transport.close()
     return report
 
 
-def deliver_one(message: OutboxMessage, transport, sender: str, report: DeliveryReport) -> None:
-    """Try one message and record the outcome on its row."""
+def deliver_claimed(message_id: int, courier: Courier, report: DeliveryReport) -> None:
+    """Deliver one claimed message and commit; a row that cannot even be loaded or saved is given up on."""
+    try:
+        deliver_one(db.session.get(OutboxMessage, message_id), courier, report)
+        db.session.commit()
+    except Exception as error:  # one broken row must not stop the others
+        db.session.rollback()
+        give_up(message_id, error)
+        report.failed += 1
+
+
+def deliver_one(message: OutboxMessage, courier: Courier, report: DeliveryReport) -> None:
+    """Try one message and record the outcome on its row; any error is kept on the row, never raised."""
     message.attempts += 1
     try:
-        transport.send(build_email(message, sender))
+        courier.transport.send(*courier.outgoing(message))
     except PermanentFailure as error:
         record_failure(message, str(error), permanent=True)
         report.failed += 1
@@ -198,20 +139,38 @@ def deliver_one(message: OutboxMessage, transport, sender: str, report: Delivery
         record_failure(message, str(error), permanent=permanent)
         report.failed += permanent
         report.retried += not permanent
+    except Exception as error:  # a bad header, encoding or relay answer fails this message only
+        courier.transport.close()  # the connection's state is unknown: the next message opens a new one
+        record_failure(message, describe(error), permanent=True)
+        report.failed += 1
     else:
         message.status, message.sent_at, message.last_error = SENT, utcnow(), None
         report.sent += 1
 
 
+def describe(error: BaseException) -> str:
+    """An error as kept on the row: its type and text, without NUL (PostgreSQL text cannot hold it)."""
+    return f"{type(error).__name__}: {error}".replace("\x00", "\\x00")
+
+
 def record_failure(message: OutboxMessage, error: str, permanent: bool) -> None:
-    """Keep the error; schedule a retry or mark the message failed."""
-    message.last_error = error[:2000]
+    """Keep the error; schedule a retry or mark the message failed (the log names the row, not the address)."""
+    message.last_error = error.replace("\x00", "\\x00")[:2000]
     if permanent:
         message.status = FAILED
     else:
         message.next_attempt_at = utcnow() + backoff(message.attempts)
     current_app.logger.warning("mail %s to outbox #%s: %s", "failed" if permanent else "retry",
-                               message.id, error[:200])
+                               message.id, error.split(":", 1)[0][:80])
+
+
+def give_up(message_id: int, error: BaseException) -> None:
+    """Mark a row failed by id alone, in its own transaction."""
+    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+        status=FAILED, attempts=OutboxMessage.attempts + 1, last_error=describe(error)[:2000]))
+    db.session.commit()
+    current_app.logger.error("mail failed: outbox #%s cannot be loaded or saved (%s)", message_id,
+                             type(error).__name__)
 
 
 def outbox_counts() -> dict[str, int]:

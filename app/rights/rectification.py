@@ -4,6 +4,7 @@ import sqlalchemy as sa
 
 from app.consent.models import ConsentSubject
 from app.extensions import db
+from app.mail.services import check_recipient
 from app.newsletter.models import Subscriber
 from app.personal import keyed_hash, normalise_email, normalise_phone
 from app.rights import models as m
@@ -19,6 +20,7 @@ def cleaned(field: str, value: str) -> str | None:
     if not value:
         return None
     if field == "email":
+        check_recipient(normalise_email(value))  # InvalidMessage when no mail could reach it (CR/LF, no domain…)
         return normalise_email(value)
     if field == "phone":
         return normalise_phone(value) or value

@@ -1,0 +1,118 @@
+"""Messages as sent: recipient and headers checked, headers written raw and folded only where RFC 5322 allows.
+
+Python's `email` package folds any header longer than 78 characters, and folds a header with no space in it
+(such as `List-Unsubscribe`) by RFC 2047-encoding it, which hides the URIs from every other reader. So the
+standard fields (From, To, Subject, Date, Message-ID and the MIME fields) are written by `email`, which encodes
+only what must be (non-ASCII subjects and display names), and every other header is written here, as is:
+ASCII only, one line, or folded between the `<…>` of a URI list, never over 998 octets a line.
+"""
+
+import re
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import SMTP, SMTPUTF8, default
+from email.utils import format_datetime
+
+from email_validator import EmailNotValidError, validate_email
+
+FOLD_WIDTH = 78  # RFC 5322 §2.1.1: lines SHOULD stay within 78 characters …
+MAX_LINE = 998  # … and MUST stay within 998
+HEADER_NAME = re.compile(r"[!-9;-~]{1,76}")  # printable ASCII but the colon
+HEADER_VALUE = re.compile(r"[\t -~]*")  # printable ASCII, space and tab: no CR, LF or other control
+MESSAGE_ID = re.compile(r"<[!-;=?-~]+@[!-;=?-~]+>")
+URI_LIST_SEPARATOR = re.compile(r"(?<=>)[ \t]*,[ \t]*(?=<)")
+# Fields that the outbox writes itself, or that only a relay may add: never taken from a row's extra headers.
+RESERVED = frozenset({
+    "from", "sender", "to", "cc", "bcc", "reply-to", "subject", "date", "message-id", "mime-version",
+    "content-type", "content-transfer-encoding", "content-disposition", "dkim-signature", "return-path",
+    "received", "delivered-to",
+})
+
+
+class InvalidMessage(ValueError):
+    """A recipient, subject or header that cannot be written into a message; the text says which and why."""
+
+
+def has_line_break(value: str) -> bool:
+    """Whether a value holds CR, LF or another line separator a header must not contain."""
+    return any(char in value for char in "\r\n\x0b\x0c\x85\u2028\u2029")
+
+
+def check_recipient(address: str) -> str:
+    """The address as SMTP takes it (ASCII when it can be, else for SMTPUTF8); InvalidMessage when it is none."""
+    if not isinstance(address, str) or has_line_break(address) or "\x00" in address:
+        raise InvalidMessage("the recipient address contains a line break or a NUL character")
+    try:
+        checked = validate_email(address, check_deliverability=False)
+    except EmailNotValidError as error:
+        raise InvalidMessage(f"the recipient address is not valid: {error}") from error
+    return checked.ascii_email or checked.normalized
+
+
+def check_subject(subject: str) -> str:
+    """A one-line subject."""
+    if not isinstance(subject, str) or has_line_break(subject) or "\x00" in subject:
+        raise InvalidMessage("the subject contains a line break or a NUL character")
+    return subject
+
+
+def check_headers(headers: dict | None) -> dict[str, str]:
+    """Extra headers that can be written as they are (each folded line within 998 octets)."""
+    if headers is None:
+        return {}
+    if not isinstance(headers, dict):
+        raise InvalidMessage("the extra headers are not a mapping of names to values")
+    for name, value in headers.items():
+        raw_header(name, value)
+    return headers
+
+
+def raw_header(name: str, value: str) -> str:
+    """The header as written on the wire (CRLF-terminated), folded only between the `<…>` of a URI list."""
+    if not isinstance(name, str) or not HEADER_NAME.fullmatch(name) or name.lower() in RESERVED:
+        raise InvalidMessage(f"the header name {name!r} is not allowed")
+    if not isinstance(value, str) or not HEADER_VALUE.fullmatch(value):
+        raise InvalidMessage(f"the {name} header holds a line break or a character other than printable ASCII")
+    parts = URI_LIST_SEPARATOR.split(value.strip())
+    lines, line = [], f"{name}: {parts[0]}"
+    for part in parts[1:]:
+        if len(line) + 2 + len(part) > FOLD_WIDTH:
+            lines.append(line + ",")
+            line = " " + part
+        else:
+            line += ", " + part
+    lines.append(line)
+    if any(len(line) > MAX_LINE for line in lines):
+        raise InvalidMessage(f"the {name} header has a line over {MAX_LINE} octets")
+    return "\r\n".join(lines) + "\r\n"
+
+
+def check_message_id(message_id: str) -> str:
+    """A Message-ID of the form <left@right>."""
+    if not isinstance(message_id, str) or not MESSAGE_ID.fullmatch(message_id):
+        raise InvalidMessage("the Message-ID is not of the form <left@right>")
+    return message_id
+
+
+def render_email(message, sender: str) -> bytes:
+    """The message as sent (CRLF line ends): MIME parts in quoted-printable, extra headers raw."""
+    extra = "".join(raw_header(name, value) for name, value in check_headers(message.headers).items())
+    recipient = check_recipient(message.recipient)
+    # An address with a non-ASCII local part goes by SMTPUTF8 (RFC 6531), its headers in UTF-8.
+    mime = EmailMessage(policy=SMTP if recipient.isascii() else SMTPUTF8)
+    mime["From"] = sender
+    mime["To"] = recipient
+    mime["Subject"] = check_subject(message.subject)
+    mime["Date"] = format_datetime(message.created_at)
+    mime["Message-ID"] = check_message_id(message.message_id)
+    # Quoted-printable keeps every line 7-bit: a relay never re-encodes the body, so a DKIM signature holds.
+    mime.set_content(message.body_text, cte="quoted-printable")
+    if message.body_html:
+        mime.add_alternative(message.body_html, subtype="html", cte="quoted-printable")
+    head, body = mime.as_bytes().split(b"\r\n\r\n", 1)
+    return head + b"\r\n" + extra.encode("ascii") + b"\r\n" + body
+
+
+def build_email(message, sender: str) -> EmailMessage:
+    """The message as a reader parses it (for checks and benchmarks)."""
+    return message_from_bytes(render_email(message, sender), policy=default)

@@ -1,0 +1,84 @@
+"""DKIM (RFC 6376): sign each message as sent, relaxed/relaxed, rsa-sha256; make a key and its DNS record.
+
+RFC 8058 §4: one-click unsubscribe counts only when a DKIM signature covers List-Unsubscribe and
+List-Unsubscribe-Post. A field listed here but absent from a message is signed as empty, so nobody can add it.
+"""
+
+import base64
+from dataclasses import dataclass
+from pathlib import Path
+
+import dkim
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import current_app
+
+KEY_BITS = 2048
+# From is signed twice (over-signed): a second From added on the way breaks the signature.
+SIGNED_HEADERS = ("from", "from", "to", "subject", "date", "message-id", "mime-version", "content-type",
+                  "list-id", "list-unsubscribe", "list-unsubscribe-post")
+TXT_CHUNK = 255  # a DNS TXT record is a list of strings of at most 255 octets each
+
+
+class SigningError(RuntimeError):
+    """The DKIM settings cannot sign (a missing or unreadable key, a missing domain or selector)."""
+
+
+@dataclass(frozen=True)
+class DkimSigner:
+    """Prepends a DKIM-Signature to a message's bytes."""
+
+    domain: str
+    selector: str
+    private_key: bytes
+
+    def sign(self, data: bytes) -> bytes:
+        """The message with its DKIM-Signature header first."""
+        signature = dkim.sign(data, self.selector.encode(), self.domain.encode(), self.private_key,
+                              canonicalize=(b"relaxed", b"relaxed"), signature_algorithm=b"rsa-sha256",
+                              include_headers=[name.encode() for name in SIGNED_HEADERS])
+        return signature + data
+
+
+def make_signer() -> DkimSigner | None:
+    """The signer when DKIM_SIGNING=app (None when the relay signs, or in development without it)."""
+    config = current_app.config
+    if config.get("DKIM_SIGNING") != "app":
+        return None
+    domain, selector, key_file = config["DKIM_DOMAIN"], config["DKIM_SELECTOR"], config["DKIM_PRIVATE_KEY_FILE"]
+    if not (domain and selector and key_file):
+        raise SigningError("DKIM_SIGNING=app needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE")
+    try:
+        key = Path(key_file).read_bytes()
+        serialization.load_pem_private_key(key, password=None)
+    except OSError as error:
+        raise SigningError(f"cannot read DKIM_PRIVATE_KEY_FILE: {error.strerror}") from error
+    except (ValueError, TypeError) as error:
+        raise SigningError("DKIM_PRIVATE_KEY_FILE is not an unencrypted PEM private key") from error
+    return DkimSigner(domain, selector, key)
+
+
+def generate_key(path: Path) -> bytes:
+    """Write a new 2048-bit RSA key (PEM, readable by its owner only) and return it; never overwrite a key."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+                            serialization.NoEncryption())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("xb") as handle:  # "x": refuse to replace a key that DNS may still publish
+        path.chmod(0o600)
+        handle.write(pem)
+    return pem
+
+
+def dns_value(private_pem: bytes) -> str:
+    """The TXT value to publish for a private key: `v=DKIM1; k=rsa; p=<public key>`."""
+    key = serialization.load_pem_private_key(private_pem, password=None)
+    public = key.public_key().public_bytes(serialization.Encoding.DER,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}"
+
+
+def zone_record(selector: str, domain: str, value: str) -> str:
+    """The record in zone-file syntax, the value cut into strings of at most 255 characters."""
+    chunks = " ".join(f'"{value[i:i + TXT_CHUNK]}"' for i in range(0, len(value), TXT_CHUNK))
+    return f"{selector}._domainkey.{domain}. IN TXT ( {chunks} )"
