@@ -82,4 +82,4 @@ def queue_marketing_mail(reader, slug: str, subject: str, text: str, html: str |
 
     message = MarketingBuilder(slug, subject, text, html).build(reader.email, reader.public_id, reader.language)
     return queue_mail(message["recipient"], subject, message["body_text"], message["body_html"],
-                      headers=message["headers"], kind=MARKETING)
+                      headers=message["headers"], kind=MARKETING, list_slug=slug)

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
-from app.mail.models import FAILED, PENDING, SENT, OutboxMessage
+from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.services import deliver_due, queue_mail
 from tests.conftest import TEST_DATABASE_URL, build_config, is_postgresql
 
@@ -46,7 +46,7 @@ def test_delivery_to_a_real_smtp_server(app, mailbox):
     assert message.get_body(("plain",)).get_content().strip() == "Texte brut"
     assert message.get_body(("html",)).get_content().strip() == "<p>HTML</p>"
     row = db.session.scalar(sa.select(OutboxMessage))
-    assert row.status == SENT and row.sent_at is not None and message["Message-ID"] == row.message_id
+    assert row.status == OutboxStatus.SENT and row.sent_at is not None and message["Message-ID"] == row.message_id
 
 
 def test_outage_loses_nothing_and_sends_nothing_twice(app, mailbox, smtp_server):
@@ -58,7 +58,7 @@ def test_outage_loses_nothing_and_sends_nothing_twice(app, mailbox, smtp_server)
         smtp_server.start()
     assert report.sent == 0 and report.retried == 3
     rows = db.session.scalars(sa.select(OutboxMessage)).all()
-    assert all(r.status == PENDING and r.attempts == 1 and r.last_error for r in rows)
+    assert all(r.status == OutboxStatus.PENDING and r.attempts == 1 and r.last_error for r in rows)
     assert all(r.next_attempt_at > utcnow() for r in rows)
     assert deliver_due().sent == 0, "back-off: nothing is due right after a failure"
     make_due()
@@ -75,7 +75,7 @@ def test_refused_recipient_is_recorded_and_others_still_go(app, mailbox):
     report = deliver_due()
     assert report.failed == 1 and report.sent == 1
     refused = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "nobody@example.com"))
-    assert refused.status == FAILED and "550" in refused.last_error
+    assert refused.status == OutboxStatus.FAILED and "550" in refused.last_error
     assert [m["To"] for m in mailbox.messages] == ["somebody@example.com"]
 
 
@@ -91,7 +91,7 @@ def test_gives_up_after_the_maximum_attempts(make_app, smtp_server):
         finally:
             smtp_server.start()
         row = db.session.scalar(sa.select(OutboxMessage))
-        assert row.status == FAILED and row.attempts == 2 and row.last_error
+        assert row.status == OutboxStatus.FAILED and row.attempts == 2 and row.last_error
 
 
 def test_without_mail_server_messages_become_eml_files(make_app, tmp_path):

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
-from app.mail.models import FAILED, PENDING, SENT, OutboxMessage
+from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.services import InvalidMessage, deliver_due, queue_mail
 from app.rights.models import RightsRequest
 
@@ -20,7 +20,7 @@ def insert_raw(**fields) -> None:
     """A row written straight into the outbox table, as a bug, an import or a bulk SQL send could."""
     row = {"created_at": utcnow(), "kind": "transactional", "recipient": "x@example.com", "subject": "Sujet",
            "body_text": "Texte", "body_html": None, "headers": {}, "message_id": f"<{uuid.uuid4().hex}@example.com>",
-           "status": PENDING, "attempts": 0, "next_attempt_at": utcnow(), **fields}
+           "status": OutboxStatus.PENDING, "attempts": 0, "next_attempt_at": utcnow(), **fields}
     db.session.execute(sa.insert(OutboxMessage.__table__), [row])
 
 
@@ -54,7 +54,7 @@ def test_a_poison_message_leaves_every_other_message_delivered(app, mailbox):
     assert (report.sent, report.failed, report.retried) == (6, len(POISONS), 0)
     assert sorted(d.rcpt_tos[0] for d in mailbox.deliveries) == GOOD
     assert all(b"tout-le-monde" not in d.content for d in mailbox.deliveries)
-    failed = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.status == FAILED)).all()
+    failed = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.FAILED)).all()
     assert len(failed) == len(POISONS) and all(r.attempts == 1 and r.last_error for r in failed)
     assert deliver_due().sent == 0, "a failed row is never picked again"
 
@@ -64,7 +64,7 @@ def test_the_error_is_kept_on_the_row(app, mailbox):
     db.session.commit()
     deliver_due()
     row = db.session.scalar(sa.select(OutboxMessage))
-    assert row.status == FAILED and row.last_error == (
+    assert row.status == OutboxStatus.FAILED and row.last_error == (
         "InvalidMessage: the recipient address contains a line break or a NUL character")
 
 
@@ -76,7 +76,7 @@ def test_one_connection_serves_a_batch_and_a_new_one_follows_an_error(app, mailb
     assert (report.sent, report.failed) == (5, 1)
     assert mailbox.connections == 2, "messages 1–2 on one connection; after the 554, messages 4–6 on a new one"
     rejected = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == GOOD[2]))
-    assert rejected.status == FAILED and rejected.last_error.startswith("554")
+    assert rejected.status == OutboxStatus.FAILED and rejected.last_error.startswith("554")
 
 
 @pytest.mark.parametrize(("recipient", "subject", "headers"), [
@@ -112,7 +112,8 @@ def test_the_worker_outlives_a_pass_that_cannot_run(make_app, mailbox, tmp_path)
     assert result.exit_code == 0, result.output
     assert result.output.count("pass stopped: SigningError: cannot read DKIM_PRIVATE_KEY_FILE") == 3
     with app.app_context():
-        assert db.session.scalar(sa.select(OutboxMessage.status)) == PENDING, "kept for when the key is back"
+        status = db.session.scalar(sa.select(OutboxMessage.status))
+        assert status == OutboxStatus.PENDING, "kept for when the key is back"
 
 
 def test_the_worker_reports_poison_and_goes_on(app, runner, mailbox):
@@ -121,7 +122,8 @@ def test_the_worker_reports_poison_and_goes_on(app, runner, mailbox):
     db.session.commit()
     result = runner.invoke(args=["outbox", "send", "--loop", "--interval", "0", "--passes", "2"])
     assert result.exit_code == 0 and result.output == "sent 2, to retry 0, failed 1\n"
-    assert sorted(db.session.scalars(sa.select(OutboxMessage.status))) == [FAILED, SENT, SENT]
+    statuses = sorted(db.session.scalars(sa.select(OutboxMessage.status)))
+    assert statuses == [OutboxStatus.FAILED, OutboxStatus.SENT, OutboxStatus.SENT]
 
 
 def test_back_office_rectification_refuses_an_address_that_cannot_receive_mail(app, client, mailbox):

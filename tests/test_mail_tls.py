@@ -9,7 +9,7 @@ import trustme
 from app import InsecureConfiguration, create_app
 from app.config import ProductionConfig
 from app.extensions import db
-from app.mail.models import PENDING, SENT, OutboxMessage
+from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.services import deliver_due, queue_mail
 from tests.smtp import SmtpSink
 from tests.test_config import production_env  # noqa: F401  (the fixture: a complete production environment)
@@ -59,7 +59,7 @@ def send_one(app) -> OutboxMessage:
 def test_trusted_relay_gets_the_message_over_tls(make_app, relay, relay_ca, tmp_path):
     app = make_app(MAIL_PORT=relay.port, MAIL_USE_TLS=True, MAIL_CA_FILE=ca_file(relay_ca, tmp_path))
     row = send_one(app)
-    assert row.status == SENT
+    assert row.status == OutboxStatus.SENT
     [delivery] = relay.deliveries
     assert delivery.tls and delivery.rcpt_tos == ("personne@example.com",)
 
@@ -84,7 +84,7 @@ def test_an_unverified_relay_gets_nothing_and_the_message_waits(make_app, relay,
         if sink is not relay:
             sink.stop()
     assert sink.deliveries == []
-    assert row.status == PENDING and row.attempts == 1 and expected in row.last_error
+    assert row.status == OutboxStatus.PENDING and row.attempts == 1 and expected in row.last_error
 
 
 def test_implicit_tls_on_the_submission_port(make_app, relay_ca, tmp_path):
@@ -94,7 +94,7 @@ def test_implicit_tls_on_the_submission_port(make_app, relay_ca, tmp_path):
         row = send_one(make_app(MAIL_PORT=sink.port, MAIL_USE_SSL=True, MAIL_CA_FILE=ca_file(relay_ca, tmp_path)))
     finally:
         sink.stop()
-    assert row.status == SENT and sink.deliveries[0].tls
+    assert row.status == OutboxStatus.SENT and sink.deliveries[0].tls
 
 
 @pytest.mark.parametrize(("settings", "starts"), [

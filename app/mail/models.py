@@ -1,6 +1,7 @@
 """The outbox: one row per message, written in the same transaction as the change that caused it."""
 
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -8,7 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.database import UTCDateTime, utcnow
 from app.extensions import db
 
-PENDING, SENT, FAILED = "pending", "sent", "failed"
+
+class OutboxStatus(StrEnum):
+    """Where a message stands: waiting (or retrying), delivered, given up on, or cancelled before delivery."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # never sent: the person left the list before delivery
 
 
 class OutboxMessage(db.Model):
@@ -19,13 +27,14 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     kind: Mapped[str] = mapped_column(sa.String(40), default="transactional")
+    list_slug: Mapped[str | None] = mapped_column(sa.String(40))  # the list of a marketing message
     recipient: Mapped[str] = mapped_column(sa.String(320), index=True)
     subject: Mapped[str] = mapped_column(sa.String(300))
     body_text: Mapped[str] = mapped_column(sa.Text)
     body_html: Mapped[str | None] = mapped_column(sa.Text)
     headers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     message_id: Mapped[str] = mapped_column(sa.String(200), unique=True)
-    status: Mapped[str] = mapped_column(sa.String(10), default=PENDING)
+    status: Mapped[str] = mapped_column(sa.String(10), default=OutboxStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(sa.Text)

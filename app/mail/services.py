@@ -11,7 +11,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.mail.bounces import verp_address
 from app.mail.compose import InvalidMessage, build_email, check_headers, check_recipient, check_subject, render_email
-from app.mail.models import FAILED, PENDING, SENT, OutboxMessage
+from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.signing import DkimSigner, make_signer
 from app.mail.transport import PermanentFailure, TemporaryFailure, make_transport
 from app.urls import site_host
@@ -24,7 +24,7 @@ BACKOFF_MAX_SECONDS = 6 * 3600
 
 
 def queue_mail(recipient: str, subject: str, text: str, html: str | None = None,
-               headers: dict | None = None, kind: str = "transactional") -> OutboxMessage:
+               headers: dict | None = None, kind: str = "transactional", list_slug: str | None = None) -> OutboxMessage:
     """Add a message to the current transaction; the caller's commit queues it.
 
     Raises InvalidMessage for a recipient that is no deliverable address or holds CR/LF, a subject with a line
@@ -35,8 +35,8 @@ def queue_mail(recipient: str, subject: str, text: str, html: str | None = None,
     check_headers(headers)
     message = OutboxMessage(
         recipient=recipient, subject=subject, body_text=text, body_html=html,
-        headers=headers or {}, kind=kind, message_id=make_msgid(domain=site_host()),
-        status=PENDING, attempts=0, next_attempt_at=utcnow(),
+        headers=headers or {}, kind=kind, list_slug=list_slug, message_id=make_msgid(domain=site_host()),
+        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=utcnow(),
     )
     db.session.add(message)
     return message
@@ -65,7 +65,7 @@ def claim_next() -> int | None:
     """Lock the next due message and return its id; other workers skip it (FOR UPDATE SKIP LOCKED)."""
     query = (
         sa.select(OutboxMessage.id)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= utcnow())
+        .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= utcnow())
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(1)
         .with_for_update(skip_locked=True)
@@ -144,7 +144,7 @@ def deliver_one(message: OutboxMessage, courier: Courier, report: DeliveryReport
         record_failure(message, describe(error), permanent=True)
         report.failed += 1
     else:
-        message.status, message.sent_at, message.last_error = SENT, utcnow(), None
+        message.status, message.sent_at, message.last_error = OutboxStatus.SENT, utcnow(), None
         report.sent += 1
 
 
@@ -157,7 +157,7 @@ def record_failure(message: OutboxMessage, error: str, permanent: bool) -> None:
     """Keep the error; schedule a retry or mark the message failed (the log names the row, not the address)."""
     message.last_error = error.replace("\x00", "\\x00")[:2000]
     if permanent:
-        message.status = FAILED
+        message.status = OutboxStatus.FAILED
     else:
         message.next_attempt_at = utcnow() + backoff(message.attempts)
     current_app.logger.warning("mail %s to outbox #%s: %s", "failed" if permanent else "retry",
@@ -167,7 +167,7 @@ def record_failure(message: OutboxMessage, error: str, permanent: bool) -> None:
 def give_up(message_id: int, error: BaseException) -> None:
     """Mark a row failed by id alone, in its own transaction."""
     db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-        status=FAILED, attempts=OutboxMessage.attempts + 1, last_error=describe(error)[:2000]))
+        status=OutboxStatus.FAILED, attempts=OutboxMessage.attempts + 1, last_error=describe(error)[:2000]))
     db.session.commit()
     current_app.logger.error("mail failed: outbox #%s cannot be loaded or saved (%s)", message_id,
                              type(error).__name__)

@@ -14,8 +14,7 @@ import sqlalchemy as sa
 
 from app.database import UTCDateTime, utcnow
 from app.extensions import db
-from app.mail.models import PENDING as OUTBOX_PENDING
-from app.mail.models import OutboxMessage
+from app.mail.models import OutboxMessage, OutboxStatus
 from app.newsletter.lists import is_list
 from app.newsletter.mail import LANGUAGES, MARKETING, MarketingBuilder
 from app.newsletter.models import Campaign, ChannelStatus, ListStatus, Subscriber, Subscription
@@ -23,7 +22,7 @@ from app.suppression.models import Channel
 from app.suppression.services import suppressed_clause
 from app.urls import site_host
 
-COLUMNS = ("created_at", "kind", "recipient", "subject", "body_text", "body_html", "headers", "message_id",
+COLUMNS = ("created_at", "kind", "list_slug", "recipient", "subject", "body_text", "body_html", "headers", "message_id",
            "status", "attempts", "next_attempt_at")
 
 
@@ -134,10 +133,11 @@ def insert_messages(connection: sa.Connection, table: sa.Table, builder: Marketi
     now, prefix = utcnow(), f"<{uuid.uuid4().hex}."
     body_html = sa.null() if template.body_html is None else filled(template.body_html, builder.slot, token)
     select = sa.select(
-        sa.literal(now, UTCDateTime), sa.literal(MARKETING), table.c.recipient, sa.literal(builder.subject, sa.Text),
+        sa.literal(now, UTCDateTime), sa.literal(MARKETING), sa.literal(builder.slug), table.c.recipient,
+        sa.literal(builder.subject, sa.Text),
         filled(template.body_text, builder.slot, token), body_html, headers,
         sa.literal(prefix, sa.Text) + sa.cast(table.c.number, sa.Text) + sa.literal(f"@{site_host()}>", sa.Text),
-        sa.literal(OUTBOX_PENDING), sa.literal(0), sa.literal(now, UTCDateTime),
+        sa.literal(OutboxStatus.PENDING), sa.literal(0), sa.literal(now, UTCDateTime),
     ).where(table.c.language == language)
     connection.execute(sa.insert(OutboxMessage.__table__).from_select(COLUMNS, select))
 

@@ -18,7 +18,7 @@ from app.urls import site_host, site_url
 
 LANGUAGES = ("fr", "en")
 MARKETING = "marketing"  # the outbox kind of every message sent to a list
-ONE_CLICK = "List-Unsubscribe=One-Click"
+ONE_CLICK_POST = "List-Unsubscribe=One-Click"  # the body RFC 8058 asks mail providers to POST
 BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
 
 
@@ -112,7 +112,8 @@ class MarketingBuilder:
         if self.mailto:
             # The token is URL-safe already (letters, digits, « - _ . »): no quoting needed.
             targets.append(f"<mailto:{self.mailto}?subject=unsubscribe%20{self.slot}>")
-        return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": ONE_CLICK, "List-Id": self.list_id}
+        return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": ONE_CLICK_POST,
+                "List-Id": self.list_id}
 
     def template_for(self, language: str) -> MessageTemplate:
         """The template for a reader's language (French for any language we do not write in)."""

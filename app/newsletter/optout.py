@@ -11,8 +11,7 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
-from app.mail.models import PENDING as OUTBOX_PENDING
-from app.mail.models import OutboxMessage
+from app.mail.models import OutboxMessage, OutboxStatus
 from app.newsletter import events as ev
 from app.newsletter.events import Source, Step
 from app.newsletter.mail import MARKETING
@@ -20,27 +19,20 @@ from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscri
 from app.suppression.models import Channel, Reason
 from app.suppression.services import SuppressionChange
 
-CANCELLED = "cancelled"  # an outbox status: never sent, because the person left before delivery
-
-
-def list_of(message: OutboxMessage) -> str | None:
-    """The list a queued marketing message belongs to, read from its List-Id (`… <slug.host>`)."""
-    list_id = (message.headers or {}).get("List-Id", "")
-    return list_id.rpartition("<")[2].split(".", 1)[0] or None
-
 
 def cancel_queued_marketing(email: str | None, slugs: Iterable[str] | None = None) -> int:
     """Cancel the marketing mail not yet delivered to the address (for those lists, or all); the caller commits."""
     if not email:
         return 0
-    wanted = set(slugs) if slugs is not None else None
-    cancelled = 0
-    for message in db.session.scalars(sa.select(OutboxMessage).where(
-            OutboxMessage.recipient == email, OutboxMessage.kind == MARKETING, OutboxMessage.status == OUTBOX_PENDING)):
-        if wanted is None or list_of(message) in wanted:
-            message.status, message.last_error = CANCELLED, "cancelled: the recipient unsubscribed before delivery"
-            cancelled += 1
-    return cancelled
+    queued = sa.update(OutboxMessage).where(
+        OutboxMessage.recipient == email, OutboxMessage.kind == MARKETING,
+        OutboxMessage.status == OutboxStatus.PENDING)
+    if slugs is not None:
+        queued = queued.where(OutboxMessage.list_slug.in_(list(slugs)))
+    result = db.session.execute(queued.values(
+        status=OutboxStatus.CANCELLED, last_error="cancelled: the recipient unsubscribed before delivery"),
+        execution_options={"synchronize_session": False})
+    return result.rowcount or 0
 
 
 def leave_list(subscriber: Subscriber, subscription: Subscription, source: str, ip_prefix: str | None = None) -> None:
