@@ -15,7 +15,7 @@ from flask.testing import FlaskClient  # noqa: E402
 from app import create_app  # noqa: E402
 from app.config import TestingConfig, psycopg_url  # noqa: E402
 from app.extensions import db as _db  # noqa: E402
-from tests.smtp import SmtpSink  # noqa: E402
+from tests.support.smtp import SmtpSink  # noqa: E402
 
 TEST_DATABASE_URL = psycopg_url(
     os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tempfile.mkdtemp(prefix='kinv-db-')) / 'test.sqlite'}"
@@ -174,7 +174,7 @@ def deliver_mail() -> None:
 def live_server(make_app):
     """The app served over real HTTP on 127.0.0.1 (SITE_URL set to it), with the first policy loaded."""
     from app.policy.services import load_first_version
-    from tests.live import LiveServer
+    from tests.support.live import LiveServer
 
     app = make_app()
     server = LiveServer(app)
@@ -198,7 +198,7 @@ def playwright_instance():
 @pytest.fixture(scope="session")
 def browser(playwright_instance):
     """Debian's Chromium, headless."""
-    from tests.live import launch_chromium
+    from tests.support.live import launch_chromium
 
     browser = launch_chromium(playwright_instance)
     yield browser

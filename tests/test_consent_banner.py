@@ -7,7 +7,7 @@ import pytest
 
 from app.consent.register import CONSENT_COOKIE, REGISTER
 from tests.conftest import csrf_token
-from tests.consent_support import (
+from tests.support.consent import (
     CHOOSE_URL,
     JSON,
     all_choices,

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from app.consent.register import CONSENT_COOKIE, REGISTER
-from tests.consent_support import records
-from tests.page_checks import axe_violations
+from tests.support.consent import records
+from tests.support.pages import axe_violations
 
 pytestmark = pytest.mark.browser
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from app.consent.register import REGISTER, Lifetime, Tag
-from tests.consent_support import visible_text
+from tests.support.consent import visible_text
 
 DAY = 86_400
 GOOGLE_DEFAULT_COOKIE_EXPIRES = 2 * 365 * DAY  # gtag.js's documented default (63,072,000 s), which we must override

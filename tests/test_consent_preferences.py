@@ -5,7 +5,7 @@ import re
 import pytest
 
 from app.consent.register import REGISTER
-from tests.consent_support import (
+from tests.support.consent import (
     PREFERENCES_URL,
     all_choices,
     choose,

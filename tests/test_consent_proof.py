@@ -16,7 +16,7 @@ from app.database import AppendOnlyError
 from app.datamap import DATA_MAP, Person, covered_models, erase_person, export_person
 from app.extensions import db
 from app.personal import truncate_ip
-from tests.consent_support import CHOOSE_URL, all_choices, choose, give_cookie, records, save_preferences
+from tests.support.consent import CHOOSE_URL, all_choices, choose, give_cookie, records, save_preferences
 
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 

@@ -14,7 +14,7 @@ from app.consent.register import (
     Service,
     Tag,
 )
-from tests.consent_support import visible_text
+from tests.support.consent import visible_text
 
 
 def test_register_is_sound():

@@ -7,7 +7,7 @@ import pytest
 
 from app.consent.expiry import cookie_domains
 from tests.conftest import csrf_token
-from tests.consent_support import (
+from tests.support.consent import (
     JSON,
     all_choices,
     banner_shown,

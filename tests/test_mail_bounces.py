@@ -155,7 +155,7 @@ def test_a_forged_verp_tag_is_not_believed(verp_app, mailbox, tmp_path):
 
 
 def test_a_complaint_ends_the_newsletter_for_that_reader(app, client, mailbox, runner, tmp_path):
-    from tests.newsletter_support import confirmed_subscriber, subscriber
+    from tests.support.newsletter import confirmed_subscriber, subscriber
 
     confirmed_subscriber(client, mailbox, "plaignant@example.net")
     read_maildir(runner, maildir_with(tmp_path / "Maildir", (SAMPLES / "arf-complaint.eml").read_bytes()))

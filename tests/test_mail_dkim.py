@@ -12,8 +12,8 @@ from app import InsecureConfiguration, create_app
 from app.config import ProductionConfig
 from app.extensions import db
 from app.mail.services import deliver_due, queue_mail
-from tests.newsletter_support import queue_marketing_mail
-from tests.smtp import parse_with_node
+from tests.support.newsletter import queue_marketing_mail
+from tests.support.smtp import parse_with_node
 from tests.test_config import production_env  # noqa: F401  (the fixture: a complete production environment)
 
 DOMAIN, SELECTOR = "k-inventory.com", "k2026"

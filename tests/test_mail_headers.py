@@ -9,8 +9,8 @@ import pytest
 from app.extensions import db
 from app.mail.compose import InvalidMessage, raw_header
 from app.mail.services import deliver_due, queue_mail
-from tests.newsletter_support import queue_marketing_mail
-from tests.smtp import parse_with_node
+from tests.support.newsletter import queue_marketing_mail
+from tests.support.smtp import parse_with_node
 
 SITE = "https://www.k-inventory.com"
 MAILTO = "desabonnement@k-inventory.com"
@@ -113,7 +113,7 @@ def test_without_mailto_the_https_link_stands_alone(make_app, mailbox):
 
 
 def test_a_campaign_sent_in_bulk_has_the_same_raw_headers(site, mailbox, tmp_path):
-    from tests.newsletter_support import confirmed_subscriber
+    from tests.support.newsletter import confirmed_subscriber
 
     runner = site.test_cli_runner()
     confirmed_subscriber(site.test_client(), mailbox, "lectrice@example.com")

@@ -127,7 +127,7 @@ def test_the_worker_reports_poison_and_goes_on(app, runner, mailbox):
 
 
 def test_back_office_rectification_refuses_an_address_that_cannot_receive_mail(app, client, mailbox):
-    from tests.rights_support import confirmed_request, staff_action, staff_client
+    from tests.support.rights import confirmed_request, staff_action, staff_client
 
     reference = confirmed_request(client, mailbox, kind="rectification", correction="Nouvelle adresse").reference
     staff = staff_client(app)

@@ -11,7 +11,7 @@ from app.config import ProductionConfig
 from app.extensions import db
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.services import deliver_due, queue_mail
-from tests.smtp import SmtpSink
+from tests.support.smtp import SmtpSink
 from tests.test_config import production_env  # noqa: F401  (the fixture: a complete production environment)
 
 

@@ -16,7 +16,7 @@ from app.newsletter.models import SubscriberEvent
 from app.policy.services import FIRST_VERSION_DIR
 from app.suppression.services import lift, suppress
 from tests.conftest import deliver_mail, submit_form
-from tests.newsletter_support import (
+from tests.support.newsletter import (
     confirmed_subscriber,
     links,
     path_of,

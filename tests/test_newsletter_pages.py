@@ -12,8 +12,8 @@ from app.newsletter.links import manage_token
 from app.newsletter.models import Subscriber
 from app.suppression.services import suppress
 from tests.conftest import submit_form
-from tests.newsletter_support import confirmed_subscriber, latest_mail, links, path_of, subscribe
-from tests.page_checks import axe_violations, vnu_errors
+from tests.support.newsletter import confirmed_subscriber, latest_mail, links, path_of, subscribe
+from tests.support.pages import axe_violations, vnu_errors
 
 
 def collect_pages(client, mailbox) -> dict[str, tuple[int, bytes]]:

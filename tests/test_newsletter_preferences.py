@@ -13,7 +13,7 @@ from app.newsletter.models import Subscriber, SubscriberEvent, Subscription
 from app.policy.services import notice_recipients_wanted
 from app.suppression.services import is_suppressed
 from tests.conftest import csrf_token, deliver_mail, submit_form
-from tests.newsletter_support import confirmed_subscriber, latest_mail, links, path_of, subscribe, subscriber
+from tests.support.newsletter import confirmed_subscriber, latest_mail, links, path_of, subscribe, subscriber
 
 
 @pytest.fixture

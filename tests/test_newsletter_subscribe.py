@@ -10,7 +10,7 @@ from app.newsletter.models import SubscriberEvent
 from app.personal import keyed_hash
 from app.suppression.services import is_suppressed, suppress
 from tests.conftest import csrf_token, deliver_mail, submit_form
-from tests.newsletter_support import (
+from tests.support.newsletter import (
     confirm_by_mail,
     confirmed_subscriber,
     latest_mail,

@@ -15,7 +15,7 @@ from app.personal import keyed_hash
 from app.suppression.models import Suppression
 from app.suppression.services import is_suppressed, suppress
 from tests.conftest import deliver_mail, submit_form
-from tests.newsletter_support import (
+from tests.support.newsletter import (
     confirmed_subscriber,
     html_part,
     latest_mail,

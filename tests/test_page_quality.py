@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.page_checks import axe_violations, vnu_errors
+from tests.support.pages import axe_violations, vnu_errors
 
 EXTRA_PAGES = ["/page-inconnue", "/en/unknown-page", "/confidentialite/versions/1", "/en/privacy/versions/1"]
 

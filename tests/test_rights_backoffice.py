@@ -18,8 +18,8 @@ from app.rights.models import PostMortemDirective, RightsRequest
 from app.suppression.models import Suppression
 from app.suppression.services import is_suppressed, suppression_reasons
 from tests.conftest import csrf_token, submit_form
-from tests.newsletter_support import confirmed_subscriber, latest_mail, links, path_of, text_part
-from tests.rights_support import confirmed_request, send_request, staff_action, staff_client, stored_request
+from tests.support.newsletter import confirmed_subscriber, latest_mail, links, path_of, text_part
+from tests.support.rights import confirmed_request, send_request, staff_action, staff_client, stored_request
 
 EMAIL = "jeanne@example.fr"
 STAFF_ACTIONS = ("note", "dossier", "effacer", "rectifier", "opposition", "limitation", "lever-limitation",

@@ -351,7 +351,7 @@ def v3_live(captcha_app):
     """A stand-in contact page served over real HTTP; its POST shows the token and fields it received."""
     from flask_wtf.csrf import generate_csrf
 
-    from tests.live import LiveServer
+    from tests.support.live import LiveServer
 
     app = captcha_app(RECAPTCHA_VERSION=3)
 

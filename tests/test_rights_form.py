@@ -10,8 +10,8 @@ from app.extensions import db
 from app.mail.models import OutboxMessage
 from app.rights.models import RightsRequest
 from tests.conftest import submit_form
-from tests.newsletter_support import latest_mail, links, path_of, text_part
-from tests.rights_support import confirmed_request, send_request, stored_request
+from tests.support.newsletter import latest_mail, links, path_of, text_part
+from tests.support.rights import confirmed_request, send_request, stored_request
 
 SECRET = "secret-key-for-tests-0123456789abcdef"
 

@@ -4,9 +4,9 @@ Chromium with no axe-core violation on any page."""
 
 import pytest
 
-from tests.newsletter_support import latest_mail, links, path_of
-from tests.page_checks import axe_violations, vnu_errors
-from tests.rights_support import STAFF_PASSWORD, confirmed_request, send_request, staff_action, staff_client
+from tests.support.newsletter import latest_mail, links, path_of
+from tests.support.pages import axe_violations, vnu_errors
+from tests.support.rights import STAFF_PASSWORD, confirmed_request, send_request, staff_action, staff_client
 
 
 def collect_pages(app, client, mailbox) -> dict[str, tuple[int, bytes]]:

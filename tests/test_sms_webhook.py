@@ -14,7 +14,7 @@ from app.newsletter.models import SubscriberEvent
 from app.newsletter.sms import expected_signature, keyword
 from app.suppression.models import Suppression
 from app.suppression.services import is_suppressed
-from tests.newsletter_support import confirmed_subscriber, subscribe, subscriber
+from tests.support.newsletter import confirmed_subscriber, subscribe, subscriber
 
 SECRET = "twilio-auth-token-for-tests-0123456789"
 NUMBER = "+33612345678"

@@ -15,7 +15,7 @@ from app.tokens import (
     read_text,
     sign,
 )
-from tests.rights_support import confirmed_request, latest_mail, links, path_of
+from tests.support.rights import confirmed_request, latest_mail, links, path_of
 
 
 def test_a_token_opens_only_the_purpose_it_was_made_for(app):

@@ -6,7 +6,7 @@ from app.auth.services import create_staff
 from app.extensions import db
 from app.rights.models import RightsRequest
 from tests.conftest import csrf_token, submit_form
-from tests.newsletter_support import latest_mail, links, path_of, text_part
+from tests.support.newsletter import latest_mail, links, path_of, text_part
 
 STAFF_PASSWORD = "correct horse battery staple"
 
