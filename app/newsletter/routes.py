@@ -101,13 +101,12 @@ def managed(token: str) -> tuple[Subscriber | None, str, list[str]]:
 def unsubscribe(token: str):
     """GET changes nothing; POST (RFC 8058 one-click or the page's button) unsubscribes at once, answers 200."""
     subscriber, slug, names = managed(token)
-    if request.method == "POST":
-        one_click = request.form.get("List-Unsubscribe") == "One-Click"
-        source = Source.ONE_CLICK if one_click else Source.UNSUBSCRIBE_PAGE
-        newsletter.unsubscribe(subscriber, slug, source, ip_prefix())
-        return render_template("newsletter/unsubscribed.html", names=names, token=token), 200
-    return render_template("newsletter/unsubscribe.html", names=names, token=token,
-                           action=here("newsletter.unsubscribe", token))
+    page = {"names": names, "token": token}
+    if request.method != "POST":  # GET and HEAD (link scanners) change nothing
+        return render_template("newsletter/unsubscribe.html", action=here("newsletter.unsubscribe", token), **page)
+    one_click = request.form.get("List-Unsubscribe") == "One-Click"
+    newsletter.unsubscribe(subscriber, slug, Source.ONE_CLICK if one_click else Source.UNSUBSCRIBE_PAGE, ip_prefix())
+    return render_template("newsletter/unsubscribed.html", **page), 200
 
 
 @bp.route("/newsletter/reabonnement/<token>", methods=["GET", "POST"])

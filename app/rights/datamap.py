@@ -14,12 +14,17 @@ def when(value) -> str | None:
     return value.isoformat() if value else None
 
 
-def requests_of(person: Person) -> list[m.RightsRequest]:
-    """The requests sent from the person's address."""
+def rows_of(model, person: Person) -> list:
+    """The rows of a model with an `email` column that hold the person's address, oldest first."""
     if not person.email:
         return []
-    return list(db.session.scalars(sa.select(m.RightsRequest).where(
-        m.RightsRequest.email == normalise_email(person.email)).order_by(m.RightsRequest.id)))
+    return list(db.session.scalars(sa.select(model).where(
+        model.email == normalise_email(person.email)).order_by(model.id)))
+
+
+def requests_of(person: Person) -> list[m.RightsRequest]:
+    """The requests sent from the person's address."""
+    return rows_of(m.RightsRequest, person)
 
 
 def export_requests(person: Person) -> list[dict]:
@@ -52,10 +57,7 @@ def erase_requests(person: Person) -> int:
 
 def directives_of(person: Person) -> list[m.PostMortemDirective]:
     """The person's post-mortem directives, revoked ones included."""
-    if not person.email:
-        return []
-    return list(db.session.scalars(sa.select(m.PostMortemDirective).where(
-        m.PostMortemDirective.email == normalise_email(person.email)).order_by(m.PostMortemDirective.id)))
+    return rows_of(m.PostMortemDirective, person)
 
 
 def export_directives(person: Person) -> list[dict]:
