@@ -1,5 +1,7 @@
 """Migrations run up and down on SQLite and PostgreSQL, and match what the models declare."""
 
+import os
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -8,16 +10,19 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import build_config
+from tests.conftest import TEST_DATABASE_URL, build_config, is_postgresql
 
-SCRATCH_SCHEMA = "migration_check"
+POSTGRES_URL = TEST_DATABASE_URL if is_postgresql() else "postgresql+psycopg://127.0.0.1:5432/test"
+
+# One scratch schema per test process, so runs that share the PostgreSQL server never drop each other's schema.
+SCRATCH_SCHEMA = f"migration_check_{os.getpid()}"
 
 
 def scratch_databases(tmp_path) -> dict[str, str]:
     """A fresh SQLite file and a fresh PostgreSQL schema."""
     return {
         "sqlite": f"sqlite:///{tmp_path / 'migrations.sqlite'}",
-        "postgresql": f"postgresql+psycopg://127.0.0.1:5432/test?options=-csearch_path%3D{SCRATCH_SCHEMA}",
+        "postgresql": f"{POSTGRES_URL}?options=-csearch_path%3D{SCRATCH_SCHEMA}",
     }
 
 
