@@ -9,6 +9,9 @@ from app.auth.models import StaffUser
 from app.auth.services import load_user
 from app.backoffice import bp as backoffice_bp
 from app.config import Config, config_for_environment
+from app.connectors import bp as connectors_bp
+from app.connectors.cli import connectors
+from app.connectors.models import ConnectedSystem
 from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
 from app.consent.cli import consent
@@ -79,13 +82,13 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
-    for blueprint in (main_bp, policy_bp, consent_bp, newsletter_bp, rights_bp, auth_bp, backoffice_bp):
+    for blueprint in (main_bp, policy_bp, consent_bp, newsletter_bp, rights_bp, auth_bp, backoffice_bp, connectors_bp):
         app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users):
+    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, connectors):
         app.cli.add_command(group)
 
 
@@ -94,5 +97,6 @@ def register_features() -> None:
     datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
                      *suppression_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
+    datamap.exempt(ConnectedSystem, "connected systems: company systems and their endpoints, no one's personal data")
     suppression_changed.connect(follow_suppression)
     notice_recipients_wanted.connect(confirmed_addresses)

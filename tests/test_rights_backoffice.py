@@ -22,8 +22,8 @@ from tests.support.newsletter import confirmed_subscriber, latest_mail, links, p
 from tests.support.rights import confirmed_request, send_request, staff_action, staff_client, stored_request
 
 EMAIL = "jeanne@example.fr"
-STAFF_ACTIONS = ("note", "dossier", "effacer", "rectifier", "opposition", "limitation", "lever-limitation",
-                 "directives", "prolonger", "refuser", "repondre")
+STAFF_ACTIONS = ("note", "demarrer", "dossier", "effacer", "rectifier", "opposition", "limitation", "lever-limitation",
+                 "directives", "prolonger", "refuser", "repondre", "passer-outre")
 
 
 def visible(html: str) -> str:

@@ -45,6 +45,13 @@ class RefuseForm(FlaskForm):
         InputRequired(_l("Indiquez le motif du refus.")), Length(max=4000)])
 
 
+class OverrideForm(FlaskForm):
+    """Why the request may close without every connected system's answer (kept in the request's log)."""
+
+    reason = TextAreaField(_l("Motif (conservé dans l’historique)"), validators=[
+        InputRequired(_l("Indiquez pourquoi la demande peut être close sans ces réponses.")), Length(max=2000)])
+
+
 class AnswerForm(FlaskForm):
     """The answer that closes the request."""
 

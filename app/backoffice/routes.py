@@ -5,7 +5,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.backoffice import bp, services
-from app.backoffice.forms import ActionForm, AnswerForm, ExtendForm, NoteForm, RectifyForm, RefuseForm
+from app.backoffice.forms import ActionForm, AnswerForm, ExtendForm, NoteForm, OverrideForm, RectifyForm, RefuseForm
+from app.connectors import services as connectors
+from app.connectors.models import AnswerStatus, CallStatus
 from app.extensions import db
 from app.mail.services import InvalidMessage
 from app.rights import fulfilment
@@ -17,7 +19,7 @@ from app.rights.services import find_by_reference, today
 from app.security import no_store
 
 FORM_KEYS = {NoteForm: "note", RectifyForm: "rectify", ExtendForm: "extend", RefuseForm: "refuse",
-             AnswerForm: "answer", ActionForm: "action"}
+             AnswerForm: "answer", ActionForm: "action", OverrideForm: "override"}
 bp.after_request(no_store)
 
 
@@ -61,6 +63,7 @@ def render_detail(found: m.RightsRequest, status: int = 200, **bound):
     return render_template(
         "backoffice/request.html", request_=found, forms=forms, kind_labels=KIND_LABELS, status_labels=STATUS_LABELS,
         event_labels=EVENT_LABELS, actor_labels=ACTOR_LABELS, directives=directives, Action=Action,
+        systems=connectors.calls_for(found.id), CallStatus=CallStatus, AnswerStatus=AnswerStatus,
         offered=offered_actions(found, current_user), Status=m.Status, Urgency=Urgency,
         urgency=urgency(found.deadline, today()) if found.is_open else None), status
 

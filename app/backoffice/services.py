@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from flask_wtf import FlaskForm
 
-from app.backoffice.forms import ActionForm, AnswerForm, ExtendForm, NoteForm, RectifyForm, RefuseForm
+from app.backoffice.forms import ActionForm, AnswerForm, ExtendForm, NoteForm, OverrideForm, RectifyForm, RefuseForm
 from app.extensions import db
 from app.rights import fulfilment
 from app.rights import models as m
@@ -59,6 +59,11 @@ def refuse(request: m.RightsRequest, staff: Staff, form: RefuseForm) -> None:
     fulfilment.refuse(request, staff, form.reason.data)
 
 
+def override_systems(request: m.RightsRequest, staff: Staff, form: OverrideForm) -> None:
+    """Let the request close without the systems that have not answered, with the reason."""
+    fulfilment.override_systems(request, staff, form.reason.data)
+
+
 def answer(request: m.RightsRequest, staff: Staff, form: AnswerForm) -> None:
     """Send the answer and close."""
     fulfilment.answer(request, staff, form.text.data)
@@ -88,6 +93,8 @@ class Step:
 
 STEPS = {
     Action.NOTE: Step(NoteForm, add_note, N_("Note ajoutée.")),
+    Action.START: Step(ActionForm, without_form(fulfilment.start_fulfilling),
+                       N_("Traitement commencé\u00a0; les systèmes connectés concernés sont interrogés.")),
     Action.PACKAGE: Step(ActionForm, without_form(fulfilment.send_data_package),
                          N_("Dossier de données préparé\u00a0; le lien a été envoyé au demandeur.")),
     Action.ERASE: Step(ActionForm, without_form(fulfilment.erase),
@@ -102,6 +109,8 @@ STEPS = {
     Action.EXTEND: Step(ExtendForm, extend, N_("Délai prolongé\u00a0; le demandeur est prévenu.")),
     Action.REFUSE: Step(RefuseForm, refuse, N_("Demande refusée\u00a0; le demandeur est prévenu.")),
     Action.ANSWER: Step(AnswerForm, answer, N_("Réponse envoyée\u00a0; la demande est close.")),
+    Action.OVERRIDE_SYSTEMS: Step(OverrideForm, override_systems,
+                                  N_("La demande pourra être close sans la réponse des systèmes en attente.")),
 }
 
 

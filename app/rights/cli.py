@@ -13,6 +13,8 @@ def remind() -> None:
     """E-mail staff the open requests due within 7 days or overdue (run daily)."""
     report = maintenance.remind_staff()
     click.echo(f"{report.requests} request(s) due within 7 days or overdue; {report.recipients} staff member(s) told.")
+    for reference, system, since in report.late_systems:
+        click.echo(f"{reference}: connected system {system} has not answered since {since.isoformat()}")
 
 
 @rights.command("expire")

@@ -3,6 +3,8 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
+from app.connectors.models import ConnectorCall
+from app.connectors.services import calls_for
 from app.datamap import DataKind, Person
 from app.extensions import db
 from app.personal import normalise_email
@@ -36,6 +38,9 @@ def export_requests(person: Person) -> list[dict]:
         "received_at": when(r.received_at), "confirmed_at": when(r.confirmed_at), "due_on": when(r.deadline),
         "closed_at": when(r.closed_at), "outcome": r.outcome,
         "steps": [{"at": when(e.occurred_at), "action": e.action} for e in r.events if e.public],
+        "connected_systems": [{"system": c.system.name, "type": c.request_type, "status": c.status,
+                               "queued_at": when(c.created_at), "answered_at": when(c.answered_at),
+                               "answer": c.answer} for c in calls_for(r.id)],
     } for r in requests_of(person)]
 
 
@@ -47,6 +52,7 @@ def erase_requests(person: Person) -> int:
     if not closed:
         return 0
     db.session.execute(sa.delete(m.RequestEvent).where(m.RequestEvent.request_id.in_(closed)))
+    db.session.execute(sa.delete(ConnectorCall).where(ConnectorCall.request_id.in_(closed)))
     db.session.execute(sa.update(m.PostMortemDirective).where(m.PostMortemDirective.request_id.in_(closed)).values(
         request_id=None))
     db.session.execute(sa.delete(m.RightsRequest).where(m.RightsRequest.id.in_(closed)),
@@ -78,7 +84,7 @@ def erase_directives(person: Person) -> int:
 # What this feature adds to the data map (registered in create_app).
 KINDS = (
     DataKind(
-        name="demandes_droits", models=(m.RightsRequest, m.RequestEvent, m.DataPackage),
+        name="demandes_droits", models=(m.RightsRequest, m.RequestEvent, m.DataPackage, ConnectorCall),
         purpose=_l("Traiter vos demandes d’exercice de droits, vos questions et réclamations, et prouver que nous y "
                    "avons répondu dans les délais."),
         legal_basis=_l("Obligation légale (articles 12 à 22 du RGPD)."),

@@ -6,6 +6,7 @@ from typing import Protocol
 from flask_babel import lazy_gettext as _l
 
 from app.auth.models import Role
+from app.connectors import services as connectors
 from app.database import utcnow
 from app.datamap import erase_person
 from app.extensions import db
@@ -36,6 +37,7 @@ class ActionRefused(Exception):
 class Action(StrEnum):
     """What staff can do on a request (the value is the last part of the action's URL)."""
 
+    START = "demarrer"
     PACKAGE = "dossier"
     OPT_OUT = "opposition"
     RESTRICT = "limitation"
@@ -46,6 +48,7 @@ class Action(StrEnum):
     ANSWER = "repondre"
     EXTEND = "prolonger"
     REFUSE = "refuser"
+    OVERRIDE_SYSTEMS = "passer-outre"
     NOTE = "note"
 
 
@@ -59,7 +62,7 @@ ACTION_KINDS = {
     Action.ERASE: {m.Kind.ERASURE},
     Action.RECTIFY: {m.Kind.RECTIFICATION},
 }
-DPO_ONLY = {Action.ERASE, Action.REFUSE}
+DPO_ONLY = {Action.ERASE, Action.REFUSE, Action.OVERRIDE_SYSTEMS}
 WHILE_OPEN = set(Action) - {Action.NOTE}
 
 
@@ -68,6 +71,10 @@ def fits(request: m.RightsRequest, staff: Staff, action: Action) -> bool:
     if action in WHILE_OPEN and not request.is_open:
         return False
     if action == Action.EXTEND and request.extended_to is not None:
+        return False
+    if action == Action.OVERRIDE_SYSTEMS and not connectors.unanswered(request.id):
+        return False
+    if action == Action.START and request.status != m.Status.CONFIRMED:
         return False
     if action in DPO_ONLY and staff.role != Role.DPO:
         return False
@@ -106,9 +113,44 @@ def require_dpo(staff: Staff) -> None:
 
 
 def start(request: m.RightsRequest) -> None:
-    """The first action moves a confirmed request to « in progress »."""
+    """The first action moves a confirmed request to « in progress » and asks every connected system concerned."""
     if request.status == m.Status.CONFIRMED:
         request.status = m.Status.IN_PROGRESS
+        db.session.flush()
+        connectors.fan_out(connectors.Subject(request.id, request.reference, request.kind, request.email,
+                                              request.phone, request.deadline))
+
+
+def require_systems_answered(request: m.RightsRequest) -> None:
+    """A request is not closed while a connected system has not answered, unless the dpo overrode it."""
+    waiting = connectors.unanswered(request.id)
+    overridden = any(event.action == "systems_overridden" for event in request.events)
+    if waiting and not overridden:
+        names = ", ".join(call.system.name for call in waiting)
+        raise ActionRefused(_l("Des systèmes connectés n’ont pas encore répondu (%(names)s)\u00a0: attendez leur "
+                               "réponse, ou le délégué à la protection des données peut passer outre en donnant "
+                               "un motif.", names=names))
+
+
+def override_systems(request: m.RightsRequest, staff: Staff, reason: str) -> None:
+    """The dpo lets the request close without the answer of every connected system; the reason is logged."""
+    require_dpo(staff)
+    require_open(request)
+    waiting = [call.system.name for call in connectors.unanswered(request.id)]
+    if not waiting:
+        raise ActionRefused(_l("Tous les systèmes connectés ont répondu."))
+    services.log(request, "systems_overridden", staff.email, systems=waiting, reason=reason)
+    db.session.commit()
+
+
+def start_fulfilling(request: m.RightsRequest, staff: Staff) -> None:
+    """Staff take the request up: it is in progress, and every connected system concerned is asked."""
+    require_confirmed(request)
+    if request.status != m.Status.CONFIRMED:
+        raise ActionRefused(_l("Le traitement de cette demande a déjà commencé."))
+    start(request)
+    services.log(request, "started", staff.email, public=True)
+    db.session.commit()
 
 
 def add_note(request: m.RightsRequest, staff: Staff, text: str) -> None:
@@ -118,16 +160,19 @@ def add_note(request: m.RightsRequest, staff: Staff, text: str) -> None:
 
 
 def send_data_package(request: m.RightsRequest, staff: Staff) -> m.DataPackage:
-    """Build the ZIP of everything held on the person and mail a download link valid 7 days."""
+    """Build the ZIP of everything held on the person (connected systems' exports included) and mail a link."""
     require_confirmed(request)
     start(request)
+    require_systems_answered(request)
     package = m.DataPackage(
-        request=request, content=build_zip(services.person_of(request), request.reference),
+        request=request, content=build_zip(services.person_of(request), request.reference,
+                                           connectors.exports_for(request.id)),
         filename=f"{request.reference}-donnees.zip", expires_at=utcnow() + RIGHTS_DOWNLOAD.max_age)
     db.session.add(package)
     db.session.flush()
     url = site_url("rights.download", token=sign(RIGHTS_DOWNLOAD, package.public_id))
     services.log(request, "package_built", staff.email, public=True, size=len(package.content))
+    connectors.forget_exports(request.id)
     services.mail_requester(request, N_("Vos données personnelles (demande %(reference)s)"), "package",
                             download_url=url, days=RIGHTS_DOWNLOAD.max_age.days)
     db.session.commit()
@@ -237,6 +282,7 @@ def refuse(request: m.RightsRequest, staff: Staff, reason: str) -> None:
     """Refuse a manifestly unfounded or excessive request, with the reason and the right to complain to the CNIL."""
     require_dpo(staff)
     require_open(request)
+    require_systems_answered(request)
     close(request, m.Status.REFUSED, reason)
     services.log(request, "refused", staff.email, public=True, reason=reason)
     services.mail_requester(request, N_("Votre demande %(reference)s\u00a0: notre réponse"), "refused")
@@ -246,6 +292,7 @@ def refuse(request: m.RightsRequest, staff: Staff, reason: str) -> None:
 def answer(request: m.RightsRequest, staff: Staff, text: str) -> None:
     """Send the answer and close the request."""
     require_open(request)
+    require_systems_answered(request)
     close(request, m.Status.ANSWERED, text)
     services.log(request, "answered", staff.email, public=True)
     services.mail_requester(request, N_("Votre demande %(reference)s\u00a0: notre réponse"), "answered")

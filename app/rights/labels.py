@@ -45,6 +45,8 @@ EVENT_LABELS = {
     "extended": _l("Délai prolongé"),
     "refused": _l("Demande refusée"),
     "answered": _l("Réponse envoyée, demande close"),
+    "started": _l("Traitement commencé"),
+    "systems_overridden": _l("Clôture autorisée sans la réponse de systèmes connectés"),
 }
 
 REQUESTER, SYSTEM = "demandeur", "système"

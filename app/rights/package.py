@@ -45,8 +45,9 @@ def readme_text(person: Person, reference: str, held: dict[str, list[dict]]) -> 
                                controller=CONTROLLER_NAME, address=CONTROLLER_ADDRESS)
 
 
-def build_zip(person: Person, reference: str) -> bytes:
-    """The ZIP: LISEZ-MOI.txt, then <kind>.json and <kind>.csv for each kind of data held."""
+def build_zip(person: Person, reference: str, systems: dict[str, dict] | None = None) -> bytes:
+    """The ZIP: LISEZ-MOI.txt, <kind>.json and <kind>.csv per kind of data held, then systemes/<name>.json for each
+    connected system's export."""
     held = exported_kinds(person)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -54,4 +55,6 @@ def build_zip(person: Person, reference: str) -> bytes:
         for name, rows in held.items():
             archive.writestr(f"{name}.json", json.dumps(rows, ensure_ascii=False, indent=2, sort_keys=True))
             archive.writestr(f"{name}.csv", csv_text(rows))
+        for name, export in sorted((systems or {}).items()):
+            archive.writestr(f"systemes/{name}.json", json.dumps(export, ensure_ascii=False, indent=2, sort_keys=True))
     return buffer.getvalue()
