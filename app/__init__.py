@@ -3,6 +3,8 @@
 from flask import Flask
 
 from app import datamap, i18n, security, templating
+from app.audiences import datamap as audience_data
+from app.audiences.cli import audiences
 from app.auth import bp as auth_bp
 from app.auth.cli import users
 from app.auth.models import StaffUser
@@ -88,14 +90,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, connectors):
+    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, connectors, audiences):
         app.cli.add_command(group)
 
 
 def register_features() -> None:
     """What each feature tells the others: the data map, opt-out changes, addresses for policy notices."""
     datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
-                     *suppression_data.KINDS)
+                     *suppression_data.KINDS, *audience_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
     datamap.exempt(ConnectedSystem, "connected systems: company systems and their endpoints, no one's personal data")
     suppression_changed.connect(follow_suppression)
