@@ -12,6 +12,7 @@ from app.config import Config, config_for_environment
 from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
 from app.consent.cli import consent
+from app.consent.hooks import shared_page_variant
 from app.database import enable_sqlite_wal
 from app.errors import register_errorhandlers
 from app.extensions import babel, csrf, db, limiter, login, migrate
@@ -90,9 +91,10 @@ def register_commands(app: Flask) -> None:
 
 
 def register_features() -> None:
-    """What each feature tells the others: the data map, opt-out changes, addresses for policy notices."""
+    """What each feature tells the others: the data map, opt-out changes, policy notices, what shared pages vary on."""
     datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
                      *suppression_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
     suppression_changed.connect(follow_suppression)
     notice_recipients_wanted.connect(confirmed_addresses)
+    templating.vary_shared_pages(shared_page_variant)
