@@ -1,5 +1,6 @@
 """K-Inventory privacy site: the application factory, a table of contents of what is connected to what."""
 
+import sqlalchemy as sa
 from flask import Flask
 
 from app import datamap, i18n, security, templating
@@ -13,7 +14,7 @@ from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
 from app.consent.cli import consent
 from app.consent.hooks import shared_page_variant
-from app.database import enable_sqlite_wal
+from app.database import close_session, enable_sqlite_wal, retry_after_disconnect
 from app.errors import register_errorhandlers
 from app.extensions import babel, csrf, db, limiter, login, migrate
 from app.mail import datamap as mail_data
@@ -73,6 +74,8 @@ def register_extensions(app: Flask) -> None:
     login.login_view = "auth.login"
     login.user_loader(load_user)
     limiter.init_app(app)
+    app.register_error_handler(sa.exc.DBAPIError, retry_after_disconnect)
+    app.teardown_appcontext(close_session)  # runs before Flask-SQLAlchemy's own teardown
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             enable_sqlite_wal(db.engine)
