@@ -23,6 +23,9 @@ def enable_sqlite_wal(engine: sa.Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=5000")
+        # With the write-ahead log, NORMAL still never corrupts the file; it only leaves the last commits to a power
+        # cut (not to a crash of the process), and spares an fsync per commit.
+        cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
 
