@@ -54,7 +54,8 @@ lint: $(VENV)/.dev ## Run ruff and the import contracts (import-linter)
 test: dev-setup lint ## Set everything up, lint, and run the whole test suite
 	$(VENV)/bin/pytest
 
-bench: dev-setup ## Run the benchmarks (figures go in the README)
+bench: dev-setup ## Run the benchmarks (figures go in the README; installs Debian's wrk when missing)
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PYTHON) bench/run.py
 
 clean: ## Remove the virtualenv, node modules and caches (keeps instance/)

@@ -1,5 +1,6 @@
 """K-Inventory privacy site: the application factory, a table of contents of what is connected to what."""
 
+import sqlalchemy as sa
 from flask import Flask
 
 from app import datamap, i18n, security, templating
@@ -17,7 +18,8 @@ from app.connectors.models import ConnectedSystem
 from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
 from app.consent.cli import consent
-from app.database import enable_sqlite_wal
+from app.consent.hooks import shared_page_variant
+from app.database import close_session, enable_sqlite_wal, retry_after_disconnect
 from app.errors import register_errorhandlers
 from app.extensions import babel, csrf, db, limiter, login, migrate
 from app.mail import datamap as mail_data
@@ -77,6 +79,8 @@ def register_extensions(app: Flask) -> None:
     login.login_view = "auth.login"
     login.user_loader(load_user)
     limiter.init_app(app)
+    app.register_error_handler(sa.exc.DBAPIError, retry_after_disconnect)
+    app.teardown_appcontext(close_session)  # runs before Flask-SQLAlchemy's own teardown
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():
             enable_sqlite_wal(db.engine)
@@ -95,10 +99,11 @@ def register_commands(app: Flask) -> None:
 
 
 def register_features() -> None:
-    """What each feature tells the others: the data map, opt-out changes, addresses for policy notices."""
+    """What each feature tells the others: the data map, opt-out changes, policy notices, what shared pages vary on."""
     datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
                      *suppression_data.KINDS, *audience_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
     datamap.exempt(ConnectedSystem, "connected systems: company systems and their endpoints, no one's personal data")
     suppression_changed.connect(follow_suppression)
     notice_recipients_wanted.connect(confirmed_addresses)
+    templating.vary_shared_pages(shared_page_variant)

@@ -50,6 +50,9 @@ class Config:
     HSTS = False
     WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_HEADERS_ENABLED = True
+    # Test each pooled connection before use: a database restart or a terminated connection costs a reconnect, not
+    # an error page.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
 
     def __init__(self) -> None:
         """Read every setting from the environment; fill development-only defaults."""

@@ -1,11 +1,21 @@
-"""Helpers every template can use."""
+"""Helpers every template can use, and pages rendered once and served many times."""
 
-from flask import Flask, url_for
+from collections.abc import Callable, Hashable
+
+from flask import Flask, current_app, g, render_template, request, session, url_for
 from flask_babel import get_locale
+from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import BuildError
 
 from app.i18n import LOCALIZED_ENDPOINTS, french_typography
 from app.urls import site_url
+
+# Stand-ins written where the per-request nonce and CSRF token go; plain ASCII so escaping leaves them as they are.
+NONCE_MARK = "kinv0shared0nonce0mark"
+CSRF_MARK = "kinv0shared0csrf0mark"
+MAX_SHARED_PAGES = 512
+# What else a shared page depends on (the consent banner and tags, ...): each returns a hashable value.
+PAGE_VARIANTS: list[Callable[[], Hashable]] = []
 
 
 def optional_url(endpoint: str, **values) -> str | None:
@@ -25,6 +35,59 @@ def typography(text) -> str:
 def current_lang() -> str:
     """The page's language code."""
     return str(get_locale() or "fr")
+
+
+def vary_shared_pages(variant: Callable[[], Hashable]) -> None:
+    """Add something shared pages depend on besides their template, key, language and path."""
+    if variant not in PAGE_VARIANTS:
+        PAGE_VARIANTS.append(variant)
+
+
+def render_shared(template: str, key: Hashable = (), context: Callable[[], dict] = dict) -> str:
+    """Render a page once per key, language, path and page variant; each request only fills in its nonce and token.
+
+    `context` builds the template's values (called only when the page is rendered); the caller vouches that they
+    depend on nothing but `key`. Pages with a query string, a flash message or a form posted, and every page in
+    debug mode, are rendered afresh.
+    """
+    if not shareable():
+        return render_template(template, **context())
+    cache = current_app.extensions.setdefault("kinv.shared_pages", {})
+    full_key = (template, key, str(get_locale()), request.host, request.path, *(v() for v in PAGE_VARIANTS))
+    page = cache.get(full_key)
+    if page is None:
+        page = render_with_marks(template, context())
+        if len(cache) >= MAX_SHARED_PAGES:
+            cache.clear()
+        cache[full_key] = page
+    return fill_in(page)
+
+
+def shareable() -> bool:
+    """Whether this request may be served a page rendered for another one."""
+    return (request.method in ("GET", "HEAD") and not request.query_string and "_flashes" not in session
+            and not current_app.debug)
+
+
+def render_with_marks(template: str, context: dict) -> str:
+    """Render with the marks in place of this request's nonce and CSRF token (kept for the request)."""
+    saved = {name: g.pop(name) for name in ("csp_nonce", "csrf_token") if name in g}
+    g.csp_nonce, g.csrf_token = NONCE_MARK, CSRF_MARK
+    try:
+        return render_template(template, **context)
+    finally:
+        del g.csp_nonce, g.csrf_token
+        for name, value in saved.items():
+            setattr(g, name, value)
+
+
+def fill_in(page: str) -> str:
+    """This request's nonce and CSRF token in place of the marks (the token only where the page has a form)."""
+    if NONCE_MARK in page:  # the nonce helper templates call (app.security's, a sibling this module cannot import)
+        page = page.replace(NONCE_MARK, current_app.jinja_env.globals["csp_nonce"]())
+    if CSRF_MARK in page:
+        page = page.replace(CSRF_MARK, generate_csrf())
+    return page
 
 
 def init_app(app: Flask) -> None:

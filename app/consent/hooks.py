@@ -100,6 +100,12 @@ def consent_page() -> ConsentPage:
     return cache["page"]
 
 
+def shared_page_variant() -> tuple:
+    """What a page served to many visitors depends on of consent (asking also opens this response's CSP to tags)."""
+    page = consent_page()
+    return id(page.register), page.register.version, page.show_banner, page.gpc, tuple(effective_choices().items())
+
+
 @bp.app_template_global()
 def consent_loader() -> Markup:
     """The inline script that loads the banner's script once the page has loaded (read once)."""

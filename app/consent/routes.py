@@ -21,6 +21,7 @@ from app.consent.services import (
 from app.consent.tags import consent_mode, tag_list
 from app.extensions import limiter
 from app.i18n import localized_route
+from app.templating import render_shared
 from app.urls import safe_next
 
 PREFERENCE_ACTIONS = {"save": CUSTOM, "accept_all": "accept_all", "refuse_all": "refuse_all"}
@@ -71,8 +72,11 @@ def preferences(lang: str):
         state = record_choice(PREFERENCE_ACTIONS[form.choice.data], PREFERENCES, NO_JS, form.categories.data or [])
         flash(saved_message(), "success")
         return remember_choice(redirect(safe_next(form.next.data) or url_for("consent.preferences"), 303), state)
-    return render_template("consent/preferences.html", form=form, register=register, choice=choice,
-                           gpc=gpc_active()), 400 if form.errors else 200
+    context = {"form": form, "register": register, "choice": choice, "gpc": gpc_active()}
+    status = 400 if form.errors else 200
+    if choice is not None:  # the visitor's own choice, date and consent id: never shared
+        return render_template("consent/preferences.html", **context), status
+    return render_shared("consent/preferences.html", context=lambda: context), status
 
 
 @bp.post("/cookies/gpc")

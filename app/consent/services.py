@@ -2,7 +2,7 @@
 `current_consent_id()` and `link_consent_to_person()` other features call."""
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
@@ -105,16 +105,47 @@ def record_choice(action: str, source: str, channel: str, selected: tuple[str, .
     withdrawal = previous is not None and any(previous.accepted(key) and not value for key, value in choices.items())
     consent_id = previous.consent_id if previous else new_consent_id()
     now = datetime.now(UTC)
-    db.session.add(ConsentRecord(
+    record = ConsentRecord(
         consent_id=consent_id, recorded_at=now, choices=choices, register_version=register.version,
         policy_version=current_version_number(), action=action, withdrawal=withdrawal, source=source, channel=channel,
         ip_prefix=truncate_ip(request.remote_addr), browser=browser_family(request.user_agent.string),
-    ))
-    db.session.commit()
+    )
+    twin = recorded_twin(record, previous)
+    if twin is None:
+        db.session.commit()
+    else:
+        now = twin.recorded_at
+        db.session.rollback()
     state = ConsentState(consent_id, choices, register.version, now.replace(microsecond=0),
                          complete=action != GPC_SIGNAL, gpc=gpc)
     request_cache()["state"] = state  # the rest of this request reads the new choice
     return state
+
+
+def recorded_twin(record: ConsentRecord, previous: ConsentState | None) -> ConsentRecord | None:
+    """The same choice already recorded from the same cookie (the POST sent twice at once), else None.
+
+    The two requests are taken one after the other (PostgreSQL: a lock on the consent id; SQLite: the write lock
+    the insert takes), so the second sees the first's record. A record made since the cookie was issued (it keeps
+    whole seconds) can only come from a request that carried this same cookie.
+    """
+    if previous is None:
+        db.session.add(record)
+        return None
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(record.consent_id))))
+    db.session.add(record)
+    db.session.flush()
+    since_cookie = db.session.scalars(sa.select(ConsentRecord).where(
+        ConsentRecord.consent_id == record.consent_id, ConsentRecord.id < record.id,
+        ConsentRecord.recorded_at >= previous.decided_at + timedelta(seconds=1)).order_by(ConsentRecord.id))
+    return next((found for found in since_cookie if same_choice(found, record)), None)
+
+
+def same_choice(one: ConsentRecord, other: ConsentRecord) -> bool:
+    """Whether two records say the same thing (action, choices, where it was made, register version)."""
+    return ((one.action, one.choices, one.source, one.channel, one.register_version)
+            == (other.action, other.choices, other.source, other.channel, other.register_version))
 
 
 def record_gpc_default(channel: str) -> ConsentState | None:

@@ -19,32 +19,37 @@ mail = AppGroup("mail", help="Mail authentication and bounces.")
 
 @outbox.command("send")
 @click.option("--loop", is_flag=True, help="Keep running as a worker.")
-@click.option("--interval", default=5.0, show_default=True, help="Seconds between passes with --loop.")
+@click.option("--interval", default=5.0, show_default=True,
+              help="With --loop, seconds to wait when nothing was due (a pass that sent mail is followed at once).")
 @click.option("--passes", default=0, help="With --loop, stop after this many passes (0: never).")
 def send(loop: bool, interval: float, passes: int) -> None:
     """Deliver every due message; with --loop, keep doing so, whatever one pass meets."""
+    if not loop:
+        echo_report(deliver_due(), always=True)
+        return
     done = 0
     while True:
-        if loop:
-            one_pass_surviving()
-        else:
-            echo_report(deliver_due(), always=True)
-            return
+        busy = one_pass_surviving()
         done += 1
         if passes and done >= passes:
             return
-        time.sleep(interval)
+        if not busy:
+            time.sleep(interval)
 
 
-def one_pass_surviving() -> None:
-    """One pass of the worker; an error that stops the pass (database gone, signing key unreadable) is logged."""
+def one_pass_surviving() -> bool:
+    """One pass of the worker, and whether it took any message; an error that stops the pass (database gone,
+    signing key unreadable) is logged, and counts as an idle pass (the next one waits)."""
     try:
-        echo_report(deliver_due())
+        report = deliver_due()
+        echo_report(report)
+        return report.tried > 0
     except Exception as error:  # the worker outlives the pass: the next one may find the database back
         db.session.rollback()
         current_app.logger.error("outbox pass stopped: %s", type(error).__name__)
         detail = f": {error}" if isinstance(error, SigningError) else ""  # other texts may quote data
         click.echo(f"pass stopped: {type(error).__name__}{detail}", err=True)
+        return False
 
 
 def echo_report(report, always: bool = False) -> None:

@@ -1,5 +1,6 @@
 """Queue messages in the outbox and deliver them over SMTP (or to .eml files in development)."""
 
+import itertools
 from dataclasses import dataclass
 from datetime import timedelta
 from email.utils import make_msgid, parseaddr
@@ -81,6 +82,11 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
 
+    @property
+    def tried(self) -> int:
+        """How many messages the pass took."""
+        return self.sent + self.retried + self.failed
+
 
 @dataclass
 class Courier:
@@ -99,12 +105,12 @@ class Courier:
         return envelope_from, check_recipient(message.recipient), data
 
 
-def deliver_due(limit: int = 500) -> DeliveryReport:
-    """Deliver due messages one transaction each, until none is due or `limit` is reached."""
+def deliver_due(limit: int | None = None) -> DeliveryReport:
+    """Deliver due messages one transaction each, until none is due (or `limit` messages were tried)."""
     report = DeliveryReport()
     courier = Courier(make_transport(), current_app.config["MAIL_DEFAULT_SENDER"], make_signer())
     try:
-        for _ in range(limit):
+        for _ in itertools.repeat(None) if limit is None else range(limit):
             message_id = claim_next()
             if message_id is None:
                 db.session.rollback()

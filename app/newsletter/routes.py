@@ -15,6 +15,7 @@ from app.newsletter.lists import ALL_LISTS, list_name
 from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscriber
 from app.newsletter.sms import is_start, is_stop, signature_valid, twiml
 from app.personal import keyed_hash, normalise_phone, truncate_ip
+from app.templating import render_shared
 from app.tokens import NEWSLETTER_CONFIRM, InvalidLink
 
 STOP_REPLY = ("K-Inventory\u00a0: votre désinscription est enregistrée, vous ne recevrez plus nos SMS. "
@@ -49,7 +50,7 @@ def subscribe(lang: str):
                                         language=lang, ip_prefix=ip_prefix(), consent_id=current_consent_id())
         return redirect(url_for("newsletter.check_inbox"), 303)
     status = 400 if form.errors or link_form.errors else 200
-    return render_template("newsletter/subscribe.html", form=form, link_form=link_form), status
+    return render_shared("newsletter/subscribe.html", context=lambda: {"form": form, "link_form": link_form}), status
 
 
 @localized_route(bp, "/newsletter/verifiez-vos-e-mails", "/en/newsletter/check-your-email")

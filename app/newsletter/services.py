@@ -25,6 +25,7 @@ from app.suppression.models import Channel, Reason
 from app.suppression.services import is_suppressed, lift, suppress, suppressed_clause, suppression_reasons
 
 MAX_REQUESTS_PER_HOUR = 5
+SAME_REQUEST_WITHIN = timedelta(seconds=10)
 
 
 class SubscriptionRestricted(Exception):
@@ -135,8 +136,21 @@ def link_consent(consent_id: str | None, email: str) -> None:
         link_consent_to_person(consent_id, email)
 
 
+def hold(subscriber: Subscriber) -> None:
+    """Take the subscriber's row until commit, then read it afresh: the same link posted twice at once is applied
+    once, the second request waiting for the first and then finding nothing left to do.
+
+    An UPDATE that changes nothing locks the row on PostgreSQL and takes the database's write lock on SQLite; it must
+    come before any change of this transaction (they are re-read from the database after it).
+    """
+    db.session.execute(sa.update(Subscriber).where(Subscriber.id == subscriber.id).values(
+        updated_at=Subscriber.updated_at), execution_options={"synchronize_session": False})
+    db.session.expire_all()
+
+
 def confirm(subscriber: Subscriber, ip_prefix: str | None = None) -> Confirmation:
     """The confirmation link was followed: confirm what is pending, after checking the opt-out list."""
+    hold(subscriber)
     if Reason.RESTRICTION in suppression_reasons(Channel.EMAIL, email=subscriber.email):
         raise SubscriptionRestricted(subscriber.public_id)
     result = Confirmation(lists=subscriber.slugs_with(ListStatus.PENDING))
@@ -179,13 +193,19 @@ def unsubscribe(subscriber: Subscriber | None, slug: str, source: str, ip_prefix
     """Leave one list (or every list): at once, idempotent; with no list left, the address goes on the opt-out list."""
     if subscriber is None:
         return
+    hold(subscriber)
+    leave_lists(subscriber, slug, source, ip_prefix)
+    db.session.commit()
+
+
+def leave_lists(subscriber: Subscriber, slug: str, source: str, ip_prefix: str | None = None) -> None:
+    """Leave one list (or every list) not left yet; with no list left, the e-mail channel goes off."""
     slugs = list(LISTS) if slug == ALL_LISTS else [slug]
     for subscription in subscriber.subscriptions:
         if subscription.list_slug in slugs and subscription.status != ListStatus.UNSUBSCRIBED:
             leave_list(subscriber, subscription, source, ip_prefix)
     if not subscriber.slugs_with(ListStatus.ACTIVE):
         leave_email(subscriber, source)
-    db.session.commit()
 
 
 def leave_email(subscriber: Subscriber, source: str) -> None:
@@ -211,8 +231,10 @@ def unsubscribe_everything(subscriber: Subscriber | None, source: str, ip_prefix
     """« Me désabonner de tout »: every list, e-mail and SMS."""
     if subscriber is None:
         return
+    hold(subscriber)
     stop_sms(subscriber, source, ip_prefix)
-    unsubscribe(subscriber, ALL_LISTS, source, ip_prefix)
+    leave_lists(subscriber, ALL_LISTS, source, ip_prefix)
+    db.session.commit()
 
 
 def sms_stop_number(phone: str) -> None:
@@ -239,6 +261,7 @@ def sms_start_number(phone: str) -> bool:
 def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[str], sms_on: bool,
                        ip_prefix: str | None = None) -> bool:
     """Save the preference centre: turning off is immediate; turning on needs a new confirmation (returned)."""
+    hold(subscriber)
     wanted = {slug for slug in lists if slug in LISTS} if email_on else set()
     source, restricted = Source.PREFERENCE_CENTRE, is_restricted(subscriber)
     for subscription in subscriber.subscriptions:
@@ -262,15 +285,23 @@ def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[st
 
 def resubscribe(subscriber: Subscriber, slug: str, ip_prefix: str | None = None) -> None:
     """Ask again for a list left earlier (or every list): a new double opt-in, by e-mail."""
+    hold(subscriber)
     if Reason.RESTRICTION in suppression_reasons(Channel.EMAIL, email=subscriber.email):
         return
-    slugs = list(LISTS) if slug == ALL_LISTS else [slug]
+    slugs = [slug for slug in (list(LISTS) if slug == ALL_LISTS else [slug]) if not just_asked(subscriber, slug)]
     pending = mark_lists_pending(subscriber, slugs)
     if pending and recent_requests(subscriber) < MAX_REQUESTS_PER_HOUR:
         ev.record_event(subscriber, Step.SUBSCRIBE_REQUESTED, source=Source.RESUBSCRIBE, channel=Channel.EMAIL,
                         ip_prefix=ip_prefix, lists=pending, sms=False)
         queue_confirmation(subscriber)
     db.session.commit()
+
+
+def just_asked(subscriber: Subscriber, slug: str) -> bool:
+    """Whether the list was asked for within seconds: the same button posted twice is one request."""
+    subscription = subscriber.subscription(slug)
+    return (subscription is not None and subscription.status == ListStatus.PENDING
+            and subscription.requested_at >= utcnow() - SAME_REQUEST_WITHIN)
 
 
 def request_manage_link(email: str, ip_prefix: str | None = None) -> None:

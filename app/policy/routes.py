@@ -12,6 +12,7 @@ from app.policy.services import (
     version_by_number,
 )
 from app.policy.text import parse_policy
+from app.templating import render_shared
 
 
 @localized_route(bp, "/confidentialite", "/en/privacy")
@@ -39,10 +40,14 @@ def versions(lang: str):
 
 
 def render_policy(version, lang: str, is_current: bool):
-    """Render a version in French, or its English translation when there is one."""
+    """A version in French, or its English translation when there is one: typeset once, then served from memory."""
+    return render_shared("policy/show.html", (version.id, version.number, version.published_at, is_current),
+                         lambda: policy_context(version, lang, is_current))
+
+
+def policy_context(version, lang: str, is_current: bool) -> dict:
+    """What the policy template shows of a version (its text read and parsed here, once per cached page)."""
     translated = lang == "en" and bool(version.text_en)
     document = parse_policy(version.text_en if translated else version.text_fr)
-    return render_template(
-        "policy/show.html", version=version, document=document, is_current=is_current,
-        translated=translated, controller_name=CONTROLLER_NAME, controller_address=CONTROLLER_ADDRESS,
-    )
+    return {"version": version, "document": document, "is_current": is_current, "translated": translated,
+            "controller_name": CONTROLLER_NAME, "controller_address": CONTROLLER_ADDRESS}

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from blinker import signal
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.mail.services import queue_template_mail
@@ -26,9 +27,13 @@ class PolicyError(Exception):
     """A publication that cannot be made, with the reason."""
 
 
+# Pages served from memory need a version's number and date only; its texts are read when first used.
+LIGHT = (defer(PolicyVersion.text_fr), defer(PolicyVersion.text_en))
+
+
 def current_version() -> PolicyVersion | None:
     """The latest published version."""
-    return db.session.scalar(sa.select(PolicyVersion).order_by(PolicyVersion.number.desc()).limit(1))
+    return db.session.scalar(sa.select(PolicyVersion).options(*LIGHT).order_by(PolicyVersion.number.desc()).limit(1))
 
 
 def current_version_number() -> int | None:
@@ -39,7 +44,7 @@ def current_version_number() -> int | None:
 
 def version_by_number(number: int) -> PolicyVersion | None:
     """One version by its number."""
-    return db.session.scalar(sa.select(PolicyVersion).where(PolicyVersion.number == number))
+    return db.session.scalar(sa.select(PolicyVersion).options(*LIGHT).where(PolicyVersion.number == number))
 
 
 def all_versions() -> list[PolicyVersion]:

@@ -14,6 +14,7 @@ from app.rights import models as m
 from app.rights.deadlines import UNCONFIRMED_LIFETIME
 from app.rights.forms import ContactForm
 from app.rights.labels import EVENT_LABELS, KIND_LABELS, REQUESTER
+from app.templating import render_shared
 from app.tokens import RIGHTS_CONFIRM, RIGHTS_DOWNLOAD, RIGHTS_STATUS, ExpiredLink, Purpose, read_text, sign
 
 
@@ -40,8 +41,8 @@ def contact(lang: str):
             return redirect(url_for("rights.sent"), 303)
         flash(captcha.failure_message(result), "error")
     status = 400 if request.method == "POST" else 200
-    return render_template("rights/contact.html", form=form, captcha=captcha.widget(),
-                           confirm_days=UNCONFIRMED_LIFETIME.days), status
+    return render_shared("rights/contact.html", context=lambda: {
+        "form": form, "captcha": captcha.widget(), "confirm_days": UNCONFIRMED_LIFETIME.days}), status
 
 
 def submission_from(form: ContactForm) -> services.Submission:

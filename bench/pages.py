@@ -1,0 +1,186 @@
+"""Benchmark: pages under gunicorn (2 sync workers) beside a bare Flask app serving the same bytes, and the consent
+choice at 50 concurrent visitors. Loopback only, every run bounded by `wrk -d`.
+
+Each page: its bytes are fetched once from the site, a bare Flask app (bench/_bare.py) serves them from memory under
+the same gunicorn; `wrk -t2 -c16 -dDURATION` runs against the site, then the bare app, ROUNDS times alternated;
+medians are printed with their ratio and the issue's goal. The consent choice: `wrk -t2 -c50 --latency` with
+bench/consent_choice.lua (GET / for the banner's token, then POST the choice, visitor after visitor), on SQLite and,
+with --postgresql URL, on PostgreSQL too. wrk is Debian's package (`make bench` installs it when missing).
+Usage: `.venv/bin/python bench/pages.py [--duration 10] [--rounds 3] [--postgresql URL] [--only pages|consent]`.
+"""
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+SCRATCH = Path(tempfile.mkdtemp(prefix="kinv-bench-pages-"))
+ENV = {**os.environ, "INSTANCE_PATH": str(SCRATCH), "SECRET_KEY": secrets.token_urlsafe(48),
+       "HASH_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT)}
+# page, with the consent cookie, goal (ratio to bare)
+PAGES = [("/confidentialite", False, 0.7), ("/confidentialite", True, 0.7), ("/", False, 0.5),
+         ("/cookies", False, 0.5), ("/contact", False, 0.5), ("/newsletter", False, 0.5), ("/en/privacy", False, 0.5)]
+CONSENT_P99_GOAL_MS = 250
+
+
+def free_port() -> int:
+    """A loopback TCP port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def prepare(url: str) -> str:
+    """Migrate the database and publish the policy; a refuse-all consent cookie for it."""
+    os.environ.update(ENV)
+    os.environ["DATABASE_URL"] = url
+    sys.path.insert(0, str(ROOT))
+    from flask_migrate import upgrade
+
+    from app import create_app
+    from app.consent.services import choices_for, current_register
+    from app.consent.state import ConsentState, encode
+    from app.extensions import db
+    from app.policy.services import load_first_version
+
+    app = create_app()
+    with app.app_context():
+        upgrade(directory=str(ROOT / "migrations"), revision="heads")
+        load_first_version()
+        db.engine.dispose()
+    with app.test_request_context("/"):
+        state = ConsentState("bench-0000", choices_for("refuse_all"), current_register().version,
+                             datetime.now(UTC).replace(microsecond=0))
+        return encode(state)
+
+
+class Gunicorn:
+    """A gunicorn with 2 sync workers on a free loopback port, stopped on exit."""
+
+    def __init__(self, module: str, **env: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [str(GUNICORN), "--workers", "2", "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", module],
+            cwd=ROOT, env={**ENV, **env})
+        self.url = f"http://127.0.0.1:{self.port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(self.url + "/robots.txt", timeout=2)
+                return
+            except urllib.error.HTTPError:
+                return  # it answers
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"gunicorn {module} did not start")
+
+    def __enter__(self) -> "Gunicorn":
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def wrk(url: str, duration: int, connections: int = 16, headers: dict | None = None, script: Path | None = None,
+        latency: bool = False) -> str:
+    """wrk's report (bounded by its duration)."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{duration}s"]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
+    if script:
+        command += ["-s", str(script)]
+    if latency:
+        command.append("--latency")
+    result = subprocess.run([*command, url], capture_output=True, text=True, check=True, timeout=duration + 60)
+    return result.stdout
+
+
+def requests_per_second(report: str) -> float:
+    """The Requests/sec line of a wrk report."""
+    return float(re.search(r"Requests/sec:\s+([\d.]+)", report).group(1))
+
+
+def fetch(url: str, headers: dict) -> bytes:
+    """A page's bytes as the site sends them."""
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as response:
+        return response.read()
+
+
+def bench_pages(site: Gunicorn, cookie: str, duration: int, rounds: int) -> list[tuple]:
+    """Each page against its bare twin, alternated; the medians."""
+    rows = []
+    for path, with_cookie, goal in PAGES:
+        headers = {"Cookie": f"kinv_consent={cookie}"} if with_cookie else {}
+        body = SCRATCH / "body.html"
+        body.write_bytes(fetch(site.url + path, headers))
+        ours, bare = [], []
+        with Gunicorn("bench._bare:app", BENCH_BODY=str(body)) as twin:
+            for _ in range(rounds):
+                ours.append(requests_per_second(wrk(site.url + path, duration, headers=headers)))
+                bare.append(requests_per_second(wrk(twin.url + path, duration, headers=headers)))
+        note = ", consent cookie" if with_cookie else ", no cookie (banner)" if "confid" in path else ""
+        label = f"`{path}`{note}"
+        ours_median, bare_median = statistics.median(ours), statistics.median(bare)
+        rows.append((label, ours_median, bare_median, ours_median / bare_median, goal))
+        print(f"  {label:<44}{ours_median:>9,.0f}{bare_median:>9,.0f}{ours_median / bare_median:>7.2f}  (goal {goal})",
+              flush=True)
+    return rows
+
+
+def bench_consent(site: Gunicorn, duration: int) -> float:
+    """p99 latency (ms) of the consent choice flow at 50 concurrent visitors; fails on errors."""
+    report = wrk(site.url, duration, connections=50, script=BENCH / "consent_choice.lua", latency=True)
+    assert "Non-2xx or 3xx" not in report, report
+    value, unit = re.search(r"99%\s+([\d.]+)(us|ms|s)", report).groups()
+    p99 = float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
+    rate = requests_per_second(report)
+    print(f"  consent choice, 50 visitors: p99 {p99:,.0f} ms over GETs and POSTs ({rate:,.0f} requests/s)",
+          flush=True)
+    return p99
+
+
+def run(name: str, url: str, args) -> bool:
+    """The pages (SQLite only unless asked) and the consent choice on one database."""
+    cookie = prepare(url)
+    ok = True
+    with Gunicorn("bench._site:app", DATABASE_URL=url) as site:
+        print(f"{name}: wrk -t2 -c16 -d{args.duration}s, gunicorn 2 sync workers, {args.rounds} rounds alternated, "
+              f"medians\n  {'page':<44}{'ours':>9}{'bare':>9}{'ratio':>7}", flush=True)
+        if args.only in (None, "pages"):
+            rows = bench_pages(site, cookie, args.duration, args.rounds)
+            ok = all(ratio >= goal for *_rest, ratio, goal in rows)
+        if args.only in (None, "consent"):
+            ok = bench_consent(site, args.duration) <= CONSENT_P99_GOAL_MS and ok
+    return ok
+
+
+def main() -> int:
+    """SQLite, then PostgreSQL when given; fail when a goal is missed."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--postgresql", help="a PostgreSQL URL of a database the bench may fill")
+    parser.add_argument("--only", choices=["pages", "consent"])
+    args = parser.parse_args()
+    assert shutil.which("wrk"), "wrk is missing: apt-get install wrk (make bench does)"
+    ok = run("SQLite", f"sqlite:///{SCRATCH / 'bench.sqlite'}", args)
+    if args.postgresql:
+        ok = run("PostgreSQL", args.postgresql, args) and ok
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,70 @@
+"""Connections that recover: the database's connections terminated under load cost no error page (PostgreSQL)."""
+
+import http.client
+import threading
+import time
+from urllib.parse import urlsplit
+
+import pytest
+import sqlalchemy as sa
+
+from app.config import Config
+from tests.conftest import TEST_DATABASE_URL, is_postgresql
+from tests.support.live import LiveServer
+
+pytestmark = pytest.mark.skipif(not is_postgresql(), reason="pg_terminate_backend is PostgreSQL's")
+APP_NAME = "kinv-reconnect-test"  # only this test's connections are ended
+PATHS = ["/confidentialite", "/confidentialite/versions", "/en/privacy", "/cookies"]
+
+
+def terminate_app_connections() -> int:
+    """End the site's connections to the database, as a restart or an administrator would."""
+    engine = sa.create_engine(TEST_DATABASE_URL.replace("postgresql://", "postgresql+psycopg://", 1))
+    with engine.connect() as connection:
+        ended = connection.execute(sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND application_name = :name"), {"name": APP_NAME}).scalar()
+    engine.dispose()
+    return ended
+
+
+def get(url: str, path: str) -> int:
+    """The status of one GET."""
+    connection = http.client.HTTPConnection(urlsplit(url).netloc, timeout=30)
+    connection.request("GET", path)
+    status = connection.getresponse().status
+    connection.close()
+    return status
+
+
+def test_terminated_connections_cost_no_error_page(make_app):
+    from app.policy.services import load_first_version
+
+    options = {**Config.SQLALCHEMY_ENGINE_OPTIONS, "connect_args": {"application_name": APP_NAME}}
+    app = make_app(RATELIMIT_ENABLED=False, SQLALCHEMY_ENGINE_OPTIONS=options)
+    with app.app_context():
+        load_first_version()
+    server = LiveServer(app).start()
+    statuses, stop = [], threading.Event()
+
+    def visitor() -> None:
+        while not stop.is_set():
+            for path in PATHS:
+                statuses.append(get(server.url, path))
+
+    visitors = [threading.Thread(target=visitor) for _ in range(4)]
+    try:
+        for thread in visitors:
+            thread.start()
+        ended = 0
+        for _ in range(3):
+            time.sleep(0.5)
+            ended += terminate_app_connections()
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for thread in visitors:
+            thread.join(timeout=30)
+        server.stop()
+    assert ended >= 3  # the pool's connections were there to end, each time
+    assert len(statuses) > 50 and set(statuses) == {200}, sorted(set(statuses))
