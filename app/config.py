@@ -50,6 +50,8 @@ class Config:
     HSTS = False
     WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_HEADERS_ENABLED = True
+    # A moving window: a burst straddling a minute boundary cannot pass twice the limit.
+    RATELIMIT_STRATEGY = "moving-window"
     # Test each pooled connection before use: a database restart or a terminated connection costs a reconnect, not
     # an error page.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
