@@ -9,7 +9,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.mail.services import queue_mail
+from app.mail.services import MessageContent, queue_mail
 from app.newsletter.links import confirm_token, manage_token
 from app.newsletter.lists import ALL_LISTS, ascii_name, list_name
 from app.newsletter.models import ChannelStatus, ListStatus, Subscriber
@@ -78,6 +78,12 @@ class MessageTemplate:
     body_html: str | None
     headers: dict[str, str]
 
+    def filled(self, slot: str, token: str) -> MessageContent:
+        """The message of one reader: their token in place of the slot, in the text, the HTML and the headers."""
+        return MessageContent(self.body_text.replace(slot, token),
+                              self.body_html.replace(slot, token) if self.body_html is not None else None,
+                              {name: value.replace(slot, token) for name, value in self.headers.items()})
+
 
 class MarketingBuilder:
     """Builds every marketing message of one send: footer and headers are prepared once per language, around a
@@ -125,10 +131,6 @@ class MarketingBuilder:
 
     def build(self, email: str, public_id: str, language: str) -> dict:
         """One recipient's message: text, HTML and headers carrying their own signed link."""
-        template, token = self.template_for(language), self.token(public_id)
-        return {
-            "recipient": email, "subject": self.subject, "kind": MARKETING,
-            "body_text": template.body_text.replace(self.slot, token),
-            "body_html": template.body_html.replace(self.slot, token) if template.body_html is not None else None,
-            "headers": {name: value.replace(self.slot, token) for name, value in template.headers.items()},
-        }
+        content = self.template_for(language).filled(self.slot, self.token(public_id))
+        return {"recipient": email, "subject": self.subject, "kind": MARKETING, "body_text": content.body_text,
+                "body_html": content.body_html, "headers": content.headers}
