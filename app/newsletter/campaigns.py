@@ -92,7 +92,8 @@ def queue_messages(campaign: Campaign) -> int:
         sa.literal(campaign.subject, sa.Text), sa.literal("", sa.Text), sa.null(), empty_headers,
         sa.literal(prefix, sa.Text) + sa.cast(Subscriber.id, sa.Text) + sa.literal(f"@{site_host()}>", sa.Text),
         sa.literal(OutboxStatus.PENDING), sa.literal(0), sa.literal(now, UTCDateTime),
-        sa.case(body_ids, value=Subscriber.language, else_=body_ids[LANGUAGES[0]]), Subscriber.public_id)
+        sa.case(body_ids, value=Subscriber.language, else_=body_ids[LANGUAGES[0]]), Subscriber.public_id,
+    ).order_by(None)  # no sort: all rows are due at once, and the worker takes them by id
     result = db.session.execute(sa.insert(OutboxMessage.__table__).from_select(COLUMNS, rows),
                                 execution_options={"preserve_rowcount": True})
     return result.rowcount or 0
