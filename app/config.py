@@ -74,6 +74,7 @@ class Config:
         self.MAIL_MAX_ATTEMPTS = int(env("MAIL_MAX_ATTEMPTS", "8"))
         self.MAIL_FILE_DIR = env("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
         self.MAIL_BOUNCE_DOMAIN = env("MAIL_BOUNCE_DOMAIN", "")
+        self.MAIL_UNVERIFIED_CAP = int(env("MAIL_UNVERIFIED_CAP", "3"))
         self.DKIM_SIGNING = env("DKIM_SIGNING", "").strip().lower()
         self.DKIM_DOMAIN = env("DKIM_DOMAIN", "")
         self.DKIM_SELECTOR = env("DKIM_SELECTOR", "")

@@ -43,6 +43,8 @@ class OutboxMessage(db.Model):
     # wrote it, and this recipient's own part of it; the body columns stay empty (see services.message_content).
     template_id: Mapped[int | None] = mapped_column()
     template_fill: Mapped[str | None] = mapped_column(sa.String(200))
+    # Sent to an address nobody had verified (a form's acknowledgement, a confirmation link): counted per recipient.
+    to_unverified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
 

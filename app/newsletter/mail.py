@@ -10,6 +10,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.mail.services import MessageContent, queue_mail
+from app.mail.unverified import queue_unverified_mail
 from app.newsletter.links import confirm_token, manage_token
 from app.newsletter.lists import ALL_LISTS, ascii_name, list_name
 from app.newsletter.models import ChannelStatus, ListStatus, Subscriber
@@ -57,7 +58,7 @@ def queue_confirmation(subscriber: Subscriber) -> None:
             phone=masked_phone(sms_phone),
             days=NEWSLETTER_CONFIRM.max_age.days)
         subject = _("Confirmez votre inscription à la newsletter K-Inventory")
-    queue_mail(subscriber.email, subject, text, html)
+    mail_subscriber(subscriber, subject, text, html)
 
 
 def queue_manage_link(subscriber: Subscriber, already_subscribed: bool = False) -> None:
@@ -67,7 +68,16 @@ def queue_manage_link(subscriber: Subscriber, already_subscribed: bool = False) 
         text, html = render_mail("manage", unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
                                  already_subscribed=already_subscribed)
         subject = _("Gérer votre inscription à la newsletter K-Inventory")
-    queue_mail(subscriber.email, subject, text, html)
+    mail_subscriber(subscriber, subject, text, html)
+
+
+def mail_subscriber(subscriber: Subscriber, subject: str, text: str, html: str) -> None:
+    """Queue a transactional mail; to an address never confirmed, within its daily cap (past it, nothing is sent
+    and the visitor's page is the same)."""
+    if subscriber.email_consent_at is not None or subscriber.email_status == ChannelStatus.CONFIRMED:
+        queue_mail(subscriber.email, subject, text, html)
+    else:
+        queue_unverified_mail(subscriber.email, subject, text, html)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,8 @@ EVENT_LABELS = {
     "extended": _l("Délai prolongé"),
     "refused": _l("Demande refusée"),
     "answered": _l("Réponse envoyée, demande close"),
+    "acknowledgement_withheld": _l("Accusé de réception non envoyé\u00a0: cette adresse non vérifiée a reçu "
+                                   "son maximum d’e-mails pour 24\u00a0heures"),
 }
 
 REQUESTER, SYSTEM = "demandeur", "système"

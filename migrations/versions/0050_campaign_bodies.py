@@ -1,4 +1,4 @@
-"""newsletter: a campaign's bodies stored once; outbox rows that point to a shared body
+"""newsletter: a campaign's bodies stored once; outbox rows that point to a shared body, or went to an unverified address
 
 Revision ID: 0050_campaign_bodies
 Revises: 0007_outbox_list_slug
@@ -35,10 +35,12 @@ def upgrade():
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.add_column(sa.Column("template_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("template_fill", sa.String(length=200), nullable=True))
+        batch_op.add_column(sa.Column("to_unverified", sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade():
     with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_column("to_unverified")
         batch_op.drop_column("template_fill")
         batch_op.drop_column("template_id")
     op.drop_table("newsletter_campaign_bodies")
