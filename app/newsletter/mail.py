@@ -97,7 +97,7 @@ class MessageTemplate:
 
 class MarketingBuilder:
     """Builds every marketing message of one send: footer and headers are prepared once per language, around a
-    slot for the recipient's signed token (filled in Python by `build`, or in SQL by the bulk send)."""
+    slot for the recipient's signed token (filled in by `build`, or at delivery for a campaign's stored body)."""
 
     def __init__(self, slug: str, subject: str, text: str, html: str | None = None) -> None:
         self.slug, self.subject = slug, subject
