@@ -39,6 +39,9 @@ def upgrade():
 
 
 def downgrade():
+    # The former code would send these rows' empty bodies: they are given up on, with the reason, instead.
+    op.execute("UPDATE outbox SET status = 'failed', last_error = 'downgrade: the campaign body of this message "
+               "was removed' WHERE template_id IS NOT NULL AND status = 'pending'")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_column("to_unverified")
         batch_op.drop_column("template_fill")
