@@ -24,10 +24,13 @@ from app.errors import register_errorhandlers
 from app.extensions import babel, csrf, db, limiter, login, migrate
 from app.mail import datamap as mail_data
 from app.mail.cli import mail, outbox
+from app.mail.services import register_template_source
 from app.main import bp as main_bp
 from app.newsletter import bp as newsletter_bp
 from app.newsletter import datamap as newsletter_data
+from app.newsletter.campaigns import campaign_content
 from app.newsletter.cli import newsletter
+from app.newsletter.mail import MARKETING
 from app.newsletter.optout import follow_suppression
 from app.newsletter.services import confirmed_addresses
 from app.policy import bp as policy_bp
@@ -99,7 +102,8 @@ def register_commands(app: Flask) -> None:
 
 
 def register_features() -> None:
-    """What each feature tells the others: the data map, opt-out changes, policy notices, what shared pages vary on."""
+    """What each feature tells the others: the data map, opt-out changes, policy notices, what shared pages vary
+    on, campaign bodies for the outbox."""
     datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
                      *suppression_data.KINDS, *audience_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
@@ -107,3 +111,4 @@ def register_features() -> None:
     suppression_changed.connect(follow_suppression)
     notice_recipients_wanted.connect(confirmed_addresses)
     templating.vary_shared_pages(shared_page_variant)
+    register_template_source(MARKETING, campaign_content)

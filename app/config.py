@@ -50,6 +50,8 @@ class Config:
     HSTS = False
     WTF_CSRF_TIME_LIMIT = None
     RATELIMIT_HEADERS_ENABLED = True
+    # Said explicitly: the one Limiter instance would otherwise keep the last app's choice (tests turn it off).
+    RATELIMIT_ENABLED = True
     # A moving window: a burst straddling a minute boundary cannot pass twice the limit.
     RATELIMIT_STRATEGY = "moving-window"
     # Test each pooled connection before use: a database restart or a terminated connection costs a reconnect, not
@@ -79,6 +81,7 @@ class Config:
         self.MAIL_MAX_ATTEMPTS = int(env("MAIL_MAX_ATTEMPTS", "8"))
         self.MAIL_FILE_DIR = env("MAIL_FILE_DIR", str(INSTANCE_DIR / "mail"))
         self.MAIL_BOUNCE_DOMAIN = env("MAIL_BOUNCE_DOMAIN", "")
+        self.MAIL_UNVERIFIED_CAP = int(env("MAIL_UNVERIFIED_CAP", "3"))
         self.DKIM_SIGNING = env("DKIM_SIGNING", "").strip().lower()
         self.DKIM_DOMAIN = env("DKIM_DOMAIN", "")
         self.DKIM_SELECTOR = env("DKIM_SELECTOR", "")

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.mail.models import OutboxMessage
+from app.mail.services import message_content
 from app.newsletter.campaigns import send_campaign, sms_audience
 from app.newsletter.links import manage_token
 from app.newsletter.mail import MarketingBuilder
@@ -185,8 +186,10 @@ def test_the_bulk_send_writes_exactly_what_the_builder_writes_for_one_reader(cli
         row = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == person.email,
                                                                OutboxMessage.kind == "marketing"))
         expected = builder.build(person.email, person.public_id, person.language)
-        assert (row.subject, row.body_text, row.body_html, row.headers) == (
+        content = message_content(row)
+        assert (row.subject, content.body_text, content.body_html, content.headers) == (
             expected["subject"], expected["body_text"], expected["body_html"], expected["headers"])
+        assert (row.body_text, row.body_html, row.headers) == ("", None, {}), "the body is stored once, not per row"
         assert row.status == "pending" and row.message_id.endswith("@localhost>")
     deliver_mail()
     [message] = [m for m in mailbox.to("en@example.com") if m["Subject"] == SUBJECT]

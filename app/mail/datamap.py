@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from app.datamap import DataKind, Person
 from app.extensions import db
 from app.mail.models import OutboxMessage, SoftBounce
+from app.mail.services import message_content
 from app.personal import keyed_hash, normalise_email
 
 
@@ -16,7 +17,7 @@ def export_mail(person: Person) -> list[dict]:
     rows = db.session.scalars(sa.select(OutboxMessage).where(OutboxMessage.recipient == person.email))
     return [
         {"created_at": m.created_at.isoformat(), "subject": m.subject, "status": m.status,
-         "sent_at": m.sent_at.isoformat() if m.sent_at else None, "body_text": m.body_text}
+         "sent_at": m.sent_at.isoformat() if m.sent_at else None, "body_text": message_content(m).body_text}
         for m in rows
     ]
 

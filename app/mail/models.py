@@ -39,6 +39,12 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A message written once for many readers (a campaign's): the id of that shared body, kept by the feature that
+    # wrote it, and this recipient's own part of it; the body columns stay empty (see services.message_content).
+    template_id: Mapped[int | None] = mapped_column()
+    template_fill: Mapped[str | None] = mapped_column(sa.String(200))
+    # Sent to an address nobody had verified (a form's acknowledgement, a confirmation link): counted per recipient.
+    to_unverified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
 

@@ -1,8 +1,9 @@
 """Queue messages in the outbox and deliver them over SMTP (or to .eml files in development)."""
 
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
 
 import sqlalchemy as sa
@@ -17,8 +18,8 @@ from app.mail.signing import DkimSigner, make_signer
 from app.mail.transport import PermanentFailure, TemporaryFailure, make_transport
 from app.urls import site_host
 
-__all__ = ["InvalidMessage", "build_email", "check_recipient", "deliver_due", "outbox_counts", "queue_mail",
-           "queue_template_mail"]
+__all__ = ["InvalidMessage", "MessageContent", "build_email", "check_recipient", "deliver_due", "message_content",
+           "outbox_counts", "queue_mail", "queue_template_mail", "register_template_source", "written"]
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
@@ -74,6 +75,55 @@ def claim_next() -> int | None:
     return db.session.scalar(query)
 
 
+@dataclass(frozen=True)
+class MessageContent:
+    """What a recipient reads: the text, the HTML and the extra headers of their message."""
+
+    body_text: str
+    body_html: str | None
+    headers: dict
+
+
+@dataclass(frozen=True)
+class Written:
+    """A row whose body is shared, with this recipient's content filled in: what `render_email` reads, never stored."""
+
+    id: int
+    recipient: str
+    subject: str
+    created_at: datetime
+    message_id: str
+    body_text: str
+    body_html: str | None
+    headers: dict
+
+
+# How a row written once for many readers gets its content, per outbox kind (the newsletter's campaigns): the
+# feature that stored the shared body fills it in, registered in create_app (mail may not import the features).
+TEMPLATE_SOURCES: dict[str, Callable[[OutboxMessage], MessageContent]] = {}
+
+
+def register_template_source(kind: str, fill: Callable[[OutboxMessage], MessageContent]) -> None:
+    """Name the function that fills in the shared body of rows of that kind."""
+    TEMPLATE_SOURCES[kind] = fill
+
+
+def message_content(message: OutboxMessage) -> MessageContent:
+    """The text, HTML and headers the recipient receives: the row's own, or its shared body filled in."""
+    if message.template_id is None:
+        return MessageContent(message.body_text, message.body_html, message.headers)
+    return TEMPLATE_SOURCES[message.kind](message)
+
+
+def written(message: OutboxMessage) -> OutboxMessage | Written:
+    """The row as it is rendered for sending: itself, or a copy with its shared body filled in."""
+    if message.template_id is None:
+        return message
+    content = message_content(message)
+    return Written(message.id, message.recipient, message.subject, message.created_at, message.message_id,
+                   content.body_text, content.body_html, content.headers)
+
+
 @dataclass
 class DeliveryReport:
     """What one pass of the worker did."""
@@ -98,7 +148,7 @@ class Courier:
 
     def outgoing(self, message: OutboxMessage) -> tuple[str, str, bytes]:
         """Envelope sender, recipient and signed bytes of one message."""
-        data = render_email(message, self.sender)
+        data = render_email(written(message), self.sender)
         if self.signer is not None:
             data = self.signer.sign(data)
         envelope_from = verp_address(message.id) or parseaddr(self.sender)[1]  # bounces come back to us

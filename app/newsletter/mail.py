@@ -9,7 +9,8 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.mail.services import queue_mail
+from app.mail.services import MessageContent, queue_mail
+from app.mail.unverified import queue_unverified_mail
 from app.newsletter.links import confirm_token, manage_token
 from app.newsletter.lists import ALL_LISTS, ascii_name, list_name
 from app.newsletter.models import ChannelStatus, ListStatus, Subscriber
@@ -57,7 +58,7 @@ def queue_confirmation(subscriber: Subscriber) -> None:
             phone=masked_phone(sms_phone),
             days=NEWSLETTER_CONFIRM.max_age.days)
         subject = _("Confirmez votre inscription à la newsletter K-Inventory")
-    queue_mail(subscriber.email, subject, text, html)
+    mail_subscriber(subscriber, subject, text, html)
 
 
 def queue_manage_link(subscriber: Subscriber, already_subscribed: bool = False) -> None:
@@ -67,7 +68,16 @@ def queue_manage_link(subscriber: Subscriber, already_subscribed: bool = False) 
         text, html = render_mail("manage", unsubscribe_url=unsubscribe_url, preferences_url=preferences_url,
                                  already_subscribed=already_subscribed)
         subject = _("Gérer votre inscription à la newsletter K-Inventory")
-    queue_mail(subscriber.email, subject, text, html)
+    mail_subscriber(subscriber, subject, text, html)
+
+
+def mail_subscriber(subscriber: Subscriber, subject: str, text: str, html: str) -> None:
+    """Queue a transactional mail; to an address never confirmed, within its daily cap (past it, nothing is sent
+    and the visitor's page is the same)."""
+    if subscriber.email_consent_at is not None or subscriber.email_status == ChannelStatus.CONFIRMED:
+        queue_mail(subscriber.email, subject, text, html)
+    else:
+        queue_unverified_mail(subscriber.email, subject, text, html)
 
 
 @dataclass(frozen=True)
@@ -78,10 +88,16 @@ class MessageTemplate:
     body_html: str | None
     headers: dict[str, str]
 
+    def filled(self, slot: str, token: str) -> MessageContent:
+        """The message of one reader: their token in place of the slot, in the text, the HTML and the headers."""
+        return MessageContent(self.body_text.replace(slot, token),
+                              self.body_html.replace(slot, token) if self.body_html is not None else None,
+                              {name: value.replace(slot, token) for name, value in self.headers.items()})
+
 
 class MarketingBuilder:
     """Builds every marketing message of one send: footer and headers are prepared once per language, around a
-    slot for the recipient's signed token (filled in Python by `build`, or in SQL by the bulk send)."""
+    slot for the recipient's signed token (filled in by `build`, or at delivery for a campaign's stored body)."""
 
     def __init__(self, slug: str, subject: str, text: str, html: str | None = None) -> None:
         self.slug, self.subject = slug, subject
@@ -125,10 +141,6 @@ class MarketingBuilder:
 
     def build(self, email: str, public_id: str, language: str) -> dict:
         """One recipient's message: text, HTML and headers carrying their own signed link."""
-        template, token = self.template_for(language), self.token(public_id)
-        return {
-            "recipient": email, "subject": self.subject, "kind": MARKETING,
-            "body_text": template.body_text.replace(self.slot, token),
-            "body_html": template.body_html.replace(self.slot, token) if template.body_html is not None else None,
-            "headers": {name: value.replace(self.slot, token) for name, value in template.headers.items()},
-        }
+        content = self.template_for(language).filled(self.slot, self.token(public_id))
+        return {"recipient": email, "subject": self.subject, "kind": MARKETING, "body_text": content.body_text,
+                "body_html": content.body_html, "headers": content.headers}

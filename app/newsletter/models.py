@@ -117,3 +117,24 @@ class Campaign(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recipients: Mapped[int] = mapped_column(default=0)
     suppressed: Mapped[int] = mapped_column(default=0)
+    slot: Mapped[str] = mapped_column(sa.String(40), default="")  # where each reader's link token goes in the bodies
+
+    bodies: Mapped[list["CampaignBody"]] = relationship(back_populates="campaign", cascade="all, delete-orphan")
+
+
+class CampaignBody(db.Model):
+    """A campaign's message in one language, stored once for all its readers: text, HTML and headers around the
+    slot where each reader's signed link token is filled in at delivery."""
+
+    __tablename__ = "newsletter_campaign_bodies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("newsletter_campaigns.id", ondelete="CASCADE"))
+    language: Mapped[str] = mapped_column(sa.String(2))
+    body_text: Mapped[str] = mapped_column(sa.Text)
+    body_html: Mapped[str | None] = mapped_column(sa.Text)
+    headers: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="bodies")
+
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "language", name="uq_newsletter_campaign_bodies_language"),)

@@ -12,6 +12,12 @@ from app.rights.models import Kind
 MESSAGE_MAX = 5000
 
 
+def one_line(_form, field) -> None:
+    """A name holds no line break (CR, LF or any other): it could otherwise start a new line in a mail header."""
+    if field.data and "".join(field.data.splitlines()) != field.data:
+        raise ValidationError(_l("Écrivez le nom sur une seule ligne, sans retour à la ligne."))
+
+
 def kind_choices() -> list[tuple[str, str]]:
     """Every request type, named in the page's language."""
     return list(KIND_LABELS.items())
@@ -21,7 +27,7 @@ class ContactForm(FlaskForm):
     """Who writes, what they ask, and what that type of request needs."""
 
     name = StringField(_l("Nom et prénom"), validators=[
-        InputRequired(_l("Indiquez votre nom.")), Length(max=200, message=_l("Ce nom est trop long."))])
+        InputRequired(_l("Indiquez votre nom.")), Length(max=200, message=_l("Ce nom est trop long.")), one_line])
     email = EmailField(_l("Adresse e-mail"), validators=[
         InputRequired(_l("Indiquez votre adresse e-mail.")),
         Length(max=254, message=_l("Cette adresse est trop longue.")),
@@ -36,7 +42,7 @@ class ContactForm(FlaskForm):
     correction = TextAreaField(_l("Ce qu’il faut corriger (pour une rectification)"), validators=[
         Length(max=2000, message=_l("Ce texte est trop long."))])
     designated_name = StringField(_l("Personne désignée (pour des directives post-mortem)"), validators=[
-        Length(max=200, message=_l("Ce nom est trop long."))])
+        Length(max=200, message=_l("Ce nom est trop long.")), one_line])
     designated_contact = StringField(_l("Comment la joindre (e-mail ou adresse)"), validators=[
         Length(max=320, message=_l("Ce contact est trop long."))])
     website = StringField(_l("Ne remplissez pas ce champ"))

@@ -12,6 +12,8 @@ from app.database import utcnow
 from app.datamap import Person
 from app.extensions import db
 from app.mail.services import queue_mail
+from app.mail.unverified import queue_unverified_mail
+from app.newsletter.services import find_by_email as find_subscriber
 from app.personal import normalise_email, normalise_phone
 from app.rights import models as m
 from app.rights.deadlines import UNCONFIRMED_LIFETIME, due_date, local_date
@@ -73,20 +75,39 @@ def requester_links(request: m.RightsRequest) -> dict[str, str]:
     }
 
 
-def mail_requester(request: m.RightsRequest, subject: str, template: str, **context) -> None:
-    """Queue a transactional e-mail to the requester in their language (no unsubscribe header)."""
+def requester_mail(request: m.RightsRequest, subject: str, template: str, **context) -> tuple[str, str]:
+    """The subject and text of a mail to the requester, in their language."""
     with force_locale(request.language):
         context = {"request": request, "kind_label": KIND_LABELS[request.kind], **requester_links(request),
                    **context}
-        text = render_template(f"rights/mail/{template}.txt", **context)
-        subject = _(subject, reference=request.reference)
-    queue_mail(request.email, subject, text, kind="rights")
+        return _(subject, reference=request.reference), render_template(f"rights/mail/{template}.txt", **context)
+
+
+def mail_requester(request: m.RightsRequest, subject: str, template: str, **context) -> None:
+    """Queue a transactional e-mail to the requester in their language (no unsubscribe header)."""
+    queue_mail(request.email, *requester_mail(request, subject, template, **context), kind="rights")
 
 
 def queue_acknowledgement(request: m.RightsRequest) -> None:
-    """The acknowledgement: reference, due date, the link that proves the address, the status link."""
-    mail_requester(request, N_("Votre demande %(reference)s a bien été reçue"), "acknowledgement",
-                   confirm_days=UNCONFIRMED_LIFETIME.days)
+    """The acknowledgement: reference, due date, the confirmation and status links, nothing the visitor typed.
+
+    To an address never verified, the mail counts against its daily cap; past it, the request is kept and its
+    log says the acknowledgement was not sent.
+    """
+    subject, text = requester_mail(request, N_("Votre demande %(reference)s a bien été reçue"), "acknowledgement",
+                                   confirm_days=UNCONFIRMED_LIFETIME.days)
+    if address_verified(request.email):
+        queue_mail(request.email, subject, text, kind="rights")
+    elif queue_unverified_mail(request.email, subject, text, kind="rights") is None:
+        log(request, "acknowledgement_withheld", SYSTEM)
+
+
+def address_verified(email: str) -> bool:
+    """Whether someone proved the address is theirs: a request from it was confirmed, or a newsletter subscription."""
+    confirmed = db.session.scalar(sa.select(sa.func.count()).select_from(m.RightsRequest).where(
+        m.RightsRequest.email == email, m.RightsRequest.confirmed_at.is_not(None)))
+    subscriber = find_subscriber(email)
+    return bool(confirmed) or (subscriber is not None and subscriber.email_consent_at is not None)
 
 
 def find_by_public_id(public_id: str) -> m.RightsRequest | None:
