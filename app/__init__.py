@@ -20,7 +20,7 @@ from app.mail.cli import mail, outbox
 from app.main import bp as main_bp
 from app.newsletter import bp as newsletter_bp
 from app.newsletter import datamap as newsletter_data
-from app.newsletter.cli import newsletter
+from app.newsletter.cli import newsletter, sms_send
 from app.newsletter.optout import follow_suppression
 from app.newsletter.services import confirmed_addresses
 from app.policy import bp as policy_bp
@@ -29,6 +29,8 @@ from app.policy.services import notice_recipients_wanted
 from app.rights import bp as rights_bp
 from app.rights import datamap as rights_data
 from app.rights.cli import rights
+from app.sms import datamap as sms_data
+from app.sms.cli import sms
 from app.suppression import datamap as suppression_data
 from app.suppression.services import suppression_changed
 
@@ -85,14 +87,15 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users):
+    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, sms):
         app.cli.add_command(group)
+    sms.add_command(sms_send)  # `flask sms send`: the newsletter's lists are its audience
 
 
 def register_features() -> None:
     """What each feature tells the others: the data map, opt-out changes, addresses for policy notices."""
     datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
-                     *suppression_data.KINDS)
+                     *suppression_data.KINDS, *sms_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
     suppression_changed.connect(follow_suppression)
     notice_recipients_wanted.connect(confirmed_addresses)

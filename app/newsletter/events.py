@@ -35,6 +35,7 @@ class Source(StrEnum):
     STAFF = "staff"
     RESUBSCRIBE = "resubscribe"
     MAILTO = "mailto"
+    SMS_CODE = "sms_code"
 
 
 ACTION_LABELS = {
@@ -58,6 +59,7 @@ SOURCE_LABELS = {
     Source.STAFF: _l("demande traitée par notre équipe"),
     Source.RESUBSCRIBE: _l("page de réabonnement"),
     Source.MAILTO: _l("e-mail de désabonnement envoyé depuis votre messagerie"),
+    Source.SMS_CODE: _l("code reçu par SMS et saisi sur le site"),
 }
 CHANNEL_LABELS = {Channel.EMAIL: _l("E-mail"), Channel.SMS: _l("SMS")}
 
