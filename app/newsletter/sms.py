@@ -208,7 +208,8 @@ def send_sms_campaign(slug: str, text: str) -> SmsCampaignReport:
         sa.literal(utcnow(), UTCDateTime), sa.literal(SmsKind.MARKETING.value), sa.literal(slug),
         sa.literal(campaign.id), Subscriber.phone, sa.literal(body, sa.Text), sa.literal(SmsStatus.PENDING.value),
         sa.literal(0), sa.literal(slot, UTCDateTime), maintain_column_froms=True)
-    queued = db.session.execute(sa.insert(SmsMessage.__table__).from_select(columns, rows)).rowcount or 0
+    db.session.execute(sa.insert(SmsMessage.__table__).from_select(columns, rows))
+    queued = db.session.scalar(sa.select(sa.func.count()).where(SmsMessage.campaign_id == campaign.id)) or 0
     campaign.recipients = queued
     campaign.suppressed = count_rows(sms_members(slug)) - queued
     db.session.commit()
