@@ -167,8 +167,8 @@ def preferences(token: str):
     return render_template("newsletter/preferences.html", form=form, subscriber=subscriber, token=token,
                            history=newsletter.history(subscriber), action=here("newsletter.preferences", token),
                            list_name=list_name, action_labels=ACTION_LABELS, source_label=source_label,
-                           channel_labels=CHANNEL_LABELS, restricted=newsletter.is_restricted(subscriber)
-                           ), 400 if form.errors else 200
+                           channel_labels=CHANNEL_LABELS, restricted=newsletter.is_restricted(subscriber),
+                           sms_state=newsletter_sms.sms_state(subscriber)), 400 if form.errors else 200
 
 
 def fill_preferences(form: PreferencesForm, subscriber: Subscriber) -> None:

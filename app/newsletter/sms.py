@@ -243,3 +243,41 @@ def handle_inbound(message_sid: str, phone: str, kind: Keyword | None) -> str | 
         reply = help_reply()
     db.session.commit()
     return reply
+
+
+# --- What the preference centre and the back-office show ----------------------------------------------------
+
+@dataclass(frozen=True)
+class SmsState:
+    """One subscriber's SMS channel: the number, whether and how it was proven, consented, opted out."""
+
+    email: str | None
+    phone: str | None
+    status: str
+    proven_at: object
+    proof_source: str | None
+    consented_at: object
+    consent_source: str | None
+    consent_policy: int | None
+    opted_out_at: object
+    opt_out_source: str | None
+    on_opt_out_list: bool
+
+
+def sms_state(subscriber: Subscriber) -> SmsState:
+    """The SMS channel of one subscriber as the pages show it."""
+    listed = bool(subscriber.phone) and bool(suppression_reasons(Channel.SMS, phone=subscriber.phone))
+    return SmsState(subscriber.email, subscriber.phone, subscriber.sms_status, subscriber.sms_proven_at,
+                    subscriber.sms_proof_source, subscriber.sms_consent_at, subscriber.sms_consent_source,
+                    subscriber.sms_consent_policy, subscriber.sms_opted_out_at, subscriber.sms_opt_out_source, listed)
+
+
+def sms_states_of(email: str | None, phone: str | None) -> list[SmsState]:
+    """The SMS channel of every subscriber with this address or number (for the back-office)."""
+    conditions = [Subscriber.email == email] if email else []
+    if phone:
+        conditions.append(Subscriber.phone == phone)
+    if not conditions:
+        return []
+    return [sms_state(s) for s in db.session.scalars(sa.select(Subscriber).where(sa.or_(*conditions))
+                                                     .order_by(Subscriber.id))]

@@ -17,7 +17,7 @@ from app.suppression.services import is_suppressed, suppress
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
-OPT_OUT_SOURCE = "twilio_21610"
+OPT_OUT_SOURCE = "twilio_21610"  # the newsletter names it (events.Source.TWILIO_OPT_OUT)
 
 
 class InvalidSms(ValueError):
