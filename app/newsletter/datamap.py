@@ -7,6 +7,7 @@ from app.datamap import DataKind, Person
 from app.extensions import db
 from app.newsletter.models import PhoneProof, Subscriber, SubscriberEvent, Subscription
 from app.personal import normalise_email, normalise_phone
+from app.sms.datamap import erase_sms
 
 
 def when(value) -> str | None:
@@ -58,9 +59,14 @@ def subscriber_as_dict(subscriber: Subscriber) -> dict:
 
 def erase_newsletter(person: Person) -> int:
     """Delete the person's subscribers, lists and history; their opt-out entries stay (see the opt-out list)."""
-    ids = [subscriber.id for subscriber in subscribers_of(person)]
+    found = subscribers_of(person)
+    ids = [subscriber.id for subscriber in found]
     if not ids:
         return 0
+    numbers = {s.phone for s in found if s.phone} | set(db.session.scalars(
+        sa.select(PhoneProof.phone).where(PhoneProof.subscriber_id.in_(ids))))
+    for number in numbers:  # the texts sent to their numbers go with them
+        erase_sms(Person(phone=number))
     db.session.execute(sa.delete(SubscriberEvent).where(SubscriberEvent.subscriber_id.in_(ids)))
     db.session.execute(sa.delete(PhoneProof).where(PhoneProof.subscriber_id.in_(ids)))
     db.session.execute(sa.delete(Subscription).where(Subscription.subscriber_id.in_(ids)))
