@@ -29,7 +29,7 @@ from app.main import bp as main_bp
 from app.newsletter import bp as newsletter_bp
 from app.newsletter import datamap as newsletter_data
 from app.newsletter.campaigns import campaign_content
-from app.newsletter.cli import newsletter
+from app.newsletter.cli import newsletter, sms_send
 from app.newsletter.mail import MARKETING
 from app.newsletter.optout import follow_suppression
 from app.newsletter.services import confirmed_addresses
@@ -39,6 +39,8 @@ from app.policy.services import notice_recipients_wanted
 from app.rights import bp as rights_bp
 from app.rights import datamap as rights_data
 from app.rights.cli import rights
+from app.sms import datamap as sms_data
+from app.sms.cli import sms
 from app.suppression import datamap as suppression_data
 from app.suppression.services import suppression_changed
 
@@ -97,15 +99,17 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, connectors, audiences):
+    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, connectors, audiences,
+                  sms):
         app.cli.add_command(group)
+    sms.add_command(sms_send)  # `flask sms send`: the newsletter's lists are its audience
 
 
 def register_features() -> None:
     """What each feature tells the others: the data map, opt-out changes, policy notices, what shared pages vary
     on, campaign bodies for the outbox."""
     datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
-                     *suppression_data.KINDS, *audience_data.KINDS)
+                     *suppression_data.KINDS, *audience_data.KINDS, *sms_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
     datamap.exempt(ConnectedSystem, "connected systems: company systems and their endpoints, no one's personal data")
     suppression_changed.connect(follow_suppression)

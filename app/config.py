@@ -88,7 +88,17 @@ class Config:
         self.DKIM_PRIVATE_KEY_FILE = env("DKIM_PRIVATE_KEY_FILE", "")
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
         self.UNSUBSCRIBE_MAILTO = env("UNSUBSCRIBE_MAILTO", "")
-        self.SMS_WEBHOOK_SECRET = env("SMS_WEBHOOK_SECRET", "")
+        self.TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", "")
+        self.TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", "")
+        self.TWILIO_FROM = env("TWILIO_FROM", "")
+        self.TWILIO_MESSAGING_SERVICE_SID = env("TWILIO_MESSAGING_SERVICE_SID", "")
+        self.TWILIO_API_URL = env("TWILIO_API_URL", "https://api.twilio.com")
+        self.SMS_WEBHOOK_SECRET = env("SMS_WEBHOOK_SECRET", "") or self.TWILIO_AUTH_TOKEN
+        self.SMS_SENDER_NAME = env("SMS_SENDER_NAME", "K-Inventory")
+        self.SMS_STOP_NUMBER = env("SMS_STOP_NUMBER", "") or self.TWILIO_FROM
+        self.SMS_MAX_ATTEMPTS = int(env("SMS_MAX_ATTEMPTS", "8"))
+        self.SMS_TIMEOUT = float(env("SMS_TIMEOUT", "10"))
+        self.SMS_FILE_DIR = env("SMS_FILE_DIR", str(INSTANCE_DIR / "sms"))
         self.CAPTCHA_PROVIDER = env("CAPTCHA_PROVIDER", "recaptcha")
         for prefix in CAPTCHA_SETTING_PREFIXES.values():
             setattr(self, f"{prefix}_SITE_KEY", env(f"{prefix}_SITE_KEY", ""))

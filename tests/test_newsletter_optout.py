@@ -78,7 +78,7 @@ def test_opting_out_of_every_channel_with_suppress_turns_the_subscriber_off(clie
     assert fresh.sms_status == "unsubscribed" and sms_audience() == []
     html = preferences_page(client, fresh)
     assert not ticked(html, "email_on") and not ticked(html, "sms_on")
-    assert html.count("demande traitée par notre équipe") == 3, "two lists and SMS, each in the history"
+    assert html.count("demande traitée par notre équipe") == 4, "two lists and SMS in the history, and the SMS state"
     events = db.session.scalar(sa.select(sa.func.count()).select_from(SubscriberEvent))
     suppress("email", email="all@example.com", source="rights")
     db.session.commit()

@@ -1,34 +1,32 @@
 """STOP by SMS: Twilio's signed webhook, the keywords in every form, TwiML answers, nothing changed when unsigned."""
 
-import base64
-import hashlib
-import hmac
 import logging
+import uuid
 
 import pytest
 import sqlalchemy as sa
+from twilio.request_validator import RequestValidator
 
 from app.extensions import db
 from app.newsletter.campaigns import sms_audience
 from app.newsletter.models import SubscriberEvent
-from app.newsletter.sms import expected_signature, keyword
+from app.sms.twilio import KEYWORDS, Keyword, expected_signature, keyword
 from app.suppression.models import Suppression
 from app.suppression.services import is_suppressed
-from tests.support.newsletter import confirmed_subscriber, subscribe, subscriber
+from tests.support.newsletter import confirmed_subscriber, subscriber
 
 SECRET = "twilio-auth-token-for-tests-0123456789"
 NUMBER = "+33612345678"
 
 
 def twilio_signature(url: str, params: dict, secret: str = SECRET) -> str:
-    """What Twilio sends: base64(HMAC-SHA1(secret, URL + each sorted name and value)), written here independently."""
-    data = url + "".join(f"{name}{params[name]}" for name in sorted(params))
-    return base64.b64encode(hmac.new(secret.encode(), data.encode(), hashlib.sha1).digest()).decode()
+    """What Twilio sends, computed by the official `twilio` package's RequestValidator."""
+    return RequestValidator(secret).compute_signature(url, params)
 
 
 def inbound(body: str, sender: str = NUMBER) -> dict:
-    """An inbound SMS as Twilio posts it."""
-    return {"MessageSid": "SM0123456789abcdef0123456789abcdef", "AccountSid": "AC0123456789abcdef0123456789abcdef",
+    """An inbound SMS as Twilio posts it (each with its own MessageSid)."""
+    return {"MessageSid": "SM" + uuid.uuid4().hex, "AccountSid": "AC0123456789abcdef0123456789abcdef",
             "From": sender, "To": "+33700000000", "Body": body, "NumSegments": "1"}
 
 
@@ -146,12 +144,90 @@ def test_keyword_normalisation(body, expected):
     assert keyword(body) == expected
 
 
-def test_stop_from_a_new_number_awaiting_confirmation_forgets_it_and_keeps_the_current_one(sms_app, mailbox):
+def sms_stop_words() -> list[str]:
+    """Every opt-out word we follow, in the forms people type them."""
+    return sorted(KEYWORDS[Keyword.STOP]) + ["Arrêt", "arrête", "Désabonner", "stop-all", "Opt-out"]
+
+
+@pytest.mark.parametrize("word", sms_stop_words())
+def test_each_twilio_opt_out_word_takes_the_number_out_of_the_sms_audience(sms_app, mailbox, word):
+    confirmed_subscriber(sms_app.test_client(), mailbox, "w@example.com", ["evenements"], phone=NUMBER)
+    assert sms_audience() == [NUMBER]
+    post_sms(sms_app, inbound(word))
+    assert sms_audience() == [] and is_suppressed("sms", phone=NUMBER)
+
+
+@pytest.mark.parametrize("body", ["Bonjour", "STOP", ""])
+def test_opt_out_type_stop_is_authoritative(sms_app, mailbox, body):
+    confirmed_subscriber(sms_app.test_client(), mailbox, "o@example.com", ["evenements"], phone=NUMBER)
+    response = post_sms(sms_app, {**inbound(body), "OptOutType": "STOP"})
+    assert response.get_data(as_text=True).endswith("<Response/>"), "Twilio's Advanced Opt-Out answers itself"
+    assert sms_audience() == [] and subscriber("o@example.com").sms_status == "unsubscribed"
+
+
+def test_opt_out_type_help_wins_over_a_stop_body(sms_app, mailbox):
+    confirmed_subscriber(sms_app.test_client(), mailbox, "o@example.com", ["evenements"], phone=NUMBER)
+    post_sms(sms_app, {**inbound("STOP"), "OptOutType": "HELP"})
+    assert sms_audience() == [NUMBER]
+
+
+def test_opt_out_type_start_brings_back_a_number_that_said_stop(sms_app, mailbox):
+    confirmed_subscriber(sms_app.test_client(), mailbox, "o@example.com", ["evenements"], phone=NUMBER)
+    post_sms(sms_app, {**inbound("ARRET"), "OptOutType": "STOP"})
+    post_sms(sms_app, {**inbound("Oui"), "OptOutType": "START"})
+    assert sms_audience() == [NUMBER]
+
+
+@pytest.mark.parametrize("body", ["HELP", "info", "Aide", "AIDE !"])
+def test_help_answers_the_company_and_the_contact_page(sms_app, body):
+    text = post_sms(sms_app, inbound(body)).get_data(as_text=True)
+    assert "K-Inventory (K-Technology &amp; Services)" in text and "https://www.k-inventory.com/contact" in text
+    assert not is_suppressed("sms", phone=NUMBER)
+
+
+def test_a_replayed_start_changes_nothing(sms_app, mailbox):
+    confirmed_subscriber(sms_app.test_client(), mailbox, "r@example.com", ["evenements"], phone=NUMBER)
+    start = inbound("START")
+    post_sms(sms_app, inbound("STOP"))
+    post_sms(sms_app, start)
+    post_sms(sms_app, inbound("STOP"))
+    replay = post_sms(sms_app, start)
+    assert replay.status_code == 200 and replay.get_data(as_text=True).endswith("<Response/>")
+    assert is_suppressed("sms", phone=NUMBER) and sms_audience() == []
+    assert subscriber("r@example.com").sms_status == "unsubscribed"
+
+
+def test_a_start_proves_a_number_asked_for_on_the_form(sms_app, mailbox):
+    from tests.support.newsletter import confirm_by_mail, subscribe
+
     client = sms_app.test_client()
-    confirmed_subscriber(client, mailbox, "s@example.com", ["evenements"], phone=NUMBER)
-    subscribe(client, "s@example.com", ["evenements"], phone="+33698765432")
-    assert subscriber("s@example.com").pending_phone == "+33698765432"
-    post_sms(sms_app, inbound("STOP", "+33698765432"))
+    subscribe(client, "s@example.com", ["evenements"], phone=NUMBER)
+    confirm_by_mail(client, mailbox, "s@example.com")
+    assert sms_audience() == []
+    assert "de nouveau nos SMS" in post_sms(sms_app, inbound("Start")).get_data(as_text=True)
     person = subscriber("s@example.com")
-    assert person.pending_phone is None and person.phone == NUMBER and person.sms_status == "confirmed"
-    assert is_suppressed("sms", phone="+33698765432") and not is_suppressed("sms", phone=NUMBER)
+    assert person.sms_proof_source == "sms" and person.sms_consent_source == "sms" and sms_audience() == [NUMBER]
+
+
+@pytest.mark.parametrize("signed_url", ["https://www.k-inventory.com:443/webhooks/sms",
+                                        "https://www.k-inventory.com/webhooks/sms"])
+def test_a_signature_over_the_url_with_or_without_the_default_port_is_accepted(sms_app, signed_url):
+    params = inbound("STOP")
+    assert RequestValidator(SECRET).validate(signed_url.replace(":443", ""), params,
+                                             twilio_signature(signed_url, params))
+    assert post_sms(sms_app, params, signature=twilio_signature(signed_url, params)).status_code == 200
+    assert is_suppressed("sms", phone=NUMBER)
+
+
+def test_a_site_url_with_its_port_accepts_a_signature_without_it(make_app):
+    app = make_app(SMS_WEBHOOK_SECRET=SECRET, SITE_URL="https://www.k-inventory.com:443")
+    with app.app_context():
+        params = inbound("STOP")
+        signature = twilio_signature("https://www.k-inventory.com/webhooks/sms", params)
+        assert post_sms(app, params, signature=signature).status_code == 200
+
+
+def test_every_posted_parameter_is_part_of_the_signature(sms_app):
+    params = {**inbound("STOP"), "MediaUrl0": "https://example.com/a.jpg"}
+    response = post_sms(sms_app, params)
+    assert response.status_code == 200 and is_suppressed("sms", phone=NUMBER)

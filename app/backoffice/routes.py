@@ -10,6 +10,8 @@ from app.connectors import services as connectors
 from app.connectors.models import AnswerStatus, CallStatus
 from app.extensions import db
 from app.mail.services import InvalidMessage
+from app.newsletter.events import source_label
+from app.newsletter.sms import sms_states_of
 from app.rights import fulfilment
 from app.rights import models as m
 from app.rights.deadlines import Urgency, urgency
@@ -65,7 +67,8 @@ def render_detail(found: m.RightsRequest, status: int = 200, **bound):
         event_labels=EVENT_LABELS, actor_labels=ACTOR_LABELS, directives=directives, Action=Action,
         systems=connectors.calls_for(found.id), CallStatus=CallStatus, AnswerStatus=AnswerStatus,
         offered=offered_actions(found, current_user), Status=m.Status, Urgency=Urgency,
-        urgency=urgency(found.deadline, today()) if found.is_open else None), status
+        urgency=urgency(found.deadline, today()) if found.is_open else None,
+        sms_states=sms_states_of(found.email, found.phone), source_label=source_label), status
 
 
 @bp.route("/demandes/<reference>/<action>", methods=["POST"])

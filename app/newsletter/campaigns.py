@@ -120,4 +120,5 @@ def sms_audience() -> list[str]:
     """Numbers that may receive marketing SMS: confirmed and not on the SMS opt-out list (for an SMS sender)."""
     return list(db.session.scalars(sa.select(Subscriber.phone).where(
         Subscriber.sms_status == ChannelStatus.CONFIRMED, Subscriber.phone.is_not(None),
-        ~suppressed_clause(Channel.SMS, Subscriber.phone_hash)).order_by(Subscriber.id)))
+        Subscriber.sms_proven_at.is_not(None), ~suppressed_clause(Channel.SMS, Subscriber.phone_hash)
+    ).order_by(Subscriber.id)))

@@ -9,7 +9,9 @@ from app.newsletter.campaigns import CampaignError, send_campaign
 from app.newsletter.lists import LISTS
 from app.newsletter.maintenance import list_counts, purge
 from app.newsletter.services import record_staff_opt_out, unsubscribe_by_token
+from app.newsletter.sms import SmsCampaignError, send_sms_campaign
 from app.personal import normalise_email, normalise_phone
+from app.sms.schedule import PARIS
 from app.tokens import InvalidLink
 
 newsletter = AppGroup("newsletter", help="Send campaigns and manage the newsletter's subscribers.")
@@ -67,3 +69,17 @@ def lists_command() -> None:
     """Each list with its confirmed subscribers."""
     for slug, counts in list_counts().items():
         click.echo(f"{slug}: {counts['active']} active, {counts['pending']} pending")
+
+
+@click.command("send")
+@click.option("--list", "slug", required=True, type=click.Choice(sorted(LISTS)), help="The list to text.")
+@click.option("--text", "text_path", required=True, type=text_file, help="The SMS text (UTF-8), without the "
+              "sender's name or the STOP wording, which are added.")
+def sms_send(slug: str, text_path: Path) -> None:
+    """Queue one SMS per proven, consenting subscriber of the list, for the next allowed hours (`flask sms send`)."""
+    try:
+        report = send_sms_campaign(slug, text_path.read_text(encoding="utf-8"))
+    except SmsCampaignError as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"SMS campaign {report.campaign_id}: {report.queued} SMS queued, {report.suppressed} held back by "
+               f"the opt-out list, first sending {report.first_slot.astimezone(PARIS):%Y-%m-%d %H:%M} Paris time")

@@ -5,8 +5,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.datamap import DataKind, Person
 from app.extensions import db
-from app.newsletter.models import Subscriber, SubscriberEvent, Subscription
+from app.newsletter.models import PhoneProof, Subscriber, SubscriberEvent, Subscription
 from app.personal import normalise_email, normalise_phone
+from app.sms.datamap import erase_sms
 
 
 def when(value) -> str | None:
@@ -42,6 +43,12 @@ def subscriber_as_dict(subscriber: Subscriber) -> dict:
         "email_status": subscriber.email_status, "email_consent_at": when(subscriber.email_consent_at),
         "email_consent_source": subscriber.email_consent_source, "sms_status": subscriber.sms_status,
         "sms_consent_at": when(subscriber.sms_consent_at), "sms_consent_source": subscriber.sms_consent_source,
+        "sms_consent_policy": subscriber.sms_consent_policy, "sms_proven_at": when(subscriber.sms_proven_at),
+        "sms_proof_source": subscriber.sms_proof_source, "sms_opted_out_at": when(subscriber.sms_opted_out_at),
+        "sms_opt_out_source": subscriber.sms_opt_out_source,
+        "sms_codes": [{"phone": p.phone, "sent_at": when(p.created_at), "proven_at": when(p.proven_at),
+                       "attempts": p.attempts} for p in db.session.scalars(
+                           sa.select(PhoneProof).where(PhoneProof.subscriber_id == subscriber.id))],
         "lists": [{"list": s.list_slug, "status": s.status, "requested_at": when(s.requested_at),
                    "consented_at": when(s.consented_at), "consent_source": s.consent_source,
                    "unsubscribed_at": when(s.unsubscribed_at)} for s in subscriber.subscriptions],
@@ -52,10 +59,16 @@ def subscriber_as_dict(subscriber: Subscriber) -> dict:
 
 def erase_newsletter(person: Person) -> int:
     """Delete the person's subscribers, lists and history; their opt-out entries stay (see the opt-out list)."""
-    ids = [subscriber.id for subscriber in subscribers_of(person)]
+    found = subscribers_of(person)
+    ids = [subscriber.id for subscriber in found]
     if not ids:
         return 0
+    numbers = {s.phone for s in found if s.phone} | set(db.session.scalars(
+        sa.select(PhoneProof.phone).where(PhoneProof.subscriber_id.in_(ids))))
+    for number in numbers:  # the texts sent to their numbers go with them
+        erase_sms(Person(phone=number))
     db.session.execute(sa.delete(SubscriberEvent).where(SubscriberEvent.subscriber_id.in_(ids)))
+    db.session.execute(sa.delete(PhoneProof).where(PhoneProof.subscriber_id.in_(ids)))
     db.session.execute(sa.delete(Subscription).where(Subscription.subscriber_id.in_(ids)))
     db.session.execute(sa.delete(Subscriber).where(Subscriber.id.in_(ids)), execution_options={
         "synchronize_session": False})
@@ -66,7 +79,7 @@ def erase_newsletter(person: Person) -> int:
 # What this feature adds to the data map (registered in create_app).
 KINDS = (
     DataKind(
-        name="newsletter", models=(Subscriber, Subscription, SubscriberEvent),
+        name="newsletter", models=(Subscriber, Subscription, SubscriberEvent, PhoneProof),
         purpose=_l("Vous envoyer la newsletter (e-mail) et nos SMS, selon les listes que vous avez choisies, et "
                    "garder la preuve de votre consentement."),
         legal_basis=_l("Consentement (double confirmation par e-mail)\u00a0; preuve du consentement\u00a0: obligation "

@@ -35,6 +35,8 @@ class Source(StrEnum):
     STAFF = "staff"
     RESUBSCRIBE = "resubscribe"
     MAILTO = "mailto"
+    SMS_CODE = "sms_code"
+    TWILIO_OPT_OUT = "twilio_21610"  # Twilio refused a send: the number had replied STOP to our sender
 
 
 ACTION_LABELS = {
@@ -58,6 +60,8 @@ SOURCE_LABELS = {
     Source.STAFF: _l("demande traitée par notre équipe"),
     Source.RESUBSCRIBE: _l("page de réabonnement"),
     Source.MAILTO: _l("e-mail de désabonnement envoyé depuis votre messagerie"),
+    Source.SMS_CODE: _l("code reçu par SMS et saisi sur le site"),
+    Source.TWILIO_OPT_OUT: _l("STOP enregistré par notre prestataire SMS"),
 }
 CHANNEL_LABELS = {Channel.EMAIL: _l("E-mail"), Channel.SMS: _l("SMS")}
 

@@ -2,8 +2,8 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, SelectMultipleField, TelField, ValidationError
-from wtforms.validators import Email, InputRequired, Length, Optional
+from wtforms import BooleanField, EmailField, SelectMultipleField, StringField, TelField, ValidationError
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.newsletter.lists import LISTS
@@ -67,13 +67,25 @@ class ButtonForm(FlaskForm):
 
 
 class PreferencesForm(FlaskForm):
-    """The preference centre: e-mail on/off, a toggle per list, SMS on/off."""
+    """The preference centre: e-mail on/off, a toggle per list, SMS on/off and the number."""
 
     email_on = BooleanField(_l("Recevoir des e-mails"))
     lists = CheckboxesField(_l("Listes"), choices=list_choices, validate_choice=False)
     sms_on = BooleanField(_l("Recevoir des SMS"))
+    phone = TelField(_l("Téléphone mobile"), validators=[
+        Optional(), Length(max=30, message=_l("Ce numéro est trop long."))])
+
+    validate_phone = SubscribeForm.validate_phone
 
     def validate_lists(self, field) -> None:
         """Only our lists."""
         if any(slug not in LISTS for slug in field.data or []):
             raise ValidationError(_l("Cette liste n’existe pas."))
+
+
+class CodeForm(FlaskForm):
+    """The 6-digit code received by SMS."""
+
+    code = StringField(_l("Code reçu par SMS"), validators=[
+        InputRequired(_l("Indiquez le code à 6 chiffres reçu par SMS.")),
+        Regexp(r"^\s*\d{6}\s*$", message=_l("Le code se compose de 6 chiffres."))])

@@ -51,6 +51,12 @@ class Subscriber(db.Model):
     sms_status: Mapped[str] = mapped_column(sa.String(15), default=ChannelStatus.NONE)
     sms_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sms_consent_source: Mapped[str | None] = mapped_column(sa.String(40))
+    sms_consent_policy: Mapped[int | None] = mapped_column()  # the policy version in force at SMS consent
+    # The number was proven by its holder: a code sent to it typed back (`sms_code`) or START from it (`sms`).
+    sms_proven_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sms_proof_source: Mapped[str | None] = mapped_column(sa.String(40))
+    sms_opted_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sms_opt_out_source: Mapped[str | None] = mapped_column(sa.String(40))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -106,6 +112,27 @@ class SubscriberEvent(db.Model):
     detail: Mapped[dict] = mapped_column(sa.JSON, default=dict)
 
 
+class PhoneProof(db.Model):
+    """A 6-digit code sent to a number: valid 10 minutes, 5 tries; typed back, it proves the number."""
+
+    __tablename__ = "newsletter_phone_proofs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(sa.String(32), unique=True, default=new_public_id)
+    subscriber_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("newsletter_subscribers.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str] = mapped_column(sa.String(20))
+    phone_hash: Mapped[str] = mapped_column(sa.String(64), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(64))  # HMAC of the code, never the code
+    # Whether a proof may change the subscriber: asked from a signed link or by the request that created them.
+    applies: Mapped[bool] = mapped_column(default=False)
+    ip_prefix: Mapped[str | None] = mapped_column(sa.String(50), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(default=0)
+    proven_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class Campaign(db.Model):
     """One `flask newsletter send`: list, subject, how many were queued and how many the opt-out list held back."""
 
@@ -114,6 +141,7 @@ class Campaign(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     list_slug: Mapped[str] = mapped_column(sa.String(40))
     subject: Mapped[str] = mapped_column(sa.String(300))
+    channel: Mapped[str] = mapped_column(sa.String(10), default="email", server_default="email")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     recipients: Mapped[int] = mapped_column(default=0)
     suppressed: Mapped[int] = mapped_column(default=0)

@@ -66,6 +66,7 @@ def sms_opted_out(subscriber: Subscriber, number: str, source: str) -> None:
         subscriber.pending_phone = None
     if subscriber.phone == number and subscriber.sms_status in CHANNEL_ON:
         subscriber.sms_status = ChannelStatus.UNSUBSCRIBED
+        subscriber.sms_opted_out_at, subscriber.sms_opt_out_source = utcnow(), source
         action = Step.SMS_STOP if source == Source.SMS_REPLY else Step.UNSUBSCRIBED
         ev.record_event(subscriber, action, source=source, channel=Channel.SMS)
 

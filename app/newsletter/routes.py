@@ -1,6 +1,6 @@
 """Newsletter views: the form, the signed-link pages (confirm, unsubscribe, resubscribe, preferences), SMS webhook."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from app.consent.services import current_consent_id
@@ -8,19 +8,19 @@ from app.extensions import csrf, limiter
 from app.i18n import localized_route
 from app.newsletter import bp
 from app.newsletter import services as newsletter
+from app.newsletter import sms as newsletter_sms
 from app.newsletter.events import ACTION_LABELS, CHANNEL_LABELS, Source, source_label
-from app.newsletter.forms import ButtonForm, LinkForm, PreferencesForm, SubscribeForm
+from app.newsletter.forms import ButtonForm, CodeForm, LinkForm, PreferencesForm, SubscribeForm
 from app.newsletter.links import manage_token, read_confirm_token, read_manage_token
 from app.newsletter.lists import ALL_LISTS, list_name
 from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscriber
-from app.newsletter.sms import is_start, is_stop, signature_valid, twiml
 from app.personal import keyed_hash, normalise_phone, truncate_ip
+from app.sms.services import record_status
+from app.sms.twilio import classify, signature_valid, twiml
 from app.templating import render_shared
 from app.tokens import NEWSLETTER_CONFIRM, InvalidLink
 
-STOP_REPLY = ("K-Inventory\u00a0: votre désinscription est enregistrée, vous ne recevrez plus nos SMS. "
-              "Pour vous réinscrire, répondez START.")
-START_REPLY = "K-Inventory\u00a0: vous recevez de nouveau nos SMS. Pour les arrêter, répondez STOP."
+PROOF_KEY = "sms_proof"  # the session remembers which code the visitor was sent
 TWIML = {"Content-Type": "text/xml; charset=utf-8"}
 
 
@@ -46,11 +46,36 @@ def subscribe(lang: str):
         newsletter.request_manage_link(link_form.email.data, ip_prefix())
         return redirect(url_for("newsletter.link_sent"), 303)
     if not wants_link and form.validate_on_submit():
-        newsletter.request_subscription(form.email.data, form.lists.data, phone=form.phone.data or None,
-                                        language=lang, ip_prefix=ip_prefix(), consent_id=current_consent_id())
+        proof = newsletter.request_subscription(form.email.data, form.lists.data, phone=form.phone.data or None,
+                                                language=lang, ip_prefix=ip_prefix(), consent_id=current_consent_id())
+        if form.phone.data:  # the same next page whether a code went out or not
+            return remember_proof(proof)
         return redirect(url_for("newsletter.check_inbox"), 303)
     status = 400 if form.errors or link_form.errors else 200
     return render_shared("newsletter/subscribe.html", context=lambda: {"form": form, "link_form": link_form}), status
+
+
+def remember_proof(proof_id: str | None):
+    """Keep the code's id in the session and go to the page where it is typed."""
+    session[PROOF_KEY] = proof_id or ""
+    return redirect(url_for("newsletter.sms_code"), 303)
+
+
+@localized_route(bp, "/newsletter/code-sms", "/en/newsletter/sms-code", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def sms_code(lang: str):
+    """Type the 6-digit code received by SMS: it proves the number (5 tries, 10 minutes)."""
+    form = CodeForm()
+    if form.validate_on_submit():
+        result = newsletter_sms.check_code(session.get(PROOF_KEY), form.code.data, ip_prefix())
+        if result == newsletter_sms.CodeCheck.PROVEN:
+            session.pop(PROOF_KEY, None)
+            return render_template("newsletter/sms_proven.html")
+        form.code.errors.append(_("Ce code n’est pas le bon\u00a0: vérifiez-le et réessayez.")
+                                if result == newsletter_sms.CodeCheck.WRONG else
+                                _("Ce code n’est plus valable (10\u00a0minutes, 5\u00a0essais)\u00a0: "
+                                  "recommencez depuis le formulaire pour en recevoir un nouveau."))
+    return render_template("newsletter/sms_code.html", form=form), 400 if form.errors else 200
 
 
 @localized_route(bp, "/newsletter/verifiez-vos-e-mails", "/en/newsletter/check-your-email")
@@ -136,13 +161,15 @@ def preferences(token: str):
     if request.method == "GET":
         fill_preferences(form, subscriber)
     elif form.validate_on_submit():
-        save_preferences(form, subscriber)
+        proof = save_preferences(form, subscriber)
+        if proof:
+            return remember_proof(proof)
         return redirect(here("newsletter.preferences", token), 303)
     return render_template("newsletter/preferences.html", form=form, subscriber=subscriber, token=token,
                            history=newsletter.history(subscriber), action=here("newsletter.preferences", token),
                            list_name=list_name, action_labels=ACTION_LABELS, source_label=source_label,
-                           channel_labels=CHANNEL_LABELS, restricted=newsletter.is_restricted(subscriber)
-                           ), 400 if form.errors else 200
+                           channel_labels=CHANNEL_LABELS, restricted=newsletter.is_restricted(subscriber),
+                           sms_state=newsletter_sms.sms_state(subscriber)), 400 if form.errors else 200
 
 
 def fill_preferences(form: PreferencesForm, subscriber: Subscriber) -> None:
@@ -150,40 +177,58 @@ def fill_preferences(form: PreferencesForm, subscriber: Subscriber) -> None:
     form.email_on.data = subscriber.email_status in CHANNEL_ON
     form.lists.data = subscriber.slugs_with(ListStatus.ACTIVE) + subscriber.slugs_with(ListStatus.PENDING)
     form.sms_on.data = subscriber.sms_status in CHANNEL_ON
+    form.phone.data = subscriber.phone
 
 
-def save_preferences(form: PreferencesForm, subscriber: Subscriber) -> None:
-    """Apply the toggles or « Me désabonner de tout », then say what happened."""
+def save_preferences(form: PreferencesForm, subscriber: Subscriber) -> str | None:
+    """Apply the toggles or « Me désabonner de tout », then say what happened; the id of a code sent by SMS."""
     if request.form.get("action") == "everything":
         newsletter.unsubscribe_everything(subscriber, Source.PREFERENCE_CENTRE, ip_prefix())
         flash(_("Vous êtes désabonné de tout\u00a0: vous ne recevrez plus ni e-mail ni SMS de notre part."),
               "success")
-        return
-    needs_confirmation = newsletter.update_preferences(
+        return None
+    mailed, proof = newsletter.update_preferences(
         subscriber, email_on=form.email_on.data, lists=form.lists.data or [], sms_on=form.sms_on.data,
-        ip_prefix=ip_prefix())
+        phone=form.phone.data or None, ip_prefix=ip_prefix())
     flash(_("Vos préférences sont enregistrées."), "success")
-    if needs_confirmation:
+    if mailed:
         flash(_("Pour ce que vous venez d’activer, confirmez avec le lien que nous venons de vous envoyer par e-mail."),
               "warning")
+    return proof
 
 
-@bp.post("/webhooks/sms")
-@csrf.exempt
-def sms_webhook():
-    """Inbound SMS from Twilio: signature checked; STOP opts the number out, START back in; TwiML answer."""
+def require_twilio_signature() -> None:
+    """403 unless Twilio signed the request for SITE_URL + path, with or without the default port."""
     url = current_app.config["SITE_URL"] + request.script_root + request.full_path.rstrip("?")
     params = [(name, value) for name, values in request.form.lists() for value in values]
     if not signature_valid(current_app.config["SMS_WEBHOOK_SECRET"], url, params,
                            request.headers.get("X-Twilio-Signature")):
         current_app.logger.warning("SMS webhook: missing or wrong signature, request ignored")
         abort(403)
+
+
+@bp.post("/webhooks/sms")
+@csrf.exempt
+def sms_webhook():
+    """Inbound SMS from Twilio: signed, acted on once per MessageSid; STOP, START and HELP; TwiML answer."""
+    require_twilio_signature()
     phone, body = normalise_phone(request.form.get("From", "")), request.form.get("Body", "")
-    if phone and is_stop(body):
-        newsletter.sms_stop_number(phone)
-        return twiml(STOP_REPLY), 200, TWIML
-    if phone and is_start(body) and newsletter.sms_start_number(phone):
-        return twiml(START_REPLY), 200, TWIML
+    opt_out_type = request.form.get("OptOutType")
+    kind, sid = classify(body, opt_out_type), request.form.get("MessageSid", "")
+    if phone and sid:
+        reply = newsletter_sms.handle_inbound(sid, phone, kind)
+        if reply and not opt_out_type:  # with OptOutType, Twilio's Advanced Opt-Out answers itself
+            return twiml(reply), 200, TWIML
     sender = keyed_hash(phone)[:12] if phone else "unknown"
-    current_app.logger.info("SMS webhook: message without keyword from number #%s: %r", sender, body[:160])
+    current_app.logger.info("SMS webhook: %s from number #%s", kind or "message without keyword", sender)
     return twiml(), 200, TWIML
+
+
+@bp.post("/webhooks/sms/status")
+@csrf.exempt
+def sms_status():
+    """Twilio's delivery receipts (signed): delivered or failed recorded on the SMS outbox row."""
+    require_twilio_signature()
+    record_status(request.form.get("MessageSid", ""), request.form.get("MessageStatus", ""),
+                  request.form.get("ErrorCode") or None)
+    return "", 204

@@ -19,10 +19,11 @@ from app.newsletter.lists import ALL_LISTS, LISTS
 from app.newsletter.mail import queue_confirmation, queue_manage_link
 from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscriber, Subscription
 from app.newsletter.optout import leave_list
+from app.newsletter.sms import start_proof
 from app.personal import keyed_hash, normalise_email, normalise_phone
 from app.policy.services import current_version_number
 from app.suppression.models import Channel, Reason
-from app.suppression.services import is_suppressed, lift, suppress, suppressed_clause, suppression_reasons
+from app.suppression.services import lift, suppress, suppressed_clause, suppression_reasons
 
 MAX_REQUESTS_PER_HOUR = 5
 SAME_REQUEST_WITHIN = timedelta(seconds=10)
@@ -63,26 +64,31 @@ def find_by_phone(phone: str) -> list[Subscriber]:
 
 
 def request_subscription(email: str, lists: list[str], *, phone: str | None = None, language: str = "fr",
-                         ip_prefix: str | None = None, consent_id: str | None = None) -> None:
-    """Record a request from the form and mail the confirmation link; silent when the address is restricted."""
+                         ip_prefix: str | None = None, consent_id: str | None = None) -> str | None:
+    """Record a request from the form, mail the confirmation link and text a code to the number; commits.
+
+    A known address is never changed from this anonymous form (its owner gets a link instead); the answer, and the
+    code sent to a number, are the same either way. Returns the code's proof id (None without a number).
+    """
     email, phone = normalise_email(email), normalise_phone(phone) if phone else None
     if Reason.RESTRICTION in suppression_reasons(Channel.EMAIL, email=email):
-        return
-    subscriber = find_by_email(email) or new_subscriber(email, language)
-    subscriber.language = language
-    pending = mark_lists_pending(subscriber, [slug for slug in lists if slug in LISTS])
-    sms_pending = phone is not None and ask_for_sms(subscriber, phone)
+        return None
+    known = find_by_email(email)
+    subscriber = known or new_subscriber(email, language)
+    pending = [] if known else mark_lists_pending(subscriber, [slug for slug in lists if slug in LISTS])
     too_many = recent_requests(subscriber) >= MAX_REQUESTS_PER_HOUR
     ev.record_event(subscriber, Step.SUBSCRIBE_REQUESTED, source=Source.WEB_FORM, channel=Channel.EMAIL,
-                    ip_prefix=ip_prefix, lists=pending, sms=sms_pending, consent_id=consent_id,
-                    policy_version=current_version_number())
+                    ip_prefix=ip_prefix, lists=pending if not known else [], sms=phone is not None,
+                    consent_id=consent_id, policy_version=current_version_number())
     link_consent(consent_id, email)
     if not too_many:
-        if pending or sms_pending:
+        if subscriber.slugs_with(ListStatus.PENDING):
             queue_confirmation(subscriber)
         else:
             queue_manage_link(subscriber, already_subscribed=True)
+    proof = start_proof(subscriber, phone, applies=known is None, ip_prefix=ip_prefix) if phone else None
     db.session.commit()
+    return proof.public_id if proof else None
 
 
 def new_subscriber(email: str, language: str) -> Subscriber:
@@ -107,17 +113,6 @@ def mark_lists_pending(subscriber: Subscriber, slugs: list[str], renew: bool = T
             subscription.status, subscription.requested_at = ListStatus.PENDING, utcnow()
         pending.append(slug)
     return pending
-
-
-def ask_for_sms(subscriber: Subscriber, phone: str) -> bool:
-    """Ask for SMS on that number; a confirmed number is only replaced once the new one is confirmed."""
-    if subscriber.sms_status == ChannelStatus.CONFIRMED and subscriber.phone == phone:
-        return False
-    if subscriber.sms_status == ChannelStatus.CONFIRMED:
-        subscriber.pending_phone = phone
-    else:
-        subscriber.phone, subscriber.phone_hash, subscriber.sms_status = phone, keyed_hash(phone), ChannelStatus.PENDING
-    return True
 
 
 def recent_requests(subscriber: Subscriber) -> int:
@@ -167,26 +162,8 @@ def confirm(subscriber: Subscriber, ip_prefix: str | None = None) -> Confirmatio
             subscription.consent_source, subscription.unsubscribed_at = Source.DOUBLE_OPT_IN, None
             ev.record_event(subscriber, Step.CONFIRMED, source=Source.DOUBLE_OPT_IN, channel=Channel.EMAIL,
                             list_slug=slug, ip_prefix=ip_prefix, policy_version=current_version_number())
-    confirm_sms(subscriber, result, ip_prefix)
     db.session.commit()
     return result
-
-
-def confirm_sms(subscriber: Subscriber, result: Confirmation, ip_prefix: str | None) -> None:
-    """Confirm SMS too, unless the number is on the SMS opt-out list: then only a START from it can."""
-    if subscriber.pending_phone:
-        subscriber.phone, subscriber.pending_phone = subscriber.pending_phone, None
-        subscriber.phone_hash, subscriber.sms_status = keyed_hash(subscriber.phone), ChannelStatus.PENDING
-    if subscriber.sms_status != ChannelStatus.PENDING or not subscriber.phone:
-        return
-    if is_suppressed(Channel.SMS, phone=subscriber.phone):
-        result.sms_needs_start = True
-        return
-    subscriber.sms_status, subscriber.sms_consent_at = ChannelStatus.CONFIRMED, utcnow()
-    subscriber.sms_consent_source = Source.DOUBLE_OPT_IN
-    result.sms_confirmed = True
-    ev.record_event(subscriber, Step.CONFIRMED, source=Source.DOUBLE_OPT_IN, channel=Channel.SMS, ip_prefix=ip_prefix,
-                    policy_version=current_version_number())
 
 
 def unsubscribe(subscriber: Subscriber | None, slug: str, source: str, ip_prefix: str | None = None) -> None:
@@ -220,6 +197,7 @@ def stop_sms(subscriber: Subscriber, source: str, ip_prefix: str | None = None) 
     """SMS off for this subscriber and their number on the SMS opt-out list (the caller commits)."""
     if subscriber.sms_status in CHANNEL_ON:
         subscriber.sms_status = ChannelStatus.UNSUBSCRIBED
+        subscriber.sms_opted_out_at, subscriber.sms_opt_out_source = utcnow(), source
         action = Step.SMS_STOP if source == Source.SMS_REPLY else Step.UNSUBSCRIBED
         ev.record_event(subscriber, action, source=source, channel=Channel.SMS, ip_prefix=ip_prefix)
     subscriber.pending_phone = None
@@ -237,30 +215,12 @@ def unsubscribe_everything(subscriber: Subscriber | None, source: str, ip_prefix
     db.session.commit()
 
 
-def sms_stop_number(phone: str) -> None:
-    """A STOP from a number: on the SMS opt-out list at once, every subscriber with it off SMS; commits."""
-    suppress(Channel.SMS, phone=phone, source=Source.SMS_REPLY)  # the listener turns the subscribers' SMS off
-    db.session.commit()
-
-
-def sms_start_number(phone: str) -> bool:
-    """A START from a number that asked for SMS: a confirmed opt-in from the phone itself; commits."""
-    waiting = [s for s in find_by_phone(phone)
-               if s.phone == phone and s.sms_status in (ChannelStatus.PENDING, ChannelStatus.UNSUBSCRIBED)]
-    if not waiting or Reason.RESTRICTION in suppression_reasons(Channel.SMS, phone=phone):
-        return False
-    lift(Channel.SMS, phone=phone, reason=Reason.OPT_OUT, source=Source.SMS_REPLY)
-    for subscriber in waiting:
-        subscriber.sms_status, subscriber.sms_consent_at = ChannelStatus.CONFIRMED, utcnow()
-        subscriber.sms_consent_source = Source.SMS_REPLY
-        ev.record_event(subscriber, Step.SMS_START, source=Source.SMS_REPLY, channel=Channel.SMS)
-    db.session.commit()
-    return True
-
-
 def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[str], sms_on: bool,
-                       ip_prefix: str | None = None) -> bool:
-    """Save the preference centre: turning off is immediate; turning on needs a new confirmation (returned)."""
+                       phone: str | None = None, ip_prefix: str | None = None) -> tuple[bool, str | None]:
+    """Save the preference centre: off is immediate; on needs a new confirmation by e-mail, or a code by SMS.
+
+    Returns whether a confirmation e-mail went out, and the id of the code sent to the number (if any); commits.
+    """
     hold(subscriber)
     wanted = {slug for slug in lists if slug in LISTS} if email_on else set()
     source, restricted = Source.PREFERENCE_CENTRE, is_restricted(subscriber)
@@ -270,17 +230,18 @@ def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[st
     pending = [] if restricted else mark_lists_pending(subscriber, sorted(wanted), renew=False)
     if not subscriber.slugs_with(ListStatus.ACTIVE):
         leave_email(subscriber, source)
-    sms_pending = False
-    if sms_on and not restricted and subscriber.phone and subscriber.sms_status not in CHANNEL_ON:
-        subscriber.sms_status, sms_pending = ChannelStatus.PENDING, True
-    elif not sms_on:
+    proof = None
+    number = normalise_phone(phone) if phone else subscriber.phone
+    if not sms_on:
         stop_sms(subscriber, source, ip_prefix)
-    if pending or sms_pending:
+    elif number and not restricted and (subscriber.sms_status != ChannelStatus.CONFIRMED or number != subscriber.phone):
+        proof = start_proof(subscriber, number, applies=True, ip_prefix=ip_prefix)
+    if pending:
         ev.record_event(subscriber, Step.SUBSCRIBE_REQUESTED, source=source, channel=Channel.EMAIL, ip_prefix=ip_prefix,
-                        lists=pending, sms=sms_pending)
+                        lists=pending, sms=False)
         queue_confirmation(subscriber)
     db.session.commit()
-    return bool(pending or sms_pending)
+    return bool(pending), proof.public_id if proof else None
 
 
 def resubscribe(subscriber: Subscriber, slug: str, ip_prefix: str | None = None) -> None:

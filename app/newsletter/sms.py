@@ -1,50 +1,283 @@
-"""Inbound SMS (Twilio's webhook format): the X-Twilio-Signature check, STOP/START keywords and TwiML answers."""
+"""The newsletter's SMS: proving a number with a code, what STOP/START/HELP do, and SMS campaigns of a list.
 
-import base64
-import hashlib
+A number gets SMS consent only once its holder has shown it is theirs: the 6-digit code sent to it typed
+back (source `sms_code`), or a START sent from it. An e-mail confirmation proves the address, never the number.
+"""
+
 import hmac
-import re
-import unicodedata
-from xml.sax.saxutils import escape
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
 
-STOP_WORDS = {"STOP", "ARRET", "STOP SMS", "UNSUBSCRIBE", "DESABONNER"}
-START_WORDS = {"START", "UNSTOP"}
-NOT_WORD = re.compile(r"[^A-Z0-9]+")
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
+
+from app.database import UTCDateTime, new_public_id, utcnow
+from app.extensions import db
+from app.newsletter import events as ev
+from app.newsletter.events import Source, Step
+from app.newsletter.lists import is_list
+from app.newsletter.models import Campaign, ChannelStatus, ListStatus, PhoneProof, Subscriber, Subscription
+from app.personal import keyed_hash
+from app.policy.services import CONTROLLER_NAME, current_version_number
+from app.sms.models import InboundSms, SmsKind, SmsMessage, SmsStatus
+from app.sms.services import first_slot, queue_sms
+from app.sms.twilio import Keyword
+from app.suppression.models import Channel, Reason
+from app.suppression.services import lift, suppress, suppressed_clause, suppression_reasons
+from app.urls import site_url
+
+CODE_LIFETIME = timedelta(minutes=10)
+MAX_TRIES = 5
+CODES_PER_NUMBER_PER_HOUR = 3
+CODES_PER_NETWORK_PER_HOUR = 10
+START_WINDOW = timedelta(days=30)  # a START proves a number someone asked for within this time
 
 
-def expected_signature(secret: str, url: str, params: list[tuple[str, str]]) -> str:
-    """Twilio's signature: base64 HMAC-SHA1 of the full URL then each parameter name and value, sorted."""
-    payload = url + "".join(name + value for name, value in sorted(params))
-    digest = hmac.new(secret.encode(), payload.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+class CodeCheck(StrEnum):
+    """What typing a code did."""
+
+    PROVEN = "proven"
+    WRONG = "wrong"
+    DEAD = "dead"  # unknown, expired, already used, or out of tries
 
 
-def signature_valid(secret: str, url: str, params: list[tuple[str, str]], signature: str | None) -> bool:
-    """Whether the request was signed with our secret (never true without a secret or a signature)."""
-    if not secret or not signature:
+def code_hash(proof_id: str, code: str) -> str:
+    """The keyed hash a code is kept as (tied to its proof, so equal codes never share a hash)."""
+    return keyed_hash(f"phone-proof:{proof_id}:{code}")
+
+
+def too_many_codes(phone_hash: str, ip_prefix: str | None) -> bool:
+    """Whether the number, or the visitor's network, had its share of codes this hour."""
+    since = utcnow() - timedelta(hours=1)
+    recent = sa.select(sa.func.count()).select_from(PhoneProof).where(PhoneProof.created_at >= since)
+    if db.session.scalar(recent.where(PhoneProof.phone_hash == phone_hash)) >= CODES_PER_NUMBER_PER_HOUR:
+        return True
+    return bool(ip_prefix) and db.session.scalar(
+        recent.where(PhoneProof.ip_prefix == ip_prefix)) >= CODES_PER_NETWORK_PER_HOUR
+
+
+def start_proof(subscriber: Subscriber, phone: str, *, applies: bool, ip_prefix: str | None) -> PhoneProof | None:
+    """Text a 6-digit code to the number (the caller commits); None when the number or network had too many."""
+    hashed = keyed_hash(phone)
+    if too_many_codes(hashed, ip_prefix) or Reason.RESTRICTION in suppression_reasons(Channel.SMS, phone=phone):
+        return None
+    code, public_id, now = f"{secrets.randbelow(10 ** 6):06d}", new_public_id(), utcnow()
+    if subscriber.id is None:
+        db.session.flush()
+    proof = PhoneProof(public_id=public_id, subscriber_id=subscriber.id, phone=phone, phone_hash=hashed,
+                       code_hash=code_hash(public_id, code), applies=applies, ip_prefix=ip_prefix,
+                       created_at=now, expires_at=now + CODE_LIFETIME, attempts=0)
+    db.session.add(proof)
+    with force_locale(subscriber.language):
+        text = _("%(sender)s\u00a0: votre code de vérification est %(code)s (valable 10\u00a0minutes). "
+                 "Si vous n’avez rien demandé, ignorez ce message.",
+                 sender=current_app.config["SMS_SENDER_NAME"], code=code)
+    queue_sms(phone, text, kind=SmsKind.TRANSACTIONAL)
+    return proof
+
+
+def check_code(proof_id: str | None, code: str, ip_prefix: str | None = None) -> CodeCheck:
+    """Compare a typed code with the proof's; a match proves the number (and gives consent if it applies); commits."""
+    proof = db.session.scalar(sa.select(PhoneProof).where(PhoneProof.public_id == (proof_id or "")))
+    if proof is None or proof.proven_at or proof.expires_at <= utcnow() or proof.attempts >= MAX_TRIES:
+        return CodeCheck.DEAD
+    proof.attempts += 1
+    if not hmac.compare_digest(proof.code_hash, code_hash(proof.public_id, code.strip())):
+        db.session.commit()
+        return CodeCheck.WRONG if proof.attempts < MAX_TRIES else CodeCheck.DEAD
+    proof.proven_at = utcnow()
+    if proof.applies:
+        consent_to_sms(db.session.get(Subscriber, proof.subscriber_id), proof.phone, Source.SMS_CODE, ip_prefix)
+    db.session.commit()
+    return CodeCheck.PROVEN
+
+
+def consent_to_sms(subscriber: Subscriber, phone: str, source: str, ip_prefix: str | None = None) -> bool:
+    """The holder of the number said yes: proven, consented (date, source, policy version), off the opt-out list."""
+    if Reason.RESTRICTION in suppression_reasons(Channel.SMS, phone=phone):
         return False
-    return hmac.compare_digest(expected_signature(secret, url, params).encode(), signature.strip().encode())
+    if lift(Channel.SMS, phone=phone, reason=Reason.OPT_OUT, source=source):
+        ev.record_event(subscriber, Step.OPT_OUT_LIFTED, source=source, channel=Channel.SMS, ip_prefix=ip_prefix)
+    now, version = utcnow(), current_version_number()
+    subscriber.phone, subscriber.phone_hash, subscriber.pending_phone = phone, keyed_hash(phone), None
+    subscriber.sms_status, subscriber.sms_consent_at = ChannelStatus.CONFIRMED, now
+    subscriber.sms_consent_source = source
+    subscriber.sms_consent_policy, subscriber.sms_proven_at, subscriber.sms_proof_source = version, now, source
+    subscriber.sms_opted_out_at = subscriber.sms_opt_out_source = None
+    ev.record_event(subscriber, Step.SMS_START if source == Source.SMS_REPLY else Step.CONFIRMED, source=source,
+                    channel=Channel.SMS, ip_prefix=ip_prefix, policy_version=version)
+    return True
 
 
-def keyword(body: str | None) -> str:
-    """The body reduced to capital letters without accents, punctuation or extra spaces: « Arrêt ! » → ARRET."""
-    text = unicodedata.normalize("NFKD", body or "").encode("ascii", "ignore").decode().upper()
-    return " ".join(NOT_WORD.sub(" ", text).split())
+def already_handled(message_sid: str, phone_hash: str | None, kind: Keyword | None) -> bool:
+    """Record an inbound MessageSid; True when it was handled before (a replay), which then changes nothing."""
+    if db.session.scalar(sa.select(InboundSms.id).where(InboundSms.message_sid == message_sid)) is not None:
+        return True
+    try:
+        with db.session.begin_nested():
+            db.session.add(InboundSms(message_sid=message_sid, phone_hash=phone_hash, keyword=kind))
+    except IntegrityError:  # the same request handled at the same moment by another worker
+        return True
+    return False
 
 
-def is_stop(body: str | None) -> bool:
-    """A request to stop SMS: STOP, ARRET, ARRÊT, STOP SMS, UNSUBSCRIBE, DESABONNER, in any form."""
-    return keyword(body) in STOP_WORDS
+def stop_number(phone: str) -> None:
+    """A STOP from a number: on the SMS opt-out list at once (the listener turns its subscribers off); commits."""
+    suppress(Channel.SMS, phone=phone, source=Source.SMS_REPLY)
+    db.session.commit()
 
 
-def is_start(body: str | None) -> bool:
-    """A request to receive SMS again, sent from the phone itself."""
-    return keyword(body) in START_WORDS
+def start_number(phone: str) -> bool:
+    """A START from a number someone asked SMS for (or that said STOP): proven and consented from the phone; commits."""
+    since = utcnow() - START_WINDOW
+    asked = set(db.session.scalars(sa.select(PhoneProof.subscriber_id).where(
+        PhoneProof.phone_hash == keyed_hash(phone), PhoneProof.applies.is_(True), PhoneProof.created_at >= since)))
+    waiting = list(db.session.scalars(sa.select(Subscriber).where(sa.or_(
+        Subscriber.id.in_(asked),
+        sa.and_(Subscriber.phone == phone, Subscriber.sms_status.in_([ChannelStatus.PENDING,
+                                                                       ChannelStatus.UNSUBSCRIBED]))))))
+    started = [s for s in waiting if s.sms_status != ChannelStatus.CONFIRMED or s.phone != phone]
+    done = [consent_to_sms(subscriber, phone, Source.SMS_REPLY) for subscriber in started]
+    db.session.commit()
+    return any(done)
 
 
-def twiml(message: str | None = None) -> str:
-    """A TwiML answer: one reply SMS, or none."""
-    head = '<?xml version="1.0" encoding="UTF-8"?>'
-    if message is None:
-        return head + "<Response/>"
-    return f"{head}<Response><Message>{escape(message)}</Message></Response>"
+def help_reply() -> str:
+    """The answer to HELP: who we are and where to write."""
+    return _("%(sender)s (%(company)s)\u00a0: pour toute question, écrivez-nous sur %(url)s. "
+             "Répondez STOP pour ne plus recevoir nos SMS.", sender=current_app.config["SMS_SENDER_NAME"],
+             company=CONTROLLER_NAME, url=site_url("rights.contact", lang="fr"))
+
+
+# --- SMS campaigns -------------------------------------------------------------------------------------------
+
+class SmsCampaignError(ValueError):
+    """A send that cannot be made (unknown list, empty text, no number to reply STOP to)."""
+
+
+@dataclass
+class SmsCampaignReport:
+    """What an SMS send queued, and when it may first leave."""
+
+    campaign_id: int
+    queued: int
+    suppressed: int
+    first_slot: object
+
+
+def sms_members(slug: str) -> sa.Select:
+    """Subscribers of the list whose number is proven and SMS consented (before the opt-out list)."""
+    return (sa.select(Subscriber.phone)
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(Subscription.list_slug == slug, Subscription.status == ListStatus.ACTIVE,
+                   Subscriber.sms_status == ChannelStatus.CONFIRMED, Subscriber.sms_proven_at.is_not(None),
+                   Subscriber.phone.is_not(None)))
+
+
+def sms_audience(slug: str) -> sa.Select:
+    """Who receives an SMS campaign of the list: members whose number is not on the SMS opt-out list."""
+    return sms_members(slug).where(~suppressed_clause(Channel.SMS, Subscriber.phone_hash))
+
+
+def marketing_text(text: str) -> str:
+    """A commercial SMS as sent: the sender named first, the opt-out wording last (« STOP au … »)."""
+    config = current_app.config
+    if not config["SMS_STOP_NUMBER"]:
+        raise SmsCampaignError("set SMS_STOP_NUMBER (or TWILIO_FROM): the number people reply STOP to")
+    return f"{config['SMS_SENDER_NAME']}\u00a0: {text.strip()}\nSTOP au {config['SMS_STOP_NUMBER']}"
+
+
+def send_sms_campaign(slug: str, text: str) -> SmsCampaignReport:
+    """Queue one SMS per proven, consenting member of the list, set-based, for the next allowed slot; commits."""
+    if not is_list(slug):
+        raise SmsCampaignError(f"unknown list {slug!r}")
+    if not text.strip():
+        raise SmsCampaignError("the text is empty")
+    body, slot = marketing_text(text), first_slot()
+    campaign = Campaign(list_slug=slug, subject=text.strip().splitlines()[0][:300], channel="sms")
+    db.session.add(campaign)
+    db.session.flush()
+    columns = ("created_at", "kind", "list_slug", "campaign_id", "recipient", "body", "status", "attempts",
+               "next_attempt_at")
+    rows = sms_audience(slug).with_only_columns(
+        sa.literal(utcnow(), UTCDateTime), sa.literal(SmsKind.MARKETING.value), sa.literal(slug),
+        sa.literal(campaign.id), Subscriber.phone, sa.literal(body, sa.Text), sa.literal(SmsStatus.PENDING.value),
+        sa.literal(0), sa.literal(slot, UTCDateTime), maintain_column_froms=True)
+    db.session.execute(sa.insert(SmsMessage.__table__).from_select(columns, rows))
+    queued = db.session.scalar(sa.select(sa.func.count()).where(SmsMessage.campaign_id == campaign.id)) or 0
+    campaign.recipients = queued
+    campaign.suppressed = count_rows(sms_members(slug)) - queued
+    db.session.commit()
+    return SmsCampaignReport(campaign.id, queued, campaign.suppressed, slot)
+
+
+def count_rows(query: sa.Select) -> int:
+    """The number of rows a query returns."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+
+
+# --- Inbound messages ----------------------------------------------------------------------------------------
+
+STOP_REPLY = ("K-Inventory\u00a0: votre désinscription est enregistrée, vous ne recevrez plus nos SMS. "
+              "Pour vous réinscrire, répondez START.")
+START_REPLY = "K-Inventory\u00a0: vous recevez de nouveau nos SMS. Pour les arrêter, répondez STOP."
+
+
+def handle_inbound(message_sid: str, phone: str, kind: Keyword | None) -> str | None:
+    """Act once on an inbound message (a replayed MessageSid changes nothing); the reply to send, if any; commits."""
+    if already_handled(message_sid, keyed_hash(phone), kind):
+        db.session.rollback()
+        return None
+    reply = None
+    if kind == Keyword.STOP:
+        stop_number(phone)
+        reply = STOP_REPLY
+    elif kind == Keyword.START:
+        reply = START_REPLY if start_number(phone) else None
+    elif kind == Keyword.HELP:
+        reply = help_reply()
+    db.session.commit()
+    return reply
+
+
+# --- What the preference centre and the back-office show ----------------------------------------------------
+
+@dataclass(frozen=True)
+class SmsState:
+    """One subscriber's SMS channel: the number, whether and how it was proven, consented, opted out."""
+
+    email: str | None
+    phone: str | None
+    status: str
+    proven_at: object
+    proof_source: str | None
+    consented_at: object
+    consent_source: str | None
+    consent_policy: int | None
+    opted_out_at: object
+    opt_out_source: str | None
+    on_opt_out_list: bool
+
+
+def sms_state(subscriber: Subscriber) -> SmsState:
+    """The SMS channel of one subscriber as the pages show it."""
+    listed = bool(subscriber.phone) and bool(suppression_reasons(Channel.SMS, phone=subscriber.phone))
+    return SmsState(subscriber.email, subscriber.phone, subscriber.sms_status, subscriber.sms_proven_at,
+                    subscriber.sms_proof_source, subscriber.sms_consent_at, subscriber.sms_consent_source,
+                    subscriber.sms_consent_policy, subscriber.sms_opted_out_at, subscriber.sms_opt_out_source, listed)
+
+
+def sms_states_of(email: str | None, phone: str | None) -> list[SmsState]:
+    """The SMS channel of every subscriber with this address or number (for the back-office)."""
+    conditions = [Subscriber.email == email] if email else []
+    if phone:
+        conditions.append(Subscriber.phone == phone)
+    if not conditions:
+        return []
+    return [sms_state(s) for s in db.session.scalars(sa.select(Subscriber).where(sa.or_(*conditions))
+                                                     .order_by(Subscriber.id))]

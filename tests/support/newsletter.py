@@ -8,9 +8,12 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.newsletter.models import Subscriber
+from app.personal import normalise_phone
+from app.sms.models import SmsMessage
 from tests.conftest import deliver_mail, submit_form
 
 LINK = re.compile(r"https?://[^\s<>\"]+")
+CODE = re.compile(r"\b(\d{6})\b")
 
 
 def subscribe(client, email: str, lists=("actualites-produit",), phone: str = "", url: str = "/newsletter",
@@ -69,6 +72,8 @@ def confirmed_subscriber(client, mailbox, email: str, lists=("actualites-produit
     """A subscriber who went through the whole double opt-in."""
     response = subscribe(client, email, lists, phone)
     assert response.status_code == 303, response.get_data(as_text=True)
+    if phone:
+        assert prove_number(client, phone).status_code == 200
     confirmed = confirm_by_mail(client, mailbox, email)
     assert confirmed.status_code == 200
     return subscriber(email)
@@ -83,3 +88,17 @@ def queue_marketing_mail(reader, slug: str, subject: str, text: str, html: str |
     message = MarketingBuilder(slug, subject, text, html).build(reader.email, reader.public_id, reader.language)
     return queue_mail(message["recipient"], subject, message["body_text"], message["body_html"],
                       headers=message["headers"], kind=MARKETING, list_slug=slug)
+
+
+def sms_code(phone: str) -> str:
+    """The code in the newest SMS queued for the number (as its holder reads it)."""
+    db.session.expire_all()
+    body = db.session.scalar(sa.select(SmsMessage.body).where(SmsMessage.recipient == normalise_phone(phone))
+                             .order_by(SmsMessage.id.desc()).limit(1))
+    assert body, f"no SMS for {phone}"
+    return CODE.search(body).group(1)
+
+
+def prove_number(client, phone: str, url: str = "/newsletter/code-sms"):
+    """Type the code received by SMS on the code page, as the number's holder would."""
+    return submit_form(client, url, {"code": sms_code(phone)})

@@ -1,0 +1,20 @@
+"""one head again: SMS
+
+Revision ID: 0091_merge
+Revises: 0090_merge, 0020_sms
+Create Date: 2026-11-30 12:30:00
+
+"""
+
+revision = "0091_merge"
+down_revision = ("0090_merge", "0020_sms")
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
