@@ -6,6 +6,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
+from app.security import mark_private
 from app.tokens import ExpiredLink, InvalidLink
 
 TITLES = {
@@ -28,7 +29,8 @@ CSRF_EXPLANATION = _l("Le formulaire a expiré ou n’a pas pu être vérifié. 
 
 
 def render_error(code: int, explanation=None):
-    """The error page for a status code."""
+    """The error page for a status code (private: no tag, no referrer, not cached)."""
+    mark_private()
     return render_template(
         "errors/error.html", code=code, title=TITLES[code], explanation=explanation or EXPLANATIONS[code]
     ), code
@@ -52,6 +54,7 @@ def server_error(_error: InternalServerError):
 
 def invalid_link(error: InvalidLink):
     """A signed link we did not make, altered, cut or expired: say so, change nothing, say where to get another."""
+    mark_private()
     return render_template("errors/invalid_link.html", error=error, expired=isinstance(error, ExpiredLink)), 400
 
 

@@ -1,8 +1,9 @@
-"""Security headers on every response: a per-request CSP nonce, framing and referrer rules, HSTS."""
+"""Security headers on every response: a per-request CSP nonce, framing and referrer rules, HSTS; which pages are
+public (the only ones where consented tags may run) and which are private (no referrer, never cached)."""
 
 import secrets
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
 
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -21,6 +22,25 @@ BASE_CSP = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
+
+
+# The one allow-list of public pages that show no personal data: consented tags and their CSP hosts appear on these
+# pages (GET only) and nowhere else. Every other response is private: the back-office, signed-link pages, /contact,
+# error pages, form posts. A page joins this list only if it never shows anything about a visitor.
+PUBLIC_PAGES = frozenset({
+    "main.home", "policy.show", "policy.versions", "policy.version", "consent.preferences", "newsletter.subscribe",
+})
+
+
+def mark_private() -> None:
+    """Treat this response as private whatever its endpoint (an error page)."""
+    g.private_page = True
+
+
+def public_page() -> bool:
+    """Whether this response is a public page without personal data (tags allowed, may be cached)."""
+    return (request.method in ("GET", "HEAD") and request.endpoint in PUBLIC_PAGES
+            and not g.get("private_page", False))
 
 
 def csp_nonce() -> str:
@@ -57,11 +77,14 @@ def set_security_headers(response):
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if current_app.config["HSTS"]:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if request.endpoint != "static" and not public_page():
+        headers["Referrer-Policy"] = "no-referrer"  # a token in the address never leaves with a click
+        no_store(response)
     return response
 
 
 def no_store(response):
-    """Pages that hold personal data: never cached (an after-request hook for such blueprints)."""
+    """Pages that may hold personal data: never cached, by the browser or a proxy."""
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -7,10 +7,7 @@ from flask_login import login_user, logout_user
 from app.auth import bp, services
 from app.auth.forms import LoginForm, LogoutForm
 from app.extensions import limiter
-from app.security import no_store
 from app.urls import safe_next
-
-bp.after_request(no_store)
 
 
 @bp.route("/connexion", methods=["GET", "POST"])

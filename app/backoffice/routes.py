@@ -14,11 +14,9 @@ from app.rights.deadlines import Urgency, urgency
 from app.rights.fulfilment import Action, offered_actions
 from app.rights.labels import ACTOR_LABELS, EVENT_LABELS, KIND_LABELS, STATUS_LABELS
 from app.rights.services import find_by_reference, today
-from app.security import no_store
 
 FORM_KEYS = {NoteForm: "note", RectifyForm: "rectify", ExtendForm: "extend", RefuseForm: "refuse",
              AnswerForm: "answer", ActionForm: "action"}
-bp.after_request(no_store)
 
 
 @bp.before_request

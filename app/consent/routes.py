@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from app.consent import bp
 from app.consent.forms import BannerForm, PreferencesForm
-from app.consent.hooks import remember_choice
+from app.consent.hooks import record_gpc_once, remember_choice
 from app.consent.services import (
     BANNER,
     CUSTOM,
@@ -16,7 +16,6 @@ from app.consent.services import (
     current_register,
     gpc_active,
     record_choice,
-    record_gpc_default,
 )
 from app.consent.tags import consent_mode, tag_list
 from app.extensions import limiter
@@ -79,6 +78,6 @@ def preferences(lang: str):
 @limiter.limit("10/minute")
 def gpc_signal():
     """`navigator.globalPrivacyControl` seen by the script: record the advertising refusal (source GPC)."""
-    state = record_gpc_default(JS)
+    state = record_gpc_once(JS)
     response = jsonify(ok=True, recorded=state is not None)
     return remember_choice(response, state) if state else response
