@@ -1,6 +1,7 @@
 """K-Inventory privacy site: the application factory, a table of contents of what is connected to what."""
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import datamap, i18n, security, templating
 from app.auth import bp as auth_bp
@@ -8,7 +9,7 @@ from app.auth.cli import users
 from app.auth.models import StaffUser
 from app.auth.services import load_user
 from app.backoffice import bp as backoffice_bp
-from app.config import Config, config_for_environment
+from app.config import Config, InsecureConfiguration, config_for_environment, secrets_group
 from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
 from app.consent.cli import consent
@@ -32,9 +33,7 @@ from app.rights.cli import rights
 from app.suppression import datamap as suppression_data
 from app.suppression.services import suppression_changed
 
-
-class InsecureConfiguration(RuntimeError):
-    """Raised when production settings are unsafe; the message names every variable to set."""
+__all__ = ["InsecureConfiguration", "create_app"]
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -43,6 +42,8 @@ def create_app(config: Config | None = None) -> Flask:
     refuse_insecure_config(config)
     app = Flask(__name__, static_folder="../static", instance_relative_config=True)
     app.config.from_object(config)
+    trust_proxies(app)
+    app.url_map.converters["int"] = security.BoundedIntConverter  # out-of-range numbers in URLs are 404s
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -58,6 +59,13 @@ def refuse_insecure_config(config: Config) -> None:
     if problems:
         lines = "\n  - ".join(problems)
         raise InsecureConfiguration(f"Refusing to start in production; set these variables:\n  - {lines}")
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT reverse proxies, read the client's address, scheme and host from their headers."""
+    count = app.config["TRUSTED_PROXY_COUNT"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def register_extensions(app: Flask) -> None:
@@ -85,7 +93,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users):
+    for group in (i18n.translate, secrets_group, outbox, mail, policy, consent, newsletter, rights, users):
         app.cli.add_command(group)
 
 

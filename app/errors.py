@@ -1,12 +1,13 @@
 """Error pages in the visitor's language with the site's layout: HTTP errors, forms that expired, bad links."""
 
 from flask import Flask, render_template
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.extensions import db
-from app.security import mark_private
+from app.security import NulCharacter, mark_private
 from app.tokens import ExpiredLink, InvalidLink
 
 TITLES = {
@@ -14,6 +15,8 @@ TITLES = {
     403: _l("Accès refusé"),
     404: _l("Page introuvable"),
     405: _l("Méthode non autorisée"),
+    409: _l("Action impossible"),
+    413: _l("Envoi trop volumineux"),
     429: _l("Trop de requêtes"),
     500: _l("Erreur du serveur"),
 }
@@ -22,9 +25,14 @@ EXPLANATIONS = {
     403: _l("Vous n’avez pas accès à cette page."),
     404: _l("La page demandée n’existe pas ou a été déplacée."),
     405: _l("Cette adresse n’accepte pas ce type de requête."),
+    409: _l("Cette action ne convient pas à l’état de la demande : rien n’a été modifié."),
+    413: _l("Le formulaire envoyé dépasse la taille autorisée (64 Ko) : rien n’a été enregistré. "
+            "Raccourcissez le texte et réessayez."),
     429: _l("Vous avez fait trop de demandes en peu de temps. Patientez quelques minutes puis réessayez."),
     500: _l("Une erreur inattendue s’est produite. Elle a été enregistrée\u202f; réessayez dans un instant."),
 }
+NUL_EXPLANATION = _l("Le texte envoyé contient un caractère nul, que nous ne pouvons pas enregistrer : rien n’a "
+                     "été modifié. Retapez le texte au lieu de le coller et réessayez.")
 CSRF_EXPLANATION = _l("Le formulaire a expiré ou n’a pas pu être vérifié. Rechargez la page et réessayez.")
 
 
@@ -39,6 +47,16 @@ def render_error(code: int, explanation=None):
 def csrf_error(_error: CSRFError):
     """A form whose CSRF token expired or is missing."""
     return render_error(400, CSRF_EXPLANATION)
+
+
+def untrusted_host(_error: SecurityError):
+    """A Host header outside TRUSTED_HOSTS: no page is built (no link could name the right host)."""
+    return _("Hôte non autorisé."), 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def nul_character(_error: NulCharacter):
+    """A NUL character in the address or a field."""
+    return render_error(400, NUL_EXPLANATION)
 
 
 def http_error(error: HTTPException):
@@ -61,6 +79,8 @@ def invalid_link(error: InvalidLink):
 def register_errorhandlers(app: Flask) -> None:
     """Attach the handlers."""
     app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(SecurityError, untrusted_host)
+    app.register_error_handler(NulCharacter, nul_character)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(InternalServerError, server_error)
     app.register_error_handler(InvalidLink, invalid_link)

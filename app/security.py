@@ -2,8 +2,11 @@
 public (the only ones where consented tags may run) and which are private (no referrer, never cached)."""
 
 import secrets
+from itertools import chain
 
 from flask import Flask, current_app, g, request
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -29,7 +32,29 @@ BASE_CSP = {
 # error pages, form posts. A page joins this list only if it never shows anything about a visitor.
 PUBLIC_PAGES = frozenset({
     "main.home", "policy.show", "policy.versions", "policy.version", "consent.preferences", "newsletter.subscribe",
+    "consent.gpc_support",
 })
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` in a URL, at most what a database integer column holds: a bigger number is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 (Werkzeug's own parameter name)
+        """Werkzeug's integer converter with a default maximum of 2**31 - 1."""
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+class NulCharacter(BadRequest):
+    """A NUL character in the address or a form field: no database stores it, no person types it."""
+
+
+def refuse_nul_characters() -> None:
+    """Answer 400 before any view sees a NUL character (PostgreSQL would refuse it with a 500)."""
+    values = chain([request.path], request.args.keys(), *request.args.listvalues(),
+                   request.form.keys(), *request.form.listvalues())
+    if any("\x00" in value for value in values):
+        raise NulCharacter()
 
 
 def mark_private() -> None:
@@ -90,6 +115,7 @@ def no_store(response):
 
 
 def init_app(app: Flask) -> None:
-    """Register the nonce helper for templates and the header hook."""
+    """Register the nonce helper for templates, the NUL-character check and the header hook."""
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)

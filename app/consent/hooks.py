@@ -14,6 +14,7 @@ from babel.lists import format_list
 from flask import g, request, session
 from flask_babel import get_locale
 from markupsafe import Markup
+from werkzeug.exceptions import SecurityError
 
 from app.consent import bp
 from app.consent.expiry import expire_cookies, names_to_expire
@@ -90,7 +91,8 @@ def apply_consent(response):
     """Remember a GPC default recorded for this page; else expire cookies of categories not accepted."""
     if "page" in request_cache():
         response.vary.add("Sec-GPC")  # the banner and the tags depend on the signal
-    if request.endpoint == "static" or sets_consent_cookie(response):
+    if request.endpoint == "static" or sets_consent_cookie(response) or isinstance(
+            request.routing_exception, SecurityError):  # a host outside TRUSTED_HOSTS: no page, no cookie work
         return response
     if g.get("gpc_state") is not None:
         return remember_choice(response, g.gpc_state)

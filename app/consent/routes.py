@@ -22,6 +22,7 @@ from app.extensions import limiter
 from app.i18n import localized_route
 from app.urls import safe_next
 
+GPC_SUPPORT_SINCE = "2026-11-30"  # when the site began to record the signal once per visitor (the GPC spec's date)
 PREFERENCE_ACTIONS = {"save": CUSTOM, "accept_all": "accept_all", "refuse_all": "refuse_all"}
 
 
@@ -81,3 +82,11 @@ def gpc_signal():
     state = record_gpc_once(JS)
     response = jsonify(ok=True, recorded=state is not None)
     return remember_choice(response, state) if state else response
+
+
+@bp.get("/.well-known/gpc.json")
+def gpc_support():
+    """The Global Privacy Control support resource: this site honours the signal."""
+    response = jsonify(gpc=True, lastUpdate=GPC_SUPPORT_SINCE)
+    response.cache_control.max_age = 86400
+    return response
