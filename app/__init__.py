@@ -6,7 +6,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app import datamap, i18n, security, templating
 from app.auth import bp as auth_bp
 from app.auth.cli import users
-from app.auth.models import StaffUser
+from app.auth.models import RecoveryCode, StaffUser
 from app.auth.services import load_user
 from app.backoffice import bp as backoffice_bp
 from app.config import Config, InsecureConfiguration, config_for_environment, secrets_group
@@ -102,5 +102,6 @@ def register_features() -> None:
     datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
                      *suppression_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
+    datamap.exempt(RecoveryCode, "staff second-factor codes (keyed hashes): part of the staff account")
     suppression_changed.connect(follow_suppression)
     notice_recipients_wanted.connect(confirmed_addresses)
