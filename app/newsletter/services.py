@@ -176,7 +176,14 @@ def confirm_sms(subscriber: Subscriber, result: Confirmation, ip_prefix: str | N
 
 
 def unsubscribe(subscriber: Subscriber | None, slug: str, source: str, ip_prefix: str | None = None) -> None:
-    """Leave one list (or every list): at once, idempotent; with no list left, the address goes on the opt-out list."""
+    """Leave one list (or every list): at once, idempotent; with no list left, the address goes on the opt-out list.
+    One transaction: commits once."""
+    leave_lists(subscriber, slug, source, ip_prefix)
+    db.session.commit()
+
+
+def leave_lists(subscriber: Subscriber | None, slug: str, source: str, ip_prefix: str | None = None) -> None:
+    """What `unsubscribe` does, in the caller's transaction."""
     if subscriber is None:
         return
     slugs = list(LISTS) if slug == ALL_LISTS else [slug]
@@ -185,7 +192,6 @@ def unsubscribe(subscriber: Subscriber | None, slug: str, source: str, ip_prefix
             leave_list(subscriber, subscription, source, ip_prefix)
     if not subscriber.slugs_with(ListStatus.ACTIVE):
         leave_email(subscriber, source)
-    db.session.commit()
 
 
 def leave_email(subscriber: Subscriber, source: str) -> None:
@@ -305,17 +311,16 @@ def is_restricted(subscriber: Subscriber) -> bool:
 
 
 def record_staff_opt_out(*, email: str | None = None, phone: str | None = None) -> None:
-    """An opt-out received another way (mail to the List-Unsubscribe address, letter, call); commits."""
+    """An opt-out received another way (mail to the List-Unsubscribe address, letter, call); the caller commits."""
     if email:
         subscriber = find_by_email(email)
         if subscriber is not None:
-            unsubscribe(subscriber, ALL_LISTS, Source.STAFF)
+            leave_lists(subscriber, ALL_LISTS, Source.STAFF)
         suppress(Channel.EMAIL, email=email, source=Source.STAFF)
     if phone:
         for subscriber in find_by_phone(phone):
             stop_sms(subscriber, Source.STAFF)
         suppress(Channel.SMS, phone=phone, source=Source.STAFF)
-    db.session.commit()
 
 
 def unsubscribe_by_token(token: str) -> str:
