@@ -9,6 +9,8 @@ from app.auth.cli import users
 from app.auth.models import RecoveryCode, StaffUser
 from app.auth.services import load_user
 from app.backoffice import bp as backoffice_bp
+from app.backoffice.cli import audit
+from app.backoffice.models import StaffRead
 from app.config import Config, InsecureConfiguration, config_for_environment, secrets_group
 from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
@@ -93,7 +95,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, secrets_group, outbox, mail, policy, consent, newsletter, rights, users):
+    for group in (i18n.translate, secrets_group, outbox, mail, policy, consent, newsletter, rights, users, audit):
         app.cli.add_command(group)
 
 
@@ -103,5 +105,6 @@ def register_features() -> None:
                      *suppression_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
     datamap.exempt(RecoveryCode, "staff second-factor codes (keyed hashes): part of the staff account")
+    datamap.exempt(StaffRead, "the journal of staff reads: staff addresses and request references, kept as evidence")
     suppression_changed.connect(follow_suppression)
     notice_recipients_wanted.connect(confirmed_addresses)
