@@ -18,11 +18,16 @@ from app.suppression.models import Channel
 from app.suppression.services import is_suppressed
 from tests.support.newsletter import confirmed_subscriber, subscriber
 from tests.support.rights import confirmed_request, send_request, staff_action, staff_client, stored_request
-from tests.test_security_input import row_counts
+from tests.test_security_input import row_counts as all_row_counts
 
 EMAIL, PHONE = "jeanne@example.fr", "+33612345678"
 FORM_DATA = {Action.NOTE: {"text": "x"}, Action.RECTIFY: {"name": "Autre Nom"}, Action.EXTEND: {"months": "1",
              "reason": "x"}, Action.REFUSE: {"reason": "x"}, Action.ANSWER: {"text": "x"}}
+
+
+def row_counts() -> dict[str, int]:
+    """Rows per table, the journal of staff reads aside (opening the request page before acting is a read)."""
+    return {name: count for name, count in all_row_counts().items() if name != "staff_reads"}
 
 
 class Staff:
