@@ -94,6 +94,7 @@ def test_the_whole_journey_in_chromium_with_no_accessibility_violation(live_serv
     check("enrol")
     page.get_by_label("Code à six chiffres").fill(pyotp.TOTP(page.locator("#totp-secret").inner_text()).now())
     page.get_by_role("button", name="Activer").click()
+    page.get_by_role("heading", name="Vos codes de secours").wait_for()
     check("recovery-codes")
     page.get_by_role("link", name="Continuer vers le back-office").click()
     page.get_by_role("heading", name="File des demandes").wait_for()

@@ -238,6 +238,7 @@ def test_enrolment_in_chromium_without_csp_violation(live_server, page):
     assert page.locator("figure.qr-code svg").bounding_box()["width"] > 100
     page.get_by_label("Code à six chiffres").fill(pyotp.TOTP(page.locator("#totp-secret").inner_text()).now())
     page.get_by_role("button", name="Activer").click()
+    page.get_by_role("heading", name="Vos codes de secours").wait_for()
     assert page.locator(".recovery-codes li").count() == 10
     page.get_by_role("link", name="Continuer vers le back-office").click()
     assert page.get_by_role("heading", level=1).inner_text()
