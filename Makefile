@@ -45,8 +45,8 @@ run: setup ## Start the site on http://127.0.0.1:5000 (with the mail worker)
 	trap 'kill 0' EXIT; $(FLASK) outbox send --loop & $(FLASK) sms deliver --loop & \
 		$(FLASK) run --host 127.0.0.1 --port 5000
 
-serve: setup ## Start the site with gunicorn (production style)
-	$(VENV)/bin/gunicorn --bind 127.0.0.1:8000 --workers 3 wsgi:app
+serve: setup ## Start the site with gunicorn (production style; settings and log redaction in gunicorn.conf.py)
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
 
 lint: $(VENV)/.dev ## Run ruff and the import contracts (import-linter)
 	$(VENV)/bin/ruff check .

@@ -2,16 +2,19 @@
 
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import datamap, i18n, security, templating
 from app.audiences import datamap as audience_data
 from app.audiences.cli import audiences
 from app.auth import bp as auth_bp
 from app.auth.cli import users
-from app.auth.models import StaffUser
+from app.auth.models import RecoveryCode, StaffUser
 from app.auth.services import load_user
 from app.backoffice import bp as backoffice_bp
-from app.config import Config, config_for_environment
+from app.backoffice.cli import audit
+from app.backoffice.models import StaffRead
+from app.config import Config, InsecureConfiguration, config_for_environment, secrets_group
 from app.connectors import bp as connectors_bp
 from app.connectors.cli import connectors
 from app.connectors.models import ConnectedSystem
@@ -44,9 +47,7 @@ from app.sms.cli import sms
 from app.suppression import datamap as suppression_data
 from app.suppression.services import suppression_changed
 
-
-class InsecureConfiguration(RuntimeError):
-    """Raised when production settings are unsafe; the message names every variable to set."""
+__all__ = ["InsecureConfiguration", "create_app"]
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -55,6 +56,8 @@ def create_app(config: Config | None = None) -> Flask:
     refuse_insecure_config(config)
     app = Flask(__name__, static_folder="../static", instance_relative_config=True)
     app.config.from_object(config)
+    trust_proxies(app)
+    app.url_map.converters["int"] = security.BoundedIntConverter  # out-of-range numbers in URLs are 404s
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -70,6 +73,13 @@ def refuse_insecure_config(config: Config) -> None:
     if problems:
         lines = "\n  - ".join(problems)
         raise InsecureConfiguration(f"Refusing to start in production; set these variables:\n  - {lines}")
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXY_COUNT reverse proxies, read the client's address, scheme and host from their headers."""
+    count = app.config["TRUSTED_PROXY_COUNT"]
+    if count:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count, x_host=count)
 
 
 def register_extensions(app: Flask) -> None:
@@ -99,8 +109,8 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, connectors, audiences,
-                  sms):
+    for group in (i18n.translate, secrets_group, outbox, mail, policy, consent, newsletter, rights, users, audit,
+                  connectors, audiences, sms):
         app.cli.add_command(group)
     sms.add_command(sms_send)  # `flask sms send`: the newsletter's lists are its audience
 
@@ -112,6 +122,8 @@ def register_features() -> None:
                      *suppression_data.KINDS, *audience_data.KINDS, *sms_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
     datamap.exempt(ConnectedSystem, "connected systems: company systems and their endpoints, no one's personal data")
+    datamap.exempt(RecoveryCode, "staff second-factor codes (keyed hashes): part of the staff account")
+    datamap.exempt(StaffRead, "the journal of staff reads: staff addresses and request references, kept as evidence")
     suppression_changed.connect(follow_suppression)
     notice_recipients_wanted.connect(confirmed_addresses)
     templating.vary_shared_pages(shared_page_variant)

@@ -4,10 +4,22 @@ import os
 import secrets
 from pathlib import Path
 
+import click
+from flask.cli import AppGroup
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 INSTANCE_DIR = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
 WEAK_SECRETS = {"", "dev", "secret", "changeme", "change-me", "test", "password"}
-MIN_SECRET_LENGTH = 32
+# Words that show a value was copied from an example rather than generated.
+PLACEHOLDER_WORDS = ("change", "example", "placeholder", "secret", "password", "replace", "your", "xxxx", "todo")
+MIN_SECRET_LENGTH = 32  # bytes
+MIN_DISTINCT_CHARACTERS = 12  # 32 random URL-safe characters hold about 25 distinct ones
+ENVIRONMENTS = ("development", "test", "production")
+FORM_BODY_LIMIT = 64 * 1024  # the largest form (a rights request) is under 25 KB
+
+
+class InsecureConfiguration(RuntimeError):
+    """Raised when settings are unknown or unsafe for production; the message names every variable to set."""
 CAPTCHA_SETTING_PREFIXES = {"recaptcha": "RECAPTCHA", "hcaptcha": "HCAPTCHA", "turnstile": "TURNSTILE"}
 
 
@@ -49,6 +61,7 @@ class Config:
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
     WTF_CSRF_TIME_LIMIT = None
+    RATELIMIT_ENABLED = True  # said explicitly: the limiter instance is shared, it must not keep an earlier False
     RATELIMIT_HEADERS_ENABLED = True
     # Said explicitly: the one Limiter instance would otherwise keep the last app's choice (tests turn it off).
     RATELIMIT_ENABLED = True
@@ -57,6 +70,9 @@ class Config:
     # Test each pooled connection before use: a database restart or a terminated connection costs a reconnect, not
     # an error page.
     SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # storage unreachable: limit per worker in memory, log it, stay up
+    RATELIMIT_SWALLOW_ERRORS = True
+    MAX_CONTENT_LENGTH = FORM_BODY_LIMIT  # bigger bodies get the 413 page before anything parses them
 
     def __init__(self) -> None:
         """Read every setting from the environment; fill development-only defaults."""
@@ -87,6 +103,12 @@ class Config:
         self.DKIM_SELECTOR = env("DKIM_SELECTOR", "")
         self.DKIM_PRIVATE_KEY_FILE = env("DKIM_PRIVATE_KEY_FILE", "")
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1} if (
+            self.RATELIMIT_STORAGE_URI.startswith("redis")) else {}
+        self.ALLOW_PER_WORKER_RATELIMITS = env_bool("ALLOW_PER_WORKER_RATELIMITS")
+        self.WORKERS = int(env("GUNICORN_WORKERS") or env("WEB_CONCURRENCY") or "1")
+        self.TRUSTED_PROXY_COUNT = int(env("TRUSTED_PROXY_COUNT", "0"))
+        self.TRUSTED_HOSTS = [host.strip() for host in env("TRUSTED_HOSTS", "").split(",") if host.strip()] or None
         self.UNSUBSCRIBE_MAILTO = env("UNSUBSCRIBE_MAILTO", "")
         self.TWILIO_ACCOUNT_SID = env("TWILIO_ACCOUNT_SID", "")
         self.TWILIO_AUTH_TOKEN = env("TWILIO_AUTH_TOKEN", "")
@@ -127,8 +149,36 @@ def psycopg_url(url: str) -> str:
 
 
 def weak_secret(value: str | None) -> bool:
-    """A secret is weak when missing, short or a well-known placeholder."""
-    return not value or value.lower() in WEAK_SECRETS or len(value) < MIN_SECRET_LENGTH
+    """A secret is weak when missing, under 32 bytes, a placeholder, or a repetition (`aaaa…`, `abcabc…`)."""
+    if not value or value.lower() in WEAK_SECRETS or len(value.encode()) < MIN_SECRET_LENGTH:
+        return True
+    lowered = value.lower()
+    repeated = value in (value + value)[1:-1]  # true for any string made of one repeated block
+    return repeated or len(set(value)) < MIN_DISTINCT_CHARACTERS or any(word in lowered for word in PLACEHOLDER_WORDS)
+
+
+def secret_problems(config: "Config") -> list[str]:
+    """SECRET_KEY and HASH_KEY: present, strong, and not the same value."""
+    found = [f"{name}: missing or weak (at least {MIN_SECRET_LENGTH} random bytes, no placeholder or repetition; "
+             "`flask secrets generate` prints fresh values)"
+             for name in ("SECRET_KEY", "HASH_KEY") if weak_secret(getattr(config, name))]
+    if config.SECRET_KEY and config.SECRET_KEY == config.HASH_KEY:
+        found.append("HASH_KEY: must differ from SECRET_KEY")
+    return found
+
+
+def edge_problems(config: "Config") -> list[str]:
+    """Hosts, proxies and rate-limit storage."""
+    found = []
+    if not config.TRUSTED_HOSTS:
+        found.append("TRUSTED_HOSTS: not set (the site's host names, comma-separated, e.g. www.k-inventory.com)")
+    if config.TRUSTED_PROXY_COUNT < 0:
+        found.append("TRUSTED_PROXY_COUNT: the number of reverse proxies in front of the site (0 or more)")
+    if (config.RATELIMIT_STORAGE_URI.startswith("memory") and config.WORKERS > 1
+            and not config.ALLOW_PER_WORKER_RATELIMITS):
+        found.append(f"RATELIMIT_STORAGE_URI: memory:// with {config.WORKERS} workers counts each limit per worker "
+                     "(use redis://…, or ALLOW_PER_WORKER_RATELIMITS=1 on purpose)")
+    return found
 
 
 LOOPBACK_HOSTS = ("localhost", "::1")
@@ -175,11 +225,7 @@ class ProductionConfig(Config):
 
     def problems(self) -> list[str]:
         """Every setting that is unsafe for production, as `VARIABLE: reason` lines."""
-        found = []
-        if weak_secret(self.SECRET_KEY):
-            found.append(f"SECRET_KEY: missing or weak (at least {MIN_SECRET_LENGTH} random characters)")
-        if weak_secret(self.HASH_KEY):
-            found.append(f"HASH_KEY: missing or weak (at least {MIN_SECRET_LENGTH} random characters)")
+        found = secret_problems(self) + edge_problems(self)
         if "DATABASE_URL" not in os.environ:
             found.append("DATABASE_URL: not set (production needs an explicit database)")
         elif self.SQLALCHEMY_DATABASE_URI.startswith("sqlite") and not self.ALLOW_SQLITE_IN_PRODUCTION:
@@ -208,7 +254,18 @@ class TestingConfig(Config):
 
 
 def config_for_environment() -> Config:
-    """Pick the settings class from APP_ENV."""
-    if os.environ.get("APP_ENV") == "production":
-        return ProductionConfig()
-    return Config()
+    """Pick the settings class from APP_ENV; an unknown value refuses to start (never a silent development run)."""
+    name = os.environ.get("APP_ENV", "development")
+    if name not in ENVIRONMENTS:
+        raise InsecureConfiguration(f"APP_ENV: {name!r} is not one of {', '.join(ENVIRONMENTS)}")
+    return {"production": ProductionConfig, "test": TestingConfig}.get(name, Config)()
+
+
+secrets_group = AppGroup("secrets", help="Secret settings.")
+
+
+@secrets_group.command("generate")
+def generate_secrets() -> None:
+    """Print fresh SECRET_KEY and HASH_KEY lines for the environment (never written anywhere)."""
+    for name in ("SECRET_KEY", "HASH_KEY"):
+        click.echo(f"{name}={secrets.token_urlsafe(48)}")

@@ -1,11 +1,13 @@
 """Error pages in the visitor's language with the site's layout: HTTP errors, forms that expired, bad links."""
 
 from flask import Flask, render_template
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
 from app.extensions import db
+from app.security import NulCharacter, mark_private
 from app.tokens import ExpiredLink, InvalidLink
 
 TITLES = {
@@ -13,6 +15,8 @@ TITLES = {
     403: _l("Accès refusé"),
     404: _l("Page introuvable"),
     405: _l("Méthode non autorisée"),
+    409: _l("Action impossible"),
+    413: _l("Envoi trop volumineux"),
     429: _l("Trop de requêtes"),
     500: _l("Erreur du serveur"),
 }
@@ -21,14 +25,20 @@ EXPLANATIONS = {
     403: _l("Vous n’avez pas accès à cette page."),
     404: _l("La page demandée n’existe pas ou a été déplacée."),
     405: _l("Cette adresse n’accepte pas ce type de requête."),
+    409: _l("Cette action ne convient pas à l’état de la demande : rien n’a été modifié."),
+    413: _l("Le formulaire envoyé dépasse la taille autorisée (64 Ko) : rien n’a été enregistré. "
+            "Raccourcissez le texte et réessayez."),
     429: _l("Vous avez fait trop de demandes en peu de temps. Patientez quelques minutes puis réessayez."),
     500: _l("Une erreur inattendue s’est produite. Elle a été enregistrée\u202f; réessayez dans un instant."),
 }
+NUL_EXPLANATION = _l("Le texte envoyé contient un caractère nul, que nous ne pouvons pas enregistrer : rien n’a "
+                     "été modifié. Retapez le texte au lieu de le coller et réessayez.")
 CSRF_EXPLANATION = _l("Le formulaire a expiré ou n’a pas pu être vérifié. Rechargez la page et réessayez.")
 
 
 def render_error(code: int, explanation=None):
-    """The error page for a status code."""
+    """The error page for a status code (private: no tag, no referrer, not cached)."""
+    mark_private()
     return render_template(
         "errors/error.html", code=code, title=TITLES[code], explanation=explanation or EXPLANATIONS[code]
     ), code
@@ -37,6 +47,16 @@ def render_error(code: int, explanation=None):
 def csrf_error(_error: CSRFError):
     """A form whose CSRF token expired or is missing."""
     return render_error(400, CSRF_EXPLANATION)
+
+
+def untrusted_host(_error: SecurityError):
+    """A Host header outside TRUSTED_HOSTS: no page is built (no link could name the right host)."""
+    return _("Hôte non autorisé."), 400, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def nul_character(_error: NulCharacter):
+    """A NUL character in the address or a field."""
+    return render_error(400, NUL_EXPLANATION)
 
 
 def http_error(error: HTTPException):
@@ -52,12 +72,15 @@ def server_error(_error: InternalServerError):
 
 def invalid_link(error: InvalidLink):
     """A signed link we did not make, altered, cut or expired: say so, change nothing, say where to get another."""
+    mark_private()
     return render_template("errors/invalid_link.html", error=error, expired=isinstance(error, ExpiredLink)), 400
 
 
 def register_errorhandlers(app: Flask) -> None:
     """Attach the handlers."""
     app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(SecurityError, untrusted_host)
+    app.register_error_handler(NulCharacter, nul_character)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(InternalServerError, server_error)
     app.register_error_handler(InvalidLink, invalid_link)

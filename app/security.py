@@ -1,8 +1,12 @@
-"""Security headers on every response: a per-request CSP nonce, framing and referrer rules, HSTS."""
+"""Security headers on every response: a per-request CSP nonce, framing and referrer rules, HSTS; which pages are
+public (the only ones where consented tags may run) and which are private (no referrer, never cached)."""
 
 import secrets
+from itertools import chain
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, request
+from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
 
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -21,6 +25,47 @@ BASE_CSP = {
     "form-action": ["'self'"],
     "frame-ancestors": ["'none'"],
 }
+
+
+# The one allow-list of public pages that show no personal data: consented tags and their CSP hosts appear on these
+# pages (GET only) and nowhere else. Every other response is private: the back-office, signed-link pages, /contact,
+# error pages, form posts. A page joins this list only if it never shows anything about a visitor.
+PUBLIC_PAGES = frozenset({
+    "main.home", "policy.show", "policy.versions", "policy.version", "consent.preferences", "newsletter.subscribe",
+    "consent.gpc_support",
+})
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` in a URL, at most what a database integer column holds: a bigger number is a 404, not a 500."""
+
+    def __init__(self, map, *args, **kwargs) -> None:  # noqa: A002 (Werkzeug's own parameter name)
+        """Werkzeug's integer converter with a default maximum of 2**31 - 1."""
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
+class NulCharacter(BadRequest):
+    """A NUL character in the address or a form field: no database stores it, no person types it."""
+
+
+def refuse_nul_characters() -> None:
+    """Answer 400 before any view sees a NUL character (PostgreSQL would refuse it with a 500)."""
+    values = chain([request.path], request.args.keys(), *request.args.listvalues(),
+                   request.form.keys(), *request.form.listvalues())
+    if any("\x00" in value for value in values):
+        raise NulCharacter()
+
+
+def mark_private() -> None:
+    """Treat this response as private whatever its endpoint (an error page)."""
+    g.private_page = True
+
+
+def public_page() -> bool:
+    """Whether this response is a public page without personal data (tags allowed, may be cached)."""
+    return (request.method in ("GET", "HEAD") and request.endpoint in PUBLIC_PAGES
+            and not g.get("private_page", False))
 
 
 def csp_nonce() -> str:
@@ -57,16 +102,20 @@ def set_security_headers(response):
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if current_app.config["HSTS"]:
         headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+    if request.endpoint != "static" and not public_page():
+        headers["Referrer-Policy"] = "no-referrer"  # a token in the address never leaves with a click
+        no_store(response)
     return response
 
 
 def no_store(response):
-    """Pages that hold personal data: never cached (an after-request hook for such blueprints)."""
+    """Pages that may hold personal data: never cached, by the browser or a proxy."""
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
 def init_app(app: Flask) -> None:
-    """Register the nonce helper for templates and the header hook."""
+    """Register the nonce helper for templates, the NUL-character check and the header hook."""
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)

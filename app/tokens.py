@@ -2,7 +2,7 @@
 and key rotation (new links signed with SECRET_KEY, old ones still read with SECRET_KEY_FALLBACKS)."""
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -11,12 +11,17 @@ from itsdangerous import BadSignature, SignatureExpired, Signer, URLSafeTimedSer
 
 @dataclass(frozen=True)
 class Purpose:
-    """What a link is for, how long it lives (None: for good), and where a visitor asks for a new one."""
+    """What a link is for, how long it lives (None: for good), and where a visitor asks for a new one.
+
+    `after_close`: how long the link keeps working once the thing it names is closed (a rights request); the view
+    that reads it knows when that happened and calls `require_not_lapsed`.
+    """
 
     salt: str
     max_age: timedelta | None
     renew_url: str  # an endpoint, with an optional #fragment
     renew_label: str
+    after_close: timedelta | None = None
 
 
 NEW_NEWSLETTER_LINK = ("newsletter.subscribe#lien", _l("Demander un nouveau lien"))
@@ -24,7 +29,7 @@ CONTACT_US = ("rights.contact", _l("Formulaire de contact"))
 NEWSLETTER_CONFIRM = Purpose("newsletter-confirm", timedelta(days=7), *NEW_NEWSLETTER_LINK)
 NEWSLETTER_MANAGE = Purpose("newsletter-manage", None, *NEW_NEWSLETTER_LINK)
 RIGHTS_CONFIRM = Purpose("rights-confirm", timedelta(days=30), *CONTACT_US)
-RIGHTS_STATUS = Purpose("rights-status", None, *CONTACT_US)
+RIGHTS_STATUS = Purpose("rights-status", None, *CONTACT_US, after_close=timedelta(days=365))
 RIGHTS_DOWNLOAD = Purpose("rights-download", timedelta(days=7), *CONTACT_US)
 
 
@@ -61,6 +66,12 @@ def read(purpose: Purpose, token: str):
         raise ExpiredLink(purpose, "expired") from error
     except BadSignature as error:
         raise InvalidLink(purpose) from error
+
+
+def require_not_lapsed(purpose: Purpose, closed_at: datetime | None, now: datetime) -> None:
+    """ExpiredLink once the thing a link names has been closed for longer than the purpose allows."""
+    if purpose.after_close is not None and closed_at is not None and now > closed_at + purpose.after_close:
+        raise ExpiredLink(purpose, "closed")
 
 
 def read_text(purpose: Purpose, token: str) -> str:

@@ -7,15 +7,16 @@ from app.config import Config, ProductionConfig
 
 SAFE_PRODUCTION = {
     "APP_ENV": "production",
-    "SECRET_KEY": "s" * 48,
-    "HASH_KEY": "h" * 48,
+    "SECRET_KEY": "pX3v9QkLw2Rz_T8bN5yHc1JmA7dF4gKs6EuVq0WiZo-",
+    "HASH_KEY": "Lm8Qz2Wx_Rk5Tn1Vb7Yc3Hj9Pf4Ds6Ga0Ue-KoXiBwNq",
     "DATABASE_URL": "postgresql://db.internal/kinv",
     "MAIL_SERVER": "smtp.internal",
     "MAIL_DEFAULT_SENDER": "K-Inventory <no-reply@k-inventory.com>",
     "SITE_URL": "https://www.k-inventory.com",
     "RECAPTCHA_SITE_KEY": "site-key",
     "RECAPTCHA_SECRET_KEY": "secret-key",
-    "SMS_WEBHOOK_SECRET": "t" * 32,
+    "SMS_WEBHOOK_SECRET": "3f9a1c7e5b2d4086af1e9c3b7d5a2e8f",
+    "TRUSTED_HOSTS": "www.k-inventory.com",
     "DKIM_SIGNING": "relay",
     "MAIL_USE_TLS": "1",
 }

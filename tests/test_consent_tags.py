@@ -6,6 +6,7 @@ import re
 import pytest
 
 from app.consent.expiry import cookie_domains
+from app.consent.register import CONSENT_COOKIE
 from tests.conftest import csrf_token
 from tests.support.consent import (
     JSON,
@@ -208,6 +209,9 @@ GPC = {"Sec-GPC": "1"}
 
 def test_gpc_is_recorded_once_with_source_gpc(app, client, policy):
     html = client.get("/", headers=GPC).get_data(as_text=True)
+    assert records() == []  # first sight: a cookie only, the record waits for the visitor to send it back
+    assert cookie_state(client).gpc and not cookie_state(client).recorded
+    client.get("/", headers=GPC)
     [record] = records()
     assert (record.action, record.source, record.channel) == ("gpc_signal", "gpc", "header")
     assert record.choices == all_choices(False)
@@ -229,7 +233,7 @@ def test_gpc_refuses_advertising_even_on_accept_all(app, client, policy):
     html = client.get("/", headers=GPC).get_data(as_text=True)
     assert not banner_shown(html)
     assert "meta_pixel" not in html and "google_ads" not in html and '"ad_storage": "denied"' in html
-    assert len(records()) == 2  # a choice made, no new GPC record
+    assert len(records()) == 1  # a choice made, no GPC record (the cookie never came back before it)
 
 
 def test_gpc_applies_from_the_cookie_when_the_header_is_gone(app, client, policy):
@@ -259,6 +263,23 @@ def test_gpc_seen_by_javascript_is_recorded(app, client, policy):
     assert 'data-gpc="1"' in client.get("/").get_data(as_text=True)
     again = client.post("/cookies/gpc", data={"csrf_token": csrf_token(html)})
     assert again.json["recorded"] is False and len(records()) == 1
+
+
+def test_gpc_without_cookies_records_nothing_however_many_pages(app, policy):
+    for _ in range(20):
+        response = app.test_client(use_cookies=False).get("/", headers=GPC)
+        assert response.status_code == 200 and "Sec-GPC" in response.headers["Vary"]
+    assert records() == []
+
+
+def test_a_replayed_gpc_cookie_is_recorded_once(app, client, policy):
+    client.get("/", headers=GPC)
+    cookie = client.get_cookie(CONSENT_COOKIE).value
+    for _ in range(5):
+        replay = app.test_client()
+        replay.set_cookie(CONSENT_COOKIE, cookie)
+        replay.get("/", headers=GPC)
+    assert len(records()) == 1
 
 
 def test_gpc_after_a_choice_records_nothing(app, client, policy):

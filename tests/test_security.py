@@ -13,7 +13,8 @@ def test_security_headers_on_every_response(client, policy):
         assert "'unsafe-inline'" not in csp.split("script-src")[1].split(";")[0]
         assert re.search(r"script-src [^;]*'nonce-[\w-]+'", csp)
         assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert headers["Referrer-Policy"] == ("no-referrer" if url == "/page-inconnue" else
+                                              "strict-origin-when-cross-origin")
         assert "camera=()" in headers["Permissions-Policy"]
         assert "Strict-Transport-Security" not in headers
 

@@ -1,16 +1,25 @@
-"""The staff login form."""
+"""The staff login forms: password, then the second factor."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField
-from wtforms.validators import InputRequired
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import InputRequired, Length
 
 
 class LoginForm(FlaskForm):
     """E-mail and password."""
 
-    email = EmailField(_l("Adresse e-mail"), validators=[InputRequired(_l("Indiquez votre adresse e-mail."))])
-    password = PasswordField(_l("Mot de passe"), validators=[InputRequired(_l("Indiquez votre mot de passe."))])
+    email = EmailField(_l("Adresse e-mail"), validators=[InputRequired(_l("Indiquez votre adresse e-mail.")),
+                                                         Length(max=320)])
+    password = PasswordField(_l("Mot de passe"), validators=[InputRequired(_l("Indiquez votre mot de passe.")),
+                                                             Length(max=1000)])
+
+
+class CodeForm(FlaskForm):
+    """The six-digit code of the authenticator app, or a recovery code."""
+
+    code = StringField(_l("Code à six chiffres (ou code de secours)"), validators=[
+        InputRequired(_l("Indiquez le code affiché par votre application.")), Length(max=40)])
 
 
 class LogoutForm(FlaskForm):

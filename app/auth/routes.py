@@ -1,36 +1,121 @@
-"""Staff login and logout."""
+"""Staff login in two steps (password, then the TOTP code; enrolment the first time), logout, session lifetimes."""
 
-from flask import flash, redirect, render_template, request, url_for
+import time
+
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 
 from app.auth import bp, services
-from app.auth.forms import LoginForm, LogoutForm
-from app.extensions import limiter
-from app.security import no_store
+from app.auth.forms import CodeForm, LoginForm, LogoutForm
+from app.auth.models import StaffUser
+from app.extensions import db, limiter
 from app.urls import safe_next
 
-bp.after_request(no_store)
+PENDING_KEY, NEXT_KEY = "staff_pending", "staff_next"
+LOGIN_AT, SEEN_AT = "staff_login_at", "staff_seen_at"
+PENDING_LIFETIME = 300  # seconds between the password and the code
+IDLE_TIMEOUT, ABSOLUTE_TIMEOUT = 30 * 60, 12 * 3600
+
+
+@bp.before_app_request
+def end_stale_sessions():
+    """A staff session ends after 30 minutes without a request or 12 hours after login, whatever happens."""
+    if "_user_id" not in session:
+        return None
+    now = time.time()
+    if now - session.get(SEEN_AT, 0) > IDLE_TIMEOUT or now - session.get(LOGIN_AT, 0) > ABSOLUTE_TIMEOUT:
+        logout_user()
+        session.clear()
+        flash(_("Votre session a expiré\u202f: reconnectez-vous."), "error")
+        return redirect(url_for("auth.login", next=safe_next(request.path, within="/admin")))
+    session[SEEN_AT] = now
+    return None
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
 @limiter.limit("5/minute;30/hour", methods=["POST"])
 def login():
-    """E-mail and password; the same message for any wrong part."""
+    """E-mail and password; the same message and the same work for any wrong part; then the second factor."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.authenticate(form.email.data, form.password.data)
+        user = services.check_password(form.email.data, form.password.data)
         if user is not None:
-            login_user(user)
-            return redirect(safe_next(request.args.get("next"), within="/admin") or url_for("backoffice.queue"), 303)
-        flash(_("Adresse e-mail ou mot de passe incorrect."), "error")
+            start_second_step(user, safe_next(request.args.get("next"), within="/admin"))
+            endpoint = "auth.second_factor" if user.totp_enrolled_at else "auth.enrol"
+            return redirect(url_for(endpoint), 303)
+        flash(_("Adresse e-mail ou mot de passe incorrect. Après 10 échecs, un compte est bloqué 15 minutes."),
+              "error")
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 
 
+def start_second_step(user: StaffUser, next_path: str | None) -> None:
+    """A fresh session (and CSRF token) that only remembers who passed the password, for 5 minutes."""
+    session.clear()
+    session[PENDING_KEY] = {"id": user.id, "token": user.session_token, "at": time.time()}
+    if next_path:
+        session[NEXT_KEY] = next_path
+
+
+def pending_user() -> StaffUser:
+    """The account whose password was just checked (the login page again when there is none)."""
+    pending = session.get(PENDING_KEY) or {}
+    user = db.session.get(StaffUser, pending.get("id") or 0)
+    fresh = time.time() - pending.get("at", 0) < PENDING_LIFETIME
+    if user is None or not user.active or not fresh or pending.get("token") != user.session_token:
+        abort(redirect(url_for("auth.login"), 303))
+    return user
+
+
+@bp.route("/verification", methods=["GET", "POST"])
+@limiter.limit("5/minute;30/hour", methods=["POST"])
+def second_factor():
+    """The code of the authenticator app (or a recovery code)."""
+    user = pending_user()
+    if user.totp_enrolled_at is None:
+        return redirect(url_for("auth.enrol"), 303)
+    form = CodeForm()
+    if form.validate_on_submit():
+        if services.verify_second_factor(user, form.code.data):
+            return finish_login(user)
+        form.code.errors.append(_("Code incorrect ou déjà utilisé."))
+    return render_template("auth/second_factor.html", form=form), 400 if form.errors else 200
+
+
+@bp.route("/activation", methods=["GET", "POST"])
+@limiter.limit("5/minute;30/hour", methods=["POST"])
+def enrol():
+    """First login: scan the QR code, type a first code, note the recovery codes shown once."""
+    user = pending_user()
+    if user.totp_enrolled_at is not None:
+        return redirect(url_for("auth.second_factor"), 303)
+    form = CodeForm()
+    if form.validate_on_submit():
+        enrolment = services.enrol(user, form.code.data)
+        if enrolment is not None:
+            finish_login(user)
+            return render_template("auth/recovery_codes.html", codes=enrolment.recovery_codes)
+        form.code.errors.append(_("Code incorrect\u202f: vérifiez l’heure de votre téléphone et réessayez."))
+    return render_template("auth/enrol.html", form=form, qr_code=services.qr_code_svg(user),
+                           secret=user.totp_secret), 400 if form.errors else 200
+
+
+def finish_login(user: StaffUser):
+    """Both factors passed: a new session (and CSRF token) for the staff member."""
+    next_path = session.get(NEXT_KEY)
+    session.clear()
+    login_user(user)
+    session[LOGIN_AT] = session[SEEN_AT] = time.time()
+    services.logged_in(user)
+    return redirect(next_path or url_for("backoffice.queue"), 303)
+
+
 @bp.route("/deconnexion", methods=["POST"])
 def logout():
-    """End the staff session."""
-    if LogoutForm().validate_on_submit():
+    """End the staff session, and every copy of it: the account's session token changes."""
+    if LogoutForm().validate_on_submit() and current_user.is_authenticated:
+        services.end_sessions(current_user)
         logout_user()
+        session.clear()
     return redirect(url_for("auth.login"), 303)

@@ -3,7 +3,9 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import InputRequired, Length, ValidationError
+
+from app.personal import normalise_phone
 
 
 class ActionForm(FlaskForm):
@@ -22,6 +24,11 @@ class RectifyForm(FlaskForm):
     name = StringField(_l("Nouveau nom"), validators=[Length(max=200)])
     email = EmailField(_l("Nouvelle adresse e-mail"), validators=[Length(max=254)])
     phone = StringField(_l("Nouveau numéro de téléphone"), validators=[Length(max=30)])
+
+    def validate_phone(self, field) -> None:
+        """A number no SMS could reach is refused here (the opt-out list only holds valid numbers)."""
+        if field.data and field.data.strip() and not normalise_phone(field.data):
+            raise ValidationError(_l("Ce numéro de téléphone n’est pas valide (exemple\u00a0: 06 12 34 56 78)."))
 
 
 def extension_choices() -> list[tuple[str, str]]:

@@ -4,8 +4,9 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.backoffice import bp, services
+from app.backoffice import audit, bp, services
 from app.backoffice.forms import ActionForm, AnswerForm, ExtendForm, NoteForm, OverrideForm, RectifyForm, RefuseForm
+from app.backoffice.models import Read
 from app.connectors import services as connectors
 from app.connectors.models import AnswerStatus, CallStatus
 from app.extensions import db
@@ -18,11 +19,9 @@ from app.rights.deadlines import Urgency, urgency
 from app.rights.fulfilment import Action, offered_actions
 from app.rights.labels import ACTOR_LABELS, EVENT_LABELS, KIND_LABELS, STATUS_LABELS
 from app.rights.services import find_by_reference, today
-from app.security import no_store
 
 FORM_KEYS = {NoteForm: "note", RectifyForm: "rectify", ExtendForm: "extend", RefuseForm: "refuse",
              AnswerForm: "answer", ActionForm: "action", OverrideForm: "override"}
-bp.after_request(no_store)
 
 
 @bp.before_request
@@ -37,6 +36,7 @@ def staff_only():
 def queue():
     """Open requests by due date, overdue and due-within-7-days marked; filters by type and status."""
     filters = services.QueueFilter(kind=request.args.get("type") or None, status=request.args.get("statut") or None)
+    audit.record_read(current_user.email, Read.QUEUE, f"type={filters.kind or ''} statut={filters.status or ''}")
     day = today()
     rows = [(r, urgency(r.deadline, day) if r.is_open else None) for r in services.queue(filters)]
     return render_template("backoffice/queue.html", rows=rows, filters=filters, kind_labels=KIND_LABELS,
@@ -53,8 +53,10 @@ def request_or_404(reference: str) -> m.RightsRequest:
 
 @bp.route("/demandes/<reference>")
 def request_detail(reference: str):
-    """The timeline of every event and the actions this request allows."""
-    return render_detail(request_or_404(reference))
+    """The timeline of every event and the actions this request allows (the read goes in the journal)."""
+    found = request_or_404(reference)
+    audit.record_read(current_user.email, Read.REQUEST, found.reference)
+    return render_detail(found)
 
 
 def render_detail(found: m.RightsRequest, status: int = 200, **bound):
@@ -83,6 +85,8 @@ def act(reference: str, action: str):
         flash(_("L’action n’a pas été faite\u00a0: corrigez les champs signalés."), "error")
         return render_detail(found, 400, **{FORM_KEYS[step.form]: form})
     try:
+        if action == Action.PACKAGE:
+            audit.add_read(current_user.email, Read.PACKAGE, found.reference)  # committed with the package
         services.perform(found, current_user, Action(action), form)
     except fulfilment.ActionRefused as refused:
         db.session.rollback()
@@ -96,6 +100,16 @@ def act(reference: str, action: str):
         return render_detail(found, 400, **{FORM_KEYS[step.form]: form})
     flash(_(step.done), "success")
     return redirect(url_for("backoffice.request_detail", reference=reference), 303)
+
+
+@bp.route("/journal")
+def journal():
+    """The journal of staff reads (dpo only): who read what, when."""
+    if not current_user.is_dpo:
+        abort(403)
+    audit.record_read(current_user.email, Read.JOURNAL, "")
+    return render_template("backoffice/journal.html", reads=audit.reads_since(limit=audit.JOURNAL_PAGE),
+                           Read=Read, limit=audit.JOURNAL_PAGE)
 
 
 @bp.route("/directives/<int:directive_id>/revoquer", methods=["POST"])

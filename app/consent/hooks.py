@@ -4,45 +4,95 @@
 Views that record a choice set the consent cookie themselves with `remember_choice`; the one exception is the GPC
 signal recorded before a page is rendered, which `apply_consent` below writes (kept in `g.gpc_state`)."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+import sqlalchemy as sa
 from babel.lists import format_list
-from flask import g, request
+from flask import g, request, session
 from flask_babel import get_locale
 from markupsafe import Markup
+from werkzeug.exceptions import SecurityError
 
 from app.consent import bp
 from app.consent.expiry import expire_cookies, names_to_expire
+from app.consent.models import ConsentRecord
 from app.consent.register import CONSENT_COOKIE, REGISTER, Register
 from app.consent.services import (
+    GPC,
+    GPC_SIGNAL,
     HEADER,
     banner_needed,
+    choices_for,
     current_choice,
     current_register,
     effective_choices,
     gpc_active,
     gpc_requested,
-    record_gpc_default,
+    new_consent_id,
+    record_choice,
 )
-from app.consent.state import ConsentState, request_cache, write_cookie
+from app.consent.state import ConsentState, read_state, request_cache, write_cookie
 from app.consent.tags import allow_pending_tag_sources, allow_tag_sources, consent_mode_script, tag_list
+from app.extensions import db
+from app.security import public_page
 
 NO_BANNER_ENDPOINTS = {"consent.preferences"}
+GPC_SESSION_KEY = "gpc_recorded"  # the register version whose GPC refusal this session has already recorded
 
 
 @bp.before_app_request
 def record_gpc_signal() -> None:
-    """A page request with `Sec-GPC: 1` and no choice yet: record the refusal GPC asks for."""
+    """A page request with `Sec-GPC: 1` and no choice yet: honour the refusal GPC asks for, recorded once."""
     if request.method == "GET" and gpc_requested() and request.endpoint not in (None, "static"):
-        g.gpc_state = record_gpc_default(HEADER)
+        g.gpc_state = record_gpc_once(HEADER)
+
+
+def record_gpc_once(channel: str) -> ConsentState | None:
+    """At most one proof record per visitor and GPC signal; None when nothing new is to be remembered.
+
+    A visitor is only known by the cookie they send back: at first sight the header gets a consent cookie holding
+    an unrecorded GPC default, and the record is written when that cookie comes back (a client that drops cookies
+    writes nothing, however many pages it asks for). A consent id is recorded once, whatever cookie is replayed.
+    """
+    state, version = read_state(), current_register().version
+    if current_choice() or session.get(GPC_SESSION_KEY) == version:
+        return None
+    if state is not None and state.gpc and state.version == version and state.recorded:
+        return None
+    if channel == HEADER and (state is None or state.version != version):
+        return unrecorded_gpc_state(state.consent_id if state else new_consent_id(), version)
+    if state is not None and gpc_recorded(state.consent_id, version):
+        session[GPC_SESSION_KEY] = version
+        return replace(state, recorded=True)
+    session[GPC_SESSION_KEY] = version
+    return record_choice(GPC_SIGNAL, GPC, channel, gpc=True)
+
+
+def unrecorded_gpc_state(consent_id: str, version: str) -> ConsentState:
+    """The GPC default for a visitor seen for the first time (this request reads it too)."""
+    state = ConsentState(consent_id, choices_for(GPC_SIGNAL, gpc=True), version,
+                         datetime.now(UTC).replace(microsecond=0), complete=False, gpc=True, recorded=False)
+    request_cache()["state"] = state
+    return state
+
+
+def gpc_recorded(consent_id: str, version: str) -> bool:
+    """Whether this consent id's GPC refusal is already in the proof table for this register version."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(ConsentRecord).where(
+        ConsentRecord.consent_id == consent_id, ConsentRecord.action == GPC_SIGNAL,
+        ConsentRecord.register_version == version)) > 0
 
 
 @bp.after_app_request
 def apply_consent(response):
     """Remember a GPC default recorded for this page; else expire cookies of categories not accepted."""
-    if request.endpoint == "static" or sets_consent_cookie(response):
+    if "page" in request_cache():
+        response.vary.add("Sec-GPC")  # the banner and the tags depend on the signal
+    if request.endpoint == "static" or sets_consent_cookie(response) or isinstance(
+            request.routing_exception, SecurityError):  # a host outside TRUSTED_HOSTS: no page, no cookie work
         return response
     if g.get("gpc_state") is not None:
         return remember_choice(response, g.gpc_state)
@@ -73,6 +123,7 @@ class ConsentPage:
     gpc: bool
     tags: list[dict]
     consent_mode: Markup | None
+    tags_allowed: bool = False  # a public page: the banner's script may start accepted tags here
 
     @property
     def purposes(self) -> str:
@@ -83,19 +134,21 @@ class ConsentPage:
 
 @bp.app_template_global()
 def consent_page() -> ConsentPage:
-    """Consent for the page being rendered (opens the CSP to accepted tags only); cached per request."""
+    """Consent for the page being rendered; on a public page only, the accepted tags and their CSP hosts."""
     cache = request_cache()
     if "page" not in cache:
         register, choice = current_register(), current_choice()
-        choices = effective_choices()
-        allow_tag_sources(choices)
+        choices, tags_allowed = effective_choices(), public_page()
         show_banner = banner_needed() and request.endpoint not in NO_BANNER_ENDPOINTS
-        if show_banner:
-            allow_pending_tag_sources()
+        if tags_allowed:
+            allow_tag_sources(choices)
+            if show_banner:
+                allow_pending_tag_sources()
         cache["page"] = ConsentPage(
             register=register, choice=choice, show_banner=show_banner, gpc=gpc_active(),
-            tags=tag_list(choices),
-            consent_mode=consent_mode_script(choices) if register.has_google_tag else None,
+            tags=tag_list(choices) if tags_allowed else [],
+            consent_mode=consent_mode_script(choices) if register.has_google_tag and tags_allowed else None,
+            tags_allowed=tags_allowed,
         )
     return cache["page"]
 

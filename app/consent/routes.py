@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from app.consent import bp
 from app.consent.forms import BannerForm, PreferencesForm
-from app.consent.hooks import remember_choice
+from app.consent.hooks import record_gpc_once, remember_choice
 from app.consent.services import (
     BANNER,
     CUSTOM,
@@ -16,7 +16,6 @@ from app.consent.services import (
     current_register,
     gpc_active,
     record_choice,
-    record_gpc_default,
 )
 from app.consent.tags import consent_mode, tag_list
 from app.extensions import limiter
@@ -24,6 +23,7 @@ from app.i18n import localized_route
 from app.templating import render_shared
 from app.urls import safe_next
 
+GPC_SUPPORT_SINCE = "2026-11-30"  # when the site began to record the signal once per visitor (the GPC spec's date)
 PREFERENCE_ACTIONS = {"save": CUSTOM, "accept_all": "accept_all", "refuse_all": "refuse_all"}
 
 
@@ -83,6 +83,14 @@ def preferences(lang: str):
 @limiter.limit("10/minute")
 def gpc_signal():
     """`navigator.globalPrivacyControl` seen by the script: record the advertising refusal (source GPC)."""
-    state = record_gpc_default(JS)
+    state = record_gpc_once(JS)
     response = jsonify(ok=True, recorded=state is not None)
     return remember_choice(response, state) if state else response
+
+
+@bp.get("/.well-known/gpc.json")
+def gpc_support():
+    """The Global Privacy Control support resource: this site honours the signal."""
+    response = jsonify(gpc=True, lastUpdate=GPC_SUPPORT_SINCE)
+    response.cache_control.max_age = 86400
+    return response

@@ -148,14 +148,6 @@ def same_choice(one: ConsentRecord, other: ConsentRecord) -> bool:
             == (other.action, other.choices, other.source, other.channel, other.register_version))
 
 
-def record_gpc_default(channel: str) -> ConsentState | None:
-    """Record the GPC refusal once per visitor and register version (until they choose)."""
-    state = read_state()
-    if current_choice() or (state and state.gpc and state.version == current_register().version):
-        return None
-    return record_choice(GPC_SIGNAL, GPC, channel, gpc=True)
-
-
 def new_consent_id() -> str:
     """A random consent id (no link to the person or the device)."""
     return str(uuid.uuid4())

@@ -22,6 +22,7 @@ class ConsentState:
     decided_at: datetime
     complete: bool = True  # False: only a Global Privacy Control default, the visitor has not chosen yet
     gpc: bool = False
+    recorded: bool = True  # False: a GPC default not yet in the proof table (written when the visitor comes back)
 
     def accepted(self, category_key: str) -> bool:
         """Whether the category was accepted."""
@@ -43,7 +44,7 @@ def encode(state: ConsentState) -> str:
     return serializer().dumps({
         "i": state.consent_id, "c": {key: int(value) for key, value in state.choices.items()},
         "v": state.version, "d": int(state.decided_at.timestamp()), "p": int(not state.complete),
-        "g": int(state.gpc),
+        "g": int(state.gpc), **({} if state.recorded else {"u": 1}),
     })
 
 
@@ -56,7 +57,7 @@ def decode(value: str | None, now: datetime | None = None) -> ConsentState | Non
         state = ConsentState(
             consent_id=str(data["i"]), choices={str(k): bool(v) for k, v in dict(data["c"]).items()},
             version=str(data["v"]), decided_at=datetime.fromtimestamp(int(data["d"]), UTC),
-            complete=not data.get("p"), gpc=bool(data.get("g")),
+            complete=not data.get("p"), gpc=bool(data.get("g")), recorded=not data.get("u"),
         )
     except (BadSignature, KeyError, TypeError, ValueError, OverflowError):
         return None

@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.extensions import db
 from app.newsletter.campaigns import CampaignError, send_campaign
 from app.newsletter.lists import LISTS
 from app.newsletter.maintenance import list_counts, purge
@@ -55,6 +56,7 @@ def opt_out(email: str | None, phone: str | None, token: str | None) -> None:
         raise click.BadParameter(f"not an e-mail address: {email}", param_hint="--email")
     record_staff_opt_out(email=normalise_email(email) if email else None,
                          phone=normalise_phone(phone) if phone else None)
+    db.session.commit()
     click.echo("opt-out recorded")
 
 

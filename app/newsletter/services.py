@@ -167,16 +167,18 @@ def confirm(subscriber: Subscriber, ip_prefix: str | None = None) -> Confirmatio
 
 
 def unsubscribe(subscriber: Subscriber | None, slug: str, source: str, ip_prefix: str | None = None) -> None:
-    """Leave one list (or every list): at once, idempotent; with no list left, the address goes on the opt-out list."""
-    if subscriber is None:
-        return
-    hold(subscriber)
+    """Leave one list (or every list): at once, idempotent; with no list left, the address goes on the opt-out list.
+    One transaction: commits once."""
     leave_lists(subscriber, slug, source, ip_prefix)
     db.session.commit()
 
 
-def leave_lists(subscriber: Subscriber, slug: str, source: str, ip_prefix: str | None = None) -> None:
-    """Leave one list (or every list) not left yet; with no list left, the e-mail channel goes off."""
+def leave_lists(subscriber: Subscriber | None, slug: str, source: str, ip_prefix: str | None = None) -> None:
+    """What `unsubscribe` does, in the caller's transaction: one list (or every list) not left yet is left; with
+    no list left, the e-mail channel goes off."""
+    if subscriber is None:
+        return
+    hold(subscriber)
     slugs = list(LISTS) if slug == ALL_LISTS else [slug]
     for subscription in subscriber.subscriptions:
         if subscription.list_slug in slugs and subscription.status != ListStatus.UNSUBSCRIBED:
@@ -297,17 +299,16 @@ def is_restricted(subscriber: Subscriber) -> bool:
 
 
 def record_staff_opt_out(*, email: str | None = None, phone: str | None = None) -> None:
-    """An opt-out received another way (mail to the List-Unsubscribe address, letter, call); commits."""
+    """An opt-out received another way (mail to the List-Unsubscribe address, letter, call); the caller commits."""
     if email:
         subscriber = find_by_email(email)
         if subscriber is not None:
-            unsubscribe(subscriber, ALL_LISTS, Source.STAFF)
+            leave_lists(subscriber, ALL_LISTS, Source.STAFF)
         suppress(Channel.EMAIL, email=email, source=Source.STAFF)
     if phone:
         for subscriber in find_by_phone(phone):
             stop_sms(subscriber, Source.STAFF)
         suppress(Channel.SMS, phone=phone, source=Source.STAFF)
-    db.session.commit()
 
 
 def unsubscribe_by_token(token: str) -> str:

@@ -1,5 +1,6 @@
 """Staff actions on a request: each checks the request's state and the role, logs, and tells the requester."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
 
@@ -52,64 +53,86 @@ class Action(StrEnum):
     NOTE = "note"
 
 
-# The actions that only fit some types of request; the others fit every type.
-ACTION_KINDS = {
-    Action.PACKAGE: {m.Kind.ACCESS, m.Kind.PORTABILITY},
-    Action.OPT_OUT: {m.Kind.OBJECTION, m.Kind.WITHDRAWAL, m.Kind.UNSUBSCRIBE},
-    Action.RESTRICT: {m.Kind.RESTRICTION},
-    Action.LIFT_RESTRICTION: {m.Kind.RESTRICTION},
-    Action.DIRECTIVES: {m.Kind.POST_MORTEM},
-    Action.ERASE: {m.Kind.ERASURE},
-    Action.RECTIFY: {m.Kind.RECTIFICATION},
+@dataclass(frozen=True)
+class Rule:
+    """Where an action is allowed: the request types (None: every type), the statuses, the roles, and whether the
+    requester must have proved the address first (data is only handed over or changed then)."""
+
+    kinds: frozenset[str] | None
+    statuses: frozenset[str]
+    roles: frozenset[str] = frozenset(Role)
+    confirmed: bool = False
+
+
+OPEN = frozenset(m.OPEN_STATUSES)
+VERIFIED = frozenset({m.Status.CONFIRMED, m.Status.IN_PROGRESS, m.Status.EXTENDED})  # once the address is proved
+NOT_EXTENDED = OPEN - {m.Status.EXTENDED}
+DPO = frozenset({Role.DPO})
+# The one table of what staff may do: action × request type × status × role. Services check it before acting
+# (ActionRefused, a 409 page, nothing changed) and the request page offers exactly what it allows.
+RULES = {
+    Action.PACKAGE: Rule(frozenset({m.Kind.ACCESS, m.Kind.PORTABILITY}), VERIFIED, confirmed=True),
+    Action.OPT_OUT: Rule(frozenset({m.Kind.OBJECTION, m.Kind.WITHDRAWAL, m.Kind.UNSUBSCRIBE}), VERIFIED,
+                         confirmed=True),
+    Action.RESTRICT: Rule(frozenset({m.Kind.RESTRICTION}), VERIFIED, confirmed=True),
+    Action.LIFT_RESTRICTION: Rule(frozenset({m.Kind.RESTRICTION}), VERIFIED, confirmed=True),
+    Action.DIRECTIVES: Rule(frozenset({m.Kind.POST_MORTEM}), VERIFIED, confirmed=True),
+    Action.ERASE: Rule(frozenset({m.Kind.ERASURE}), VERIFIED, DPO, confirmed=True),
+    Action.RECTIFY: Rule(frozenset({m.Kind.RECTIFICATION}), VERIFIED, confirmed=True),
+    Action.ANSWER: Rule(None, OPEN),
+    Action.EXTEND: Rule(None, NOT_EXTENDED),
+    Action.REFUSE: Rule(None, OPEN, DPO),
+    Action.NOTE: Rule(None, frozenset(m.Status)),
+    Action.START: Rule(None, frozenset({m.Status.CONFIRMED}), confirmed=True),
+    Action.OVERRIDE_SYSTEMS: Rule(None, OPEN, DPO),
 }
-DPO_ONLY = {Action.ERASE, Action.REFUSE, Action.OVERRIDE_SYSTEMS}
-WHILE_OPEN = set(Action) - {Action.NOTE}
+
+
+def refusal(request: m.RightsRequest, staff: Staff, action: Action) -> str | None:
+    """Why the table does not allow this action here (in French), or None when it does."""
+    rule = RULES[action]
+    if rule.kinds is not None and request.kind not in rule.kinds:
+        return _l("Cette action ne s’applique pas à ce type de demande.")
+    if staff.role not in rule.roles:
+        return _l("Seul le délégué à la protection des données (rôle dpo) peut faire cela.")
+    if not request.is_open and request.status not in rule.statuses:
+        return _l("Cette demande est close.")
+    unconfirmed = request.status == m.Status.UNCONFIRMED and request.status not in rule.statuses
+    if unconfirmed or (rule.confirmed and request.confirmed_at is None):
+        return _l("Le demandeur n’a pas encore confirmé son adresse e-mail\u00a0: son identité n’est pas "
+                  "vérifiée.")
+    return state_refusal(request, action) if request.status not in rule.statuses else connected_refusal(request, action)
+
+
+def state_refusal(request: m.RightsRequest, action: Action) -> str:
+    """Why an open request's status does not allow the action."""
+    if action == Action.START:
+        return _l("Le traitement de cette demande a déjà commencé.")
+    return _l("Le délai a déjà été prolongé.")
+
+
+def connected_refusal(request: m.RightsRequest, action: Action) -> str | None:
+    """Overriding the connected systems only while one of them has not answered."""
+    if action == Action.OVERRIDE_SYSTEMS and (request.id is None or not connectors.unanswered(request.id)):
+        return _l("Tous les systèmes connectés ont répondu.")
+    return None
 
 
 def fits(request: m.RightsRequest, staff: Staff, action: Action) -> bool:
-    """Whether the action suits this request's type, its openness and the staff member's role."""
-    if action in WHILE_OPEN and not request.is_open:
-        return False
-    if action == Action.EXTEND and request.extended_to is not None:
-        return False
-    if action == Action.OVERRIDE_SYSTEMS and not connectors.unanswered(request.id):
-        return False
-    if action == Action.START and request.status != m.Status.CONFIRMED:
-        return False
-    if action in DPO_ONLY and staff.role != Role.DPO:
-        return False
-    return request.kind in ACTION_KINDS.get(action, {request.kind})
+    """Whether the table allows the action on this request's type and status for this role."""
+    return refusal(request, staff, action) is None
 
 
 def offered_actions(request: m.RightsRequest, staff: Staff) -> set[Action]:
-    """The actions the request page offers this staff member."""
+    """The actions the request page offers this staff member: exactly those the table allows."""
     return {action for action in Action if fits(request, staff, action)}
 
 
 def require_fit(request: m.RightsRequest, staff: Staff, action: Action) -> None:
-    """Refuse an action the page does not offer (a forged or stale form)."""
-    if action in ACTION_KINDS and request.kind not in ACTION_KINDS[action]:
-        raise ActionRefused(_l("Cette action ne s’applique pas à ce type de demande."))
-
-
-def require_open(request: m.RightsRequest) -> None:
-    """Closed requests take no more action."""
-    if not request.is_open:
-        raise ActionRefused(_l("Cette demande est close."))
-
-
-def require_confirmed(request: m.RightsRequest) -> None:
-    """Data is only handed over or changed once the requester has proved the address is theirs."""
-    require_open(request)
-    if request.status == m.Status.UNCONFIRMED:
-        raise ActionRefused(_l("Le demandeur n’a pas encore confirmé son adresse e-mail\u00a0: son identité n’est "
-                               "pas vérifiée."))
-
-
-def require_dpo(staff: Staff) -> None:
-    """Only the data-protection officer may refuse a request or erase data."""
-    if staff.role != Role.DPO:
-        raise ActionRefused(_l("Seul le délégué à la protection des données (rôle dpo) peut faire cela."))
+    """ActionRefused (a 409 page) for anything the table does not allow, whatever the form posted."""
+    reason = refusal(request, staff, action)
+    if reason is not None:
+        raise ActionRefused(reason)
 
 
 def start(request: m.RightsRequest) -> None:
@@ -134,20 +157,15 @@ def require_systems_answered(request: m.RightsRequest) -> None:
 
 def override_systems(request: m.RightsRequest, staff: Staff, reason: str) -> None:
     """The dpo lets the request close without the answer of every connected system; the reason is logged."""
-    require_dpo(staff)
-    require_open(request)
+    require_fit(request, staff, Action.OVERRIDE_SYSTEMS)
     waiting = [call.system.name for call in connectors.unanswered(request.id)]
-    if not waiting:
-        raise ActionRefused(_l("Tous les systèmes connectés ont répondu."))
     services.log(request, "systems_overridden", staff.email, systems=waiting, reason=reason)
     db.session.commit()
 
 
 def start_fulfilling(request: m.RightsRequest, staff: Staff) -> None:
     """Staff take the request up: it is in progress, and every connected system concerned is asked."""
-    require_confirmed(request)
-    if request.status != m.Status.CONFIRMED:
-        raise ActionRefused(_l("Le traitement de cette demande a déjà commencé."))
+    require_fit(request, staff, Action.START)
     start(request)
     services.log(request, "started", staff.email, public=True)
     db.session.commit()
@@ -155,13 +173,14 @@ def start_fulfilling(request: m.RightsRequest, staff: Staff) -> None:
 
 def add_note(request: m.RightsRequest, staff: Staff, text: str) -> None:
     """An internal note on the timeline."""
+    require_fit(request, staff, Action.NOTE)
     services.log(request, "note", staff.email, text=text)
     db.session.commit()
 
 
 def send_data_package(request: m.RightsRequest, staff: Staff) -> m.DataPackage:
     """Build the ZIP of everything held on the person (connected systems' exports included) and mail a link."""
-    require_confirmed(request)
+    require_fit(request, staff, Action.PACKAGE)
     start(request)
     require_systems_answered(request)
     package = m.DataPackage(
@@ -181,8 +200,7 @@ def send_data_package(request: m.RightsRequest, staff: Staff) -> m.DataPackage:
 
 def erase(request: m.RightsRequest, staff: Staff) -> dict[str, int]:
     """Erase every record of the person through the data map; the opt-out list and this request stay."""
-    require_dpo(staff)
-    require_confirmed(request)
+    require_fit(request, staff, Action.ERASE)
     start(request)
     counts = erase_person(services.person_of(request))
     services.log(request, "erased", staff.email, public=True, counts=counts)
@@ -192,7 +210,7 @@ def erase(request: m.RightsRequest, staff: Staff) -> dict[str, int]:
 
 def rectify(request: m.RightsRequest, staff: Staff, changes: dict[str, str]) -> list[dict]:
     """Apply corrections (name, e-mail, phone) everywhere they are held; before and after go in the log."""
-    require_confirmed(request)
+    require_fit(request, staff, Action.RECTIFY)
     start(request)
     applied = rectify_person(request, changes)
     if not applied:
@@ -204,16 +222,17 @@ def rectify(request: m.RightsRequest, staff: Staff, changes: dict[str, str]) -> 
 
 def opt_out_everywhere(request: m.RightsRequest, staff: Staff) -> None:
     """Objection, consent withdrawal, unsubscribe: off every list and channel, on the opt-out list."""
-    require_confirmed(request)
+    require_fit(request, staff, Action.OPT_OUT)
     start(request)
     channels = [Channel.EMAIL] + ([Channel.SMS] if request.phone else [])
     services.log(request, "opted_out", staff.email, public=True, channels=channels)
     record_staff_opt_out(email=request.email, phone=request.phone)
+    db.session.commit()
 
 
 def restrict(request: m.RightsRequest, staff: Staff) -> None:
     """Restriction: no marketing send and no re-contact on any channel until staff lift it."""
-    require_confirmed(request)
+    require_fit(request, staff, Action.RESTRICT)
     start(request)
     for channel, identifier in restriction_targets(request):
         suppress(channel, **identifier, source="rights_request", reason=Reason.RESTRICTION)
@@ -223,6 +242,7 @@ def restrict(request: m.RightsRequest, staff: Staff) -> None:
 
 def lift_restriction(request: m.RightsRequest, staff: Staff) -> None:
     """End a restriction (the person asked, or the reason for it is settled)."""
+    require_fit(request, staff, Action.LIFT_RESTRICTION)
     for channel, identifier in restriction_targets(request):
         lift(channel, **identifier, reason=Reason.RESTRICTION)
     services.log(request, "restriction_lifted", staff.email, public=True)
@@ -239,7 +259,7 @@ def restriction_targets(request: m.RightsRequest) -> list[tuple[str, dict]]:
 
 def record_directives(request: m.RightsRequest, staff: Staff) -> m.PostMortemDirective:
     """Store the post-mortem directives with the designated person; they stay revocable."""
-    require_confirmed(request)
+    require_fit(request, staff, Action.DIRECTIVES)
     if not (request.designated_name and request.designated_contact):
         raise ActionRefused(_l("La demande n’indique pas la personne désignée et son contact."))
     start(request)
@@ -263,9 +283,7 @@ def revoke_directives(directive: m.PostMortemDirective, staff: Staff) -> None:
 
 def extend(request: m.RightsRequest, staff: Staff, months: int, reason: str) -> None:
     """Extend by 1 or 2 more months with a reason, only within the first month; the requester is told."""
-    require_open(request)
-    if request.extended_to is not None:
-        raise ActionRefused(_l("Le délai a déjà été prolongé."))
+    require_fit(request, staff, Action.EXTEND)
     if services.today() > request.due_on:
         raise ActionRefused(_l("Le premier mois est écoulé\u00a0: il est trop tard pour prolonger le délai."))
     if not 1 <= months <= MAX_EXTENSION_MONTHS:
@@ -280,8 +298,7 @@ def extend(request: m.RightsRequest, staff: Staff, months: int, reason: str) -> 
 
 def refuse(request: m.RightsRequest, staff: Staff, reason: str) -> None:
     """Refuse a manifestly unfounded or excessive request, with the reason and the right to complain to the CNIL."""
-    require_dpo(staff)
-    require_open(request)
+    require_fit(request, staff, Action.REFUSE)
     require_systems_answered(request)
     close(request, m.Status.REFUSED, reason)
     services.log(request, "refused", staff.email, public=True, reason=reason)
@@ -291,7 +308,7 @@ def refuse(request: m.RightsRequest, staff: Staff, reason: str) -> None:
 
 def answer(request: m.RightsRequest, staff: Staff, text: str) -> None:
     """Send the answer and close the request."""
-    require_open(request)
+    require_fit(request, staff, Action.ANSWER)
     require_systems_answered(request)
     close(request, m.Status.ANSWERED, text)
     services.log(request, "answered", staff.email, public=True)

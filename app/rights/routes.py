@@ -15,7 +15,16 @@ from app.rights.deadlines import UNCONFIRMED_LIFETIME
 from app.rights.forms import ContactForm
 from app.rights.labels import EVENT_LABELS, KIND_LABELS, REQUESTER
 from app.templating import render_shared
-from app.tokens import RIGHTS_CONFIRM, RIGHTS_DOWNLOAD, RIGHTS_STATUS, ExpiredLink, Purpose, read_text, sign
+from app.tokens import (
+    RIGHTS_CONFIRM,
+    RIGHTS_DOWNLOAD,
+    RIGHTS_STATUS,
+    ExpiredLink,
+    Purpose,
+    read_text,
+    require_not_lapsed,
+    sign,
+)
 
 
 @bp.context_processor
@@ -86,6 +95,7 @@ def confirm(lang: str, token: str):
 def status(lang: str, token: str):
     """Where the request stands, its public steps, the answer, and the data package while it lasts."""
     found = request_from(RIGHTS_STATUS, token)
+    require_not_lapsed(RIGHTS_STATUS, found.closed_at, utcnow())
     packages = [(p, sign(RIGHTS_DOWNLOAD, p.public_id)) for p in found.packages
                 if p.content is not None and p.expires_at > utcnow()]
     return render_template("rights/status.html", request_=found, events=services.public_events(found),

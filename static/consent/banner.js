@@ -44,7 +44,7 @@
     if (button) data.append(button.name, button.value);
     post(form.action, data).then(function (answer) {
       if (answer.consent_mode && window.gtag) gtag('consent', 'update', answer.consent_mode);
-      answer.tags.forEach(function (tag) {
+      if (banner.getAttribute('data-tags') == '1') answer.tags.forEach(function (tag) {
         if (tag.code) script('text', tag.code);
         if (tag.src) script('src', tag.src);
       });

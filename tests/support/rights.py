@@ -1,5 +1,9 @@
 """Helpers for the rights tests: sending the contact form, reading links from real e-mails, staff sessions."""
 
+import re
+import time
+
+import pyotp
 import sqlalchemy as sa
 
 from app.auth.services import create_staff
@@ -34,13 +38,44 @@ def confirmed_request(client, mailbox, email: str = "jeanne@example.fr", kind: s
 
 
 def staff_client(app, role: str = "agent", email: str | None = None):
-    """A test client logged in as a new staff member of that role."""
+    """A test client logged in as a new staff member of that role, through the real forms (password, then the
+    second factor enrolled with the code pyotp computes from the secret shown on the page)."""
     email = email or f"{role}@k-inventory.com"
     create_staff(email, STAFF_PASSWORD, role)
     client = app.test_client()
-    response = submit_form(client, "/admin/connexion", {"email": email, "password": STAFF_PASSWORD})
-    assert response.status_code == 303, response.get_data(as_text=True)
+    client.enrolment = enrol_staff(client, email)
     return client
+
+
+def log_in_with_password(client, email: str, password: str = STAFF_PASSWORD, next_path: str = ""):
+    """The first step of the login form; returns the answer (303 to the second step when right)."""
+    url = "/admin/connexion" + (f"?next={next_path}" if next_path else "")
+    return submit_form(client, url, {"email": email, "password": password})
+
+
+def enrol_staff(client, email: str, password: str = STAFF_PASSWORD) -> dict:
+    """First login: password, then the QR page's secret turned into a code; the recovery codes shown once."""
+    response = log_in_with_password(client, email, password)
+    assert response.status_code == 303 and response.headers["Location"].endswith("/admin/activation"), (
+        response.get_data(as_text=True))
+    page = client.get("/admin/activation").get_data(as_text=True)
+    secret = re.search(r'<code id="totp-secret">([A-Z2-7]+)</code>', page).group(1)
+    response = client.post("/admin/activation", data={"csrf_token": csrf_token(page),
+                                                      "code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    codes = re.findall(r"<li><code>([0-9a-f]{8}-[0-9a-f]{8})</code></li>", response.get_data(as_text=True))
+    assert len(codes) == 10
+    return {"secret": secret, "recovery_codes": codes}
+
+
+def second_factor(client, code: str):
+    """The second step of a later login."""
+    return submit_form(client, "/admin/verification", {"code": code})
+
+
+def next_totp_code(secret: str) -> str:
+    """A code the server has not seen yet (the next 30-second step: it accepts one step of drift)."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
 
 
 def staff_action(client, reference: str, action: str, **data):
