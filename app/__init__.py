@@ -11,23 +11,29 @@ from app.backoffice import bp as backoffice_bp
 from app.config import Config, config_for_environment
 from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
+from app.consent import reports as consent_reports
 from app.consent.cli import consent
 from app.database import enable_sqlite_wal
 from app.errors import register_errorhandlers
 from app.extensions import babel, csrf, db, limiter, login, migrate
 from app.mail import datamap as mail_data
+from app.mail import retention as mail_retention
 from app.mail.cli import mail, outbox
 from app.main import bp as main_bp
 from app.newsletter import bp as newsletter_bp
 from app.newsletter import datamap as newsletter_data
+from app.newsletter import maintenance as newsletter_retention
 from app.newsletter.cli import newsletter
 from app.newsletter.optout import follow_suppression
 from app.newsletter.services import confirmed_addresses
 from app.policy import bp as policy_bp
 from app.policy.cli import policy
 from app.policy.services import notice_recipients_wanted
+from app.retention import register as retention_register
+from app.retention.cli import retention
 from app.rights import bp as rights_bp
 from app.rights import datamap as rights_data
+from app.rights import maintenance as rights_retention
 from app.rights.cli import rights
 from app.suppression import datamap as suppression_data
 from app.suppression.services import suppression_changed
@@ -85,12 +91,14 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users):
+    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, retention):
         app.cli.add_command(group)
 
 
 def register_features() -> None:
-    """What each feature tells the others: the data map, opt-out changes, addresses for policy notices."""
+    """What each feature tells the others: the data map, the retention register, opt-out changes, notices."""
+    retention_register.register(*newsletter_retention.RULES, *consent_reports.RULES, *rights_retention.RULES,
+                                *mail_retention.RULES, *retention_register.RULES)
     datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
                      *suppression_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")

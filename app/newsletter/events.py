@@ -21,6 +21,8 @@ class Step(StrEnum):
     LINK_REQUESTED = "link_requested"
     RESTRICTED = "restricted"
     RESTRICTION_LIFTED = "restriction_lifted"
+    REPERMISSION_ASKED = "repermission_asked"
+    STAYED = "stayed"
 
 
 class Source(StrEnum):
@@ -35,6 +37,7 @@ class Source(StrEnum):
     STAFF = "staff"
     RESUBSCRIBE = "resubscribe"
     MAILTO = "mailto"
+    REPERMISSION = "repermission"
 
 
 ACTION_LABELS = {
@@ -47,6 +50,8 @@ ACTION_LABELS = {
     Step.LINK_REQUESTED: _l("Lien de gestion demandé"),
     Step.RESTRICTED: _l("Traitement limité à votre demande (aucun envoi)"),
     Step.RESTRICTION_LIFTED: _l("Fin de la limitation du traitement"),
+    Step.REPERMISSION_ASKED: _l("Nous vous avons demandé si vous souhaitiez rester abonné"),
+    Step.STAYED: _l("Vous avez choisi de rester abonné"),
 }
 SOURCE_LABELS = {
     Source.WEB_FORM: _l("formulaire du site"),
@@ -58,6 +63,7 @@ SOURCE_LABELS = {
     Source.STAFF: _l("demande traitée par notre équipe"),
     Source.RESUBSCRIBE: _l("page de réabonnement"),
     Source.MAILTO: _l("e-mail de désabonnement envoyé depuis votre messagerie"),
+    Source.REPERMISSION: _l("e-mail de renouvellement de votre consentement"),
 }
 CHANNEL_LABELS = {Channel.EMAIL: _l("E-mail"), Channel.SMS: _l("SMS")}
 

@@ -1,7 +1,7 @@
 """Rights requests from receipt to closure: submit, confirm the address, follow, expire, log each step."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from flask import render_template
@@ -15,7 +15,7 @@ from app.mail.services import queue_mail
 from app.personal import normalise_email, normalise_phone
 from app.rights import models as m
 from app.rights.deadlines import UNCONFIRMED_LIFETIME, due_date, local_date
-from app.rights.labels import KIND_LABELS, N_, REQUESTER, STATUS_LABELS, SYSTEM
+from app.rights.labels import KIND_LABELS, N_, REQUESTER, STATUS_LABELS
 from app.tokens import RIGHTS_CONFIRM, RIGHTS_STATUS, sign
 from app.urls import site_url
 
@@ -106,18 +106,6 @@ def confirm(request: m.RightsRequest) -> bool:
         log(request, "confirmed", REQUESTER, public=True)
         db.session.commit()
     return request.status != m.Status.EXPIRED
-
-
-def expire_unconfirmed(now: datetime | None = None) -> int:
-    """Mark as expired the requests whose address was not confirmed within 30 days; commits."""
-    cutoff = (now or utcnow()) - UNCONFIRMED_LIFETIME
-    stale = db.session.scalars(sa.select(m.RightsRequest).where(
-        m.RightsRequest.status == m.Status.UNCONFIRMED, m.RightsRequest.received_at < cutoff)).all()
-    for request in stale:
-        request.status, request.closed_at = m.Status.EXPIRED, now or utcnow()
-        log(request, "expired", SYSTEM, public=True)
-    db.session.commit()
-    return len(stale)
 
 
 def person_of(request: m.RightsRequest) -> Person:
