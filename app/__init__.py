@@ -16,6 +16,7 @@ from app.consent.cli import consent
 from app.database import enable_sqlite_wal
 from app.errors import register_errorhandlers
 from app.extensions import babel, csrf, db, limiter, login, migrate
+from app.jobs.cli import jobs
 from app.mail import datamap as mail_data
 from app.mail import retention as mail_retention
 from app.mail.cli import mail, outbox
@@ -91,7 +92,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, retention):
+    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, retention, jobs):
         app.cli.add_command(group)
 
 
