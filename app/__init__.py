@@ -8,6 +8,8 @@ from app.auth.cli import users
 from app.auth.models import StaffUser
 from app.auth.services import load_user
 from app.backoffice import bp as backoffice_bp
+from app.backup import journal as erasure_journal
+from app.backup.cli import backup
 from app.config import Config, config_for_environment
 from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
@@ -92,7 +94,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, retention, jobs):
+    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, retention, backup, jobs):
         app.cli.add_command(group)
 
 
@@ -104,4 +106,6 @@ def register_features() -> None:
                      *suppression_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
     suppression_changed.connect(follow_suppression)
+    datamap.person_erased.connect(erasure_journal.note_erasure)
+    erasure_journal.listen()
     notice_recipients_wanted.connect(confirmed_addresses)

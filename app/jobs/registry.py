@@ -1,7 +1,12 @@
-"""The jobs `flask jobs run` runs, and when: the outbox worker, retention at 03:00, reminders at 08:00, expiry."""
+"""The jobs `flask jobs run` runs, and when: the outbox worker, backup at 02:30 and retention at 03:00 (Paris),
+reminders at 08:00, expiry every hour."""
 
 from datetime import datetime, time, timedelta
 
+from flask import current_app
+
+from app.backup import services as backups
+from app.backup.crypto import BackupKeyError, method
 from app.jobs.schedule import DailyAt, Every, Job
 from app.mail.services import deliver_due
 from app.retention.runner import RuleReport, run_rules
@@ -44,9 +49,22 @@ def rights_remind(_now: datetime) -> str:
     return f"{report.requests} requests due, {report.recipients} staff told"
 
 
+def backup(now: datetime) -> str:
+    """Tonight's encrypted backup, then backups over 90 days old deleted; without a key, development skips it."""
+    try:
+        method(current_app.config)
+    except BackupKeyError:
+        if current_app.config["APP_ENV"] == "production":
+            raise
+        return "skipped: set BACKUP_KEY or BACKUP_AGE_RECIPIENTS"
+    made = backups.create()
+    return f"{made.path.name} ({made.size} bytes); {backups.prune(now)} old backup(s) deleted"
+
+
 JOBS = [
     Job("outbox", Every(timedelta(seconds=5)), deliver_mail, lease=timedelta(minutes=10)),
     Job("retention", DailyAt(time(3, 0)), retention),
     Job("rights-remind", DailyAt(time(8, 0)), rights_remind),
     Job("rights-expire", Every(timedelta(hours=1)), rights_expire),
+    Job("backup", DailyAt(time(2, 30)), backup, lease=timedelta(hours=3)),
 ]
