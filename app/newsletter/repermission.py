@@ -24,6 +24,7 @@ from app.urls import site_host, site_url
 
 REPERMISSION = "repermission"  # the outbox kind of the question
 ANSWER_WINDOW = timedelta(days=30)  # between the question and deletion
+BATCH = 1000
 
 
 def stay_token(public_id: str, serializer: URLSafeTimedSerializer | None = None) -> str:
@@ -62,22 +63,26 @@ def queue_questions(readers: list[tuple[int, str, str, str]], now: datetime) -> 
     """Queue the question to each (id, e-mail, public id, language) and note it in their history, in bulk."""
     if not readers:
         return 0
-    slot_stay, slot_leave = f"stay{uuid.uuid4().hex}", f"leave{uuid.uuid4().hex}"
-    built = templates(slot_stay, slot_leave)
-    serializer = URLSafeTimedSerializer(secret_keys(), salt=NEWSLETTER_STAY.salt)
-    signer, host = compact_signer(NEWSLETTER_MANAGE), site_host()
-    messages, steps = [], []
-    for subscriber_id, email, public_id, language in readers:
-        subject, text, html = built.get(language, built["fr"])
-        stay, leave = stay_token(public_id, serializer), manage_token(public_id, ALL_LISTS, signer)
-        messages.append({"recipient": email, "subject": subject, "kind": REPERMISSION,
-                         "body_text": text.replace(slot_stay, stay).replace(slot_leave, leave),
-                         "body_html": html.replace(slot_stay, stay).replace(slot_leave, leave), "headers": {},
-                         "message_id": f"<{uuid.uuid4().hex}@{host}>", "status": OutboxStatus.PENDING,
-                         "attempts": 0, "next_attempt_at": utcnow(), "created_at": utcnow()})
-        steps.append({"subscriber_id": subscriber_id, "occurred_at": now, "action": Step.REPERMISSION_ASKED,
-                      "channel": "email", "source": Source.REPERMISSION, "detail": {}})
-    db.session.execute(sa.insert(OutboxMessage), messages)
-    db.session.execute(sa.insert(SubscriberEvent), steps)
+    slots = (f"stay{uuid.uuid4().hex}", f"leave{uuid.uuid4().hex}")
+    built = templates(*slots)
+    signers = (URLSafeTimedSerializer(secret_keys(), salt=NEWSLETTER_STAY.salt), compact_signer(NEWSLETTER_MANAGE))
+    for start in range(0, len(readers), BATCH):  # a batch at a time: bodies are a few kB each
+        batch = readers[start:start + BATCH]
+        db.session.execute(sa.insert(OutboxMessage), [message(reader, built, slots, signers) for reader in batch])
+        db.session.execute(sa.insert(SubscriberEvent), [
+            {"subscriber_id": reader[0], "occurred_at": now, "action": Step.REPERMISSION_ASKED,
+             "channel": Channel.EMAIL, "source": Source.REPERMISSION, "detail": {}} for reader in batch])
     return len(readers)
 
+
+def message(reader: tuple[int, str, str, str], built: dict, slots: tuple[str, str], signers: tuple) -> dict:
+    """One reader's outbox row: the language's question with their two links."""
+    _id, email, public_id, language = reader
+    subject, text, html = built.get(language, built["fr"])
+    stay_link, leave_link = stay_token(public_id, signers[0]), manage_token(public_id, ALL_LISTS, signers[1])
+    now = utcnow()
+    return {"recipient": email, "subject": subject, "kind": REPERMISSION, "headers": {},
+            "body_text": text.replace(slots[0], stay_link).replace(slots[1], leave_link),
+            "body_html": html.replace(slots[0], stay_link).replace(slots[1], leave_link),
+            "message_id": f"<{uuid.uuid4().hex}@{site_host()}>", "status": OutboxStatus.PENDING, "attempts": 0,
+            "next_attempt_at": now, "created_at": now}

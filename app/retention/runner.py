@@ -50,7 +50,7 @@ def apply_rule(rule: Rule, now: datetime, dry_run: bool) -> RuleReport:
         else:
             db.session.commit()
         report = RuleReport(rule.key, outcome.matched, outcome.acted, time.perf_counter() - started)
-    except sa.exc.SQLAlchemyError as error:  # the rule's transaction is undone; the others still run
+    except Exception as error:  # any failure undoes this rule's transaction only; the other rules still run
         db.session.rollback()
         current_app.logger.error("retention rule %s failed: %s", rule.key, type(error).__name__)
         report = RuleReport(rule.key, 0, 0, time.perf_counter() - started, type(error).__name__)
