@@ -19,6 +19,7 @@ from app.database import enable_sqlite_wal
 from app.errors import register_errorhandlers
 from app.extensions import babel, csrf, db, limiter, login, migrate
 from app.jobs.cli import jobs
+from app.jobs.models import ScheduledJob
 from app.mail import datamap as mail_data
 from app.mail import retention as mail_retention
 from app.mail.cli import mail, outbox
@@ -105,6 +106,7 @@ def register_features() -> None:
     datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
                      *suppression_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
+    datamap.exempt(ScheduledJob, "a scheduled job's name and last result: nothing about a person")
     suppression_changed.connect(follow_suppression)
     datamap.person_erased.connect(erasure_journal.note_erasure)
     erasure_journal.listen()

@@ -14,6 +14,7 @@ from app.consent.models import ConsentRecord, ConsentSubject
 from app.consent.services import GPC_SIGNAL, current_register
 from app.extensions import db
 from app.retention.register import P8_NECESSARY, P8_PROOF, Action, Outcome, Rule
+from app.retention.runner import bulk
 
 RETENTION = timedelta(days=5 * 365)
 
@@ -89,17 +90,13 @@ def rates(accepted: int, total: int) -> dict[str, float]:
 
 def purge_expired(now: datetime) -> Outcome:
     """Delete proof older than the 5-year retention (the only deletion of consent records); caller commits."""
-    result = db.session.execute(sa.delete(ConsentRecord).where(ConsentRecord.recorded_at < now - RETENTION)
-                                .execution_options(synchronize_session=False))
-    return Outcome(result.rowcount or 0, result.rowcount or 0)
+    return bulk(sa.delete(ConsentRecord).where(ConsentRecord.recorded_at < now - RETENTION))
 
 
 def unlink_orphans(now: datetime) -> Outcome:
     """Delete the links from a person to a consent id whose proof is all gone: nothing of them is left there."""
     proof = sa.select(ConsentRecord.id).where(ConsentRecord.consent_id == ConsentSubject.consent_id)
-    result = db.session.execute(sa.delete(ConsentSubject).where(~proof.exists())
-                                .execution_options(synchronize_session=False))
-    return Outcome(result.rowcount or 0, result.rowcount or 0)
+    return bulk(sa.delete(ConsentSubject).where(~proof.exists()))
 
 
 # What this feature adds to the retention register (registered in create_app, run in this order).

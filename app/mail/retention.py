@@ -6,10 +6,10 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.extensions import db
 from app.mail.bounces import SOFT_WINDOW
 from app.mail.models import OutboxMessage, OutboxStatus, SoftBounce
 from app.retention.register import P8_NECESSARY, P8_PROOF, Action, Outcome, Rule
+from app.retention.runner import bulk
 
 SENT_BODY_RETENTION = timedelta(days=30)
 FAILED_BODY_RETENTION = timedelta(days=90)
@@ -17,15 +17,9 @@ METADATA_RETENTION = timedelta(days=5 * 365)
 CLEARED = ""  # the body of a message once cleared
 
 
-def acted(statement) -> Outcome:
-    """Run a bulk statement; what it touched was what it matched."""
-    count = db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount or 0
-    return Outcome(count, count)
-
-
 def clear_bodies(*where: sa.ColumnElement[bool]) -> Outcome:
     """Empty the body and headers (personal links, tokens) of matching messages; recipient, subject, dates stay."""
-    return acted(sa.update(OutboxMessage).where(OutboxMessage.body_text != CLEARED, *where).values(
+    return bulk(sa.update(OutboxMessage).where(OutboxMessage.body_text != CLEARED, *where).values(
         body_text=CLEARED, body_html=None, headers={}))
 
 
@@ -42,13 +36,13 @@ def clear_failed(now: datetime) -> Outcome:
 
 def delete_metadata(now: datetime) -> Outcome:
     """What is left of a message (recipient, subject, dates, status) goes after 5 years."""
-    return acted(sa.delete(OutboxMessage).where(OutboxMessage.status != OutboxStatus.PENDING,
+    return bulk(sa.delete(OutboxMessage).where(OutboxMessage.status != OutboxStatus.PENDING,
                                                 OutboxMessage.created_at < now - METADATA_RETENTION))
 
 
 def delete_soft_bounces(now: datetime) -> Outcome:
     """Soft bounces older than their 30-day window."""
-    return acted(sa.delete(SoftBounce).where(SoftBounce.bounced_at < now - SOFT_WINDOW))
+    return bulk(sa.delete(SoftBounce).where(SoftBounce.bounced_at < now - SOFT_WINDOW))
 
 
 # What this feature adds to the retention register (registered in create_app, run in this order).

@@ -30,6 +30,12 @@ class RuleReport:
         return f"{self.rule}: matched {self.matched}, acted on {self.acted} ({self.seconds:.2f} s)"
 
 
+def bulk(statement) -> Outcome:
+    """Run one set-based UPDATE or DELETE of a rule: the rows it touched are the rows it matched."""
+    count = db.session.execute(statement, execution_options={"synchronize_session": False}).rowcount or 0
+    return Outcome(count, count)
+
+
 def run_rules(now: datetime | None = None, *, dry_run: bool = False, only: tuple[str, ...] = ()) -> list[RuleReport]:
     """Apply every rule (or the named ones) as of `now`; a dry run rolls each rule back and reports what it would do."""
     now = now or utcnow()

@@ -13,6 +13,7 @@ from app.auth.services import active_staff_addresses
 from app.extensions import db
 from app.mail.services import queue_mail
 from app.retention.register import P1_ACTIVE_DATABASE, P8_NECESSARY, P8_PROOF, Action, Outcome, Rule
+from app.retention.runner import bulk
 from app.rights import models as m
 from app.rights import services
 from app.rights.deadlines import DUE_SOON_DAYS, UNCONFIRMED_LIFETIME, Urgency, urgency
@@ -102,18 +103,13 @@ def delete_closed(now: datetime) -> Outcome:
 
 def purge_packages(now: datetime) -> Outcome:
     """Delete the content of data packages past their 7 days (the row stays in the request's record)."""
-    result = db.session.execute(sa.update(m.DataPackage).where(
-        m.DataPackage.expires_at <= now, m.DataPackage.content.is_not(None)).values(content=None))
-    acted = result.rowcount or 0
-    return Outcome(acted, acted)
+    return bulk(sa.update(m.DataPackage).where(m.DataPackage.expires_at <= now, m.DataPackage.content.is_not(None))
+                .values(content=None))
 
 
 def delete_revoked_directives(now: datetime) -> Outcome:
     """Revoked post-mortem directives go a month after their revocation."""
-    result = db.session.execute(sa.delete(m.PostMortemDirective).where(
-        m.PostMortemDirective.revoked_at < now - REVOKED_RETENTION))
-    acted = result.rowcount or 0
-    return Outcome(acted, acted)
+    return bulk(sa.delete(m.PostMortemDirective).where(m.PostMortemDirective.revoked_at < now - REVOKED_RETENTION))
 
 
 # What this feature adds to the retention register (registered in create_app, run in this order).
