@@ -40,10 +40,9 @@ system-deps: ## Install Debian's Chromium and a Java runtime when missing (brows
 
 dev-setup: setup $(VENV)/.dev node_modules/.installed system-deps
 
-run: setup ## Start the site on http://127.0.0.1:5000 (with the mail worker)
+run: setup ## Start the site on http://127.0.0.1:5000 (with the scheduler: mail worker, retention, backups)
 	@echo "Mail without MAIL_SERVER is written to instance/mail/*.eml"
-	trap 'kill 0' EXIT; $(FLASK) outbox send --loop & $(FLASK) sms deliver --loop & \
-		$(FLASK) run --host 127.0.0.1 --port 5000
+	trap 'kill 0' EXIT; $(FLASK) jobs run & $(FLASK) run --host 127.0.0.1 --port 5000
 
 serve: setup ## Start the site with gunicorn (production style; settings and log redaction in gunicorn.conf.py)
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app

@@ -6,31 +6,40 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import datamap, i18n, security, templating
 from app.audiences import datamap as audience_data
+from app.audiences import retention as audience_retention
 from app.audiences.cli import audiences
 from app.auth import bp as auth_bp
 from app.auth.cli import users
 from app.auth.models import RecoveryCode, StaffUser
 from app.auth.services import load_user
 from app.backoffice import bp as backoffice_bp
+from app.backoffice import retention as staff_reads_retention
 from app.backoffice.cli import audit
 from app.backoffice.models import StaffRead
+from app.backup import journal as erasure_journal
+from app.backup.cli import backup
 from app.config import Config, InsecureConfiguration, config_for_environment, secrets_group
 from app.connectors import bp as connectors_bp
 from app.connectors.cli import connectors
 from app.connectors.models import ConnectedSystem
 from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
+from app.consent import reports as consent_reports
 from app.consent.cli import consent
 from app.consent.hooks import shared_page_variant
 from app.database import close_session, enable_sqlite_wal, retry_after_disconnect
 from app.errors import register_errorhandlers
 from app.extensions import babel, csrf, db, limiter, login, migrate
+from app.jobs.cli import jobs
+from app.jobs.models import ScheduledJob
 from app.mail import datamap as mail_data
+from app.mail import retention as mail_retention
 from app.mail.cli import mail, outbox
 from app.mail.services import register_template_source
 from app.main import bp as main_bp
 from app.newsletter import bp as newsletter_bp
 from app.newsletter import datamap as newsletter_data
+from app.newsletter import maintenance as newsletter_retention
 from app.newsletter.campaigns import campaign_content
 from app.newsletter.cli import newsletter, sms_send
 from app.newsletter.mail import MARKETING
@@ -39,10 +48,14 @@ from app.newsletter.services import confirmed_addresses
 from app.policy import bp as policy_bp
 from app.policy.cli import policy
 from app.policy.services import notice_recipients_wanted
+from app.retention import register as retention_register
+from app.retention.cli import retention
 from app.rights import bp as rights_bp
 from app.rights import datamap as rights_data
+from app.rights import maintenance as rights_retention
 from app.rights.cli import rights
 from app.sms import datamap as sms_data
+from app.sms import retention as sms_retention
 from app.sms.cli import sms
 from app.suppression import datamap as suppression_data
 from app.suppression.services import suppression_changed
@@ -110,21 +123,27 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
     for group in (i18n.translate, secrets_group, outbox, mail, policy, consent, newsletter, rights, users, audit,
-                  connectors, audiences, sms):
+                  connectors, audiences, sms, retention, backup, jobs):
         app.cli.add_command(group)
     sms.add_command(sms_send)  # `flask sms send`: the newsletter's lists are its audience
 
 
 def register_features() -> None:
-    """What each feature tells the others: the data map, opt-out changes, policy notices, what shared pages vary
-    on, campaign bodies for the outbox."""
+    """What each feature tells the others: the data map, the retention register, opt-out changes, policy notices,
+    what shared pages vary on, campaign bodies for the outbox."""
+    retention_register.register(*newsletter_retention.RULES, *consent_reports.RULES, *rights_retention.RULES,
+                                *mail_retention.RULES, *sms_retention.RULES, *audience_retention.RULES,
+                                *staff_reads_retention.RULES, *retention_register.RULES)
     datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
                      *suppression_data.KINDS, *audience_data.KINDS, *sms_data.KINDS)
     datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
     datamap.exempt(ConnectedSystem, "connected systems: company systems and their endpoints, no one's personal data")
     datamap.exempt(RecoveryCode, "staff second-factor codes (keyed hashes): part of the staff account")
     datamap.exempt(StaffRead, "the journal of staff reads: staff addresses and request references, kept as evidence")
+    datamap.exempt(ScheduledJob, "a scheduled job's name and last result: nothing about a person")
     suppression_changed.connect(follow_suppression)
+    datamap.person_erased.connect(erasure_journal.note_erasure)
+    erasure_journal.listen()
     notice_recipients_wanted.connect(confirmed_addresses)
     templating.vary_shared_pages(shared_page_variant)
     register_template_source(MARKETING, campaign_content)

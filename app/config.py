@@ -131,6 +131,11 @@ class Config:
         self.RECAPTCHA_VERSION = int(env("RECAPTCHA_VERSION", "2"))
         self.RECAPTCHA_EXPECTED_ACTION = env("RECAPTCHA_EXPECTED_ACTION", "contact")
         self.RECAPTCHA_MIN_SCORE = float(env("RECAPTCHA_MIN_SCORE", "0.5"))
+        self.BACKUP_DIR = env("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+        self.BACKUP_KEY = env("BACKUP_KEY", "")
+        self.BACKUP_AGE_RECIPIENTS = [r.strip() for r in env("BACKUP_AGE_RECIPIENTS", "").split(",") if r.strip()]
+        self.BACKUP_AGE_IDENTITY_FILE = env("BACKUP_AGE_IDENTITY_FILE", "")
+        self.ERASURE_JOURNAL = env("ERASURE_JOURNAL", str(Path(self.BACKUP_DIR) / "erasure-journal.txt"))
         if self.APP_ENV != "production":
             self.SECRET_KEY = self.SECRET_KEY or kept_secret("secret_key")
             self.HASH_KEY = self.HASH_KEY or kept_secret("hash_key")

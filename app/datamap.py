@@ -7,6 +7,8 @@ Rights requests (access, portability, erasure) walk these entries and nothing el
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from blinker import signal
+
 
 @dataclass(frozen=True)
 class Person:
@@ -33,6 +35,9 @@ class DataKind:
 
 DATA_MAP: dict[str, DataKind] = {}
 
+# Sent with the person after every erasure (the backups' erasure journal listens, wired in create_app).
+person_erased = signal("person-erased")
+
 
 def register(*kinds: DataKind) -> None:
     """Add kinds of data to the map (create_app registers each feature's kinds)."""
@@ -52,7 +57,9 @@ def export_person(person: Person) -> dict[str, list[dict]]:
 
 def erase_person(person: Person) -> dict[str, int]:
     """Erase or anonymise the person in every kind; return the count per kind (the caller commits)."""
-    return {name: kind.erase(person) for name, kind in sorted(DATA_MAP.items())}
+    erased = {name: kind.erase(person) for name, kind in sorted(DATA_MAP.items())}
+    person_erased.send(None, person=person)
+    return erased
 
 
 EXEMPT: dict[type, str] = {}

@@ -28,6 +28,7 @@ NEW_NEWSLETTER_LINK = ("newsletter.subscribe#lien", _l("Demander un nouveau lien
 CONTACT_US = ("rights.contact", _l("Formulaire de contact"))
 NEWSLETTER_CONFIRM = Purpose("newsletter-confirm", timedelta(days=7), *NEW_NEWSLETTER_LINK)
 NEWSLETTER_MANAGE = Purpose("newsletter-manage", None, *NEW_NEWSLETTER_LINK)
+NEWSLETTER_STAY = Purpose("newsletter-stay", timedelta(days=60), *NEW_NEWSLETTER_LINK)  # « Oui, je reste abonné »
 RIGHTS_CONFIRM = Purpose("rights-confirm", timedelta(days=30), *CONTACT_US)
 RIGHTS_STATUS = Purpose("rights-status", None, *CONTACT_US, after_close=timedelta(days=365))
 RIGHTS_DOWNLOAD = Purpose("rights-download", timedelta(days=7), *CONTACT_US)

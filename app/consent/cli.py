@@ -1,7 +1,7 @@
 """`flask consent`: export the proof, daily statistics, the retention purge."""
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 
 import click
 from flask.cli import AppGroup
@@ -52,7 +52,7 @@ def stats(since, fmt: str) -> None:
 
 @consent.command("purge")
 def purge() -> None:
-    """Delete consent records older than the 5-year retention."""
-    removed = purge_expired()
+    """Delete consent records older than the 5-year retention (the register's rule `preuves_consentement`)."""
+    removed = purge_expired(datetime.now(UTC)).acted
     db.session.commit()
     click.echo(f"{removed} consent record(s) older than 5 years deleted.")

@@ -7,11 +7,14 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
 
 from app.consent.datamap import record_as_dict
-from app.consent.models import ConsentRecord
+from app.consent.models import ConsentRecord, ConsentSubject
 from app.consent.services import GPC_SIGNAL, current_register
 from app.extensions import db
+from app.retention.register import P8_NECESSARY, P8_PROOF, Action, Outcome, Rule
+from app.retention.runner import bulk
 
 RETENTION = timedelta(days=5 * 365)
 
@@ -85,9 +88,23 @@ def rates(accepted: int, total: int) -> dict[str, float]:
     return {"accept": round(accepted / total, 4), "refuse": round(1 - accepted / total, 4)}
 
 
-def purge_expired(now: datetime | None = None) -> int:
+def purge_expired(now: datetime) -> Outcome:
     """Delete proof older than the 5-year retention (the only deletion of consent records); caller commits."""
-    cutoff = (now or datetime.now(UTC)) - RETENTION
-    result = db.session.execute(sa.delete(ConsentRecord).where(ConsentRecord.recorded_at < cutoff)
-                                .execution_options(synchronize_session=False))
-    return result.rowcount or 0
+    return bulk(sa.delete(ConsentRecord).where(ConsentRecord.recorded_at < now - RETENTION))
+
+
+def unlink_orphans(now: datetime) -> Outcome:
+    """Delete the links from a person to a consent id whose proof is all gone: nothing of them is left there."""
+    proof = sa.select(ConsentRecord.id).where(ConsentRecord.consent_id == ConsentSubject.consent_id)
+    return bulk(sa.delete(ConsentSubject).where(~proof.exists()))
+
+
+# What this feature adds to the retention register (registered in create_app, run in this order).
+RULES = (
+    Rule("preuves_consentement", ("consent_records",),
+         _l("Preuves des choix de cookies (pseudonymes : identifiant de consentement, IP tronquée, navigateur)"),
+         RETENTION, _l("5 ans"), _l("l’enregistrement du choix"), Action.DELETE, (P8_PROOF,), purge_expired),
+    Rule("liens_consentement", ("consent_subjects",), _l("Liens entre une adresse et un identifiant de consentement"),
+         RETENTION, _l("5 ans"), _l("le dernier choix lié (ou l’effacement de l’abonné)"), Action.ANONYMISE,
+         (P8_NECESSARY,), unlink_orphans),
+)

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("newsletter", __name__)
 
-from app.newsletter import routes  # noqa: E402, F401
+from app.newsletter import routes, stay_routes  # noqa: E402, F401

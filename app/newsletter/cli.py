@@ -5,6 +5,7 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.database import utcnow
 from app.extensions import db
 from app.newsletter.campaigns import CampaignError, send_campaign
 from app.newsletter.lists import LISTS
@@ -63,7 +64,7 @@ def opt_out(email: str | None, phone: str | None, token: str | None) -> None:
 @newsletter.command("purge")
 def purge_command() -> None:
     """Delete requests never confirmed after 30 days and subscribers gone quiet for 3 years (opt-outs stay)."""
-    click.echo(f"subscribers deleted: {purge()}")
+    click.echo(f"subscribers deleted: {purge(utcnow())}")
 
 
 @newsletter.command("lists")

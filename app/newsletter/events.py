@@ -21,6 +21,8 @@ class Step(StrEnum):
     LINK_REQUESTED = "link_requested"
     RESTRICTED = "restricted"
     RESTRICTION_LIFTED = "restriction_lifted"
+    REPERMISSION_ASKED = "repermission_asked"
+    STAYED = "stayed"
 
 
 class Source(StrEnum):
@@ -37,6 +39,7 @@ class Source(StrEnum):
     MAILTO = "mailto"
     SMS_CODE = "sms_code"
     TWILIO_OPT_OUT = "twilio_21610"  # Twilio refused a send: the number had replied STOP to our sender
+    REPERMISSION = "repermission"
 
 
 ACTION_LABELS = {
@@ -49,6 +52,8 @@ ACTION_LABELS = {
     Step.LINK_REQUESTED: _l("Lien de gestion demandé"),
     Step.RESTRICTED: _l("Traitement limité à votre demande (aucun envoi)"),
     Step.RESTRICTION_LIFTED: _l("Fin de la limitation du traitement"),
+    Step.REPERMISSION_ASKED: _l("Nous vous avons demandé si vous souhaitiez rester abonné"),
+    Step.STAYED: _l("Vous avez choisi de rester abonné"),
 }
 SOURCE_LABELS = {
     Source.WEB_FORM: _l("formulaire du site"),
@@ -62,6 +67,7 @@ SOURCE_LABELS = {
     Source.MAILTO: _l("e-mail de désabonnement envoyé depuis votre messagerie"),
     Source.SMS_CODE: _l("code reçu par SMS et saisi sur le site"),
     Source.TWILIO_OPT_OUT: _l("STOP enregistré par notre prestataire SMS"),
+    Source.REPERMISSION: _l("e-mail de renouvellement de votre consentement"),
 }
 CHANNEL_LABELS = {Channel.EMAIL: _l("E-mail"), Channel.SMS: _l("SMS")}
 

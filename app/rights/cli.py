@@ -3,7 +3,9 @@
 import click
 from flask.cli import AppGroup
 
-from app.rights import maintenance, services
+from app.database import utcnow
+from app.extensions import db
+from app.rights import maintenance
 
 rights = AppGroup("rights", help="Rights requests: reminders and housekeeping.")
 
@@ -19,7 +21,9 @@ def remind() -> None:
 
 @rights.command("expire")
 def expire() -> None:
-    """Close the requests whose address was not confirmed within 30 days, and purge expired data packages."""
-    expired = services.expire_unconfirmed()
-    purged = maintenance.purge_packages()
+    """Two rules of the retention register: close requests unconfirmed after 30 days, empty packages past 7 days."""
+    now = utcnow()
+    expired = maintenance.expire_unconfirmed(now).acted
+    purged = maintenance.purge_packages(now).acted
+    db.session.commit()
     click.echo(f"{expired} unconfirmed request(s) expired; {purged} data package(s) purged.")

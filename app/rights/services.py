@@ -1,7 +1,7 @@
 """Rights requests from receipt to closure: submit, confirm the address, follow, expire, log each step."""
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 import sqlalchemy as sa
 from flask import render_template
@@ -127,18 +127,6 @@ def confirm(request: m.RightsRequest) -> bool:
         log(request, "confirmed", REQUESTER, public=True)
         db.session.commit()
     return request.status != m.Status.EXPIRED
-
-
-def expire_unconfirmed(now: datetime | None = None) -> int:
-    """Mark as expired the requests whose address was not confirmed within 30 days; commits."""
-    cutoff = (now or utcnow()) - UNCONFIRMED_LIFETIME
-    stale = db.session.scalars(sa.select(m.RightsRequest).where(
-        m.RightsRequest.status == m.Status.UNCONFIRMED, m.RightsRequest.received_at < cutoff)).all()
-    for request in stale:
-        request.status, request.closed_at = m.Status.EXPIRED, now or utcnow()
-        log(request, "expired", SYSTEM, public=True)
-    db.session.commit()
-    return len(stale)
 
 
 def person_of(request: m.RightsRequest) -> Person:
