@@ -1,7 +1,9 @@
 """Helpers every template can use."""
 
+import re
+
 from flask import Flask, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, format_date, format_datetime, get_locale
 from werkzeug.routing import BuildError
 
 from app.i18n import LOCALIZED_ENDPOINTS, french_typography
@@ -27,9 +29,35 @@ def current_lang() -> str:
     return str(get_locale() or "fr")
 
 
+# Dates in each page's language: French as written in France, English as in the United Kingdom (a European site).
+FORMAT_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+FRENCH_MONTHS = "janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc"  # the stems of the full and short names
+FIRST_OF_MONTH = re.compile(rf"(?<![\d/.])1(?= (?:{FRENCH_MONTHS}))")
+
+
+def premier(text: str) -> str:
+    """« 1er juin 2027 », as French writes the first day of a month (« 2 juin » stays as it is)."""
+    return FIRST_OF_MONTH.sub("1er", text)
+
+
+def page_date(value, format: str | None = None) -> str:
+    """A date in the page's language (Flask-Babel's `dateformat`, in Paris time, with « 1er » in French)."""
+    with force_locale(FORMAT_LOCALES.get(current_lang(), current_lang())):
+        text = format_date(value, format)
+    return premier(text) if current_lang() == "fr" else text
+
+
+def page_datetime(value, format: str | None = None) -> str:
+    """A date and time in the page's language (Flask-Babel's `datetimeformat`, with « 1er » in French)."""
+    with force_locale(FORMAT_LOCALES.get(current_lang(), current_lang())):
+        text = format_datetime(value, format)
+    return premier(text) if current_lang() == "fr" else text
+
+
 def init_app(app: Flask) -> None:
     """Register the template helpers."""
     app.jinja_env.globals.update(
         optional_url=optional_url, current_lang=current_lang, site_url=site_url, localized_endpoints=LOCALIZED_ENDPOINTS
     )
     app.jinja_env.filters["typo"] = typography
+    app.jinja_env.filters.update(dateformat=page_date, datetimeformat=page_datetime)
