@@ -8,6 +8,7 @@ from app.auth.cli import users
 from app.auth.models import StaffUser
 from app.auth.services import load_user
 from app.backoffice import bp as backoffice_bp
+from app.backoffice.cli import registre
 from app.config import Config, config_for_environment
 from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
@@ -85,7 +86,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users):
+    for group in (i18n.translate, outbox, mail, policy, consent, newsletter, rights, users, registre):
         app.cli.add_command(group)
 
 

@@ -106,8 +106,8 @@ def test_weeks_start_on_monday_at_midnight_utc(app, moment, week):
     assert db.engine.dialect.name == ("postgresql" if is_postgresql() else "sqlite")
 
 
-def dashboard_in_chromium(browser, base_url: str, **options):
-    """A logged-in DPO's browser page showing the dashboard."""
+def log_in_to(browser, base_url: str, path: str, **options):
+    """A browser page of a logged-in DPO, showing a back-office page (the DPO account made by `every_feature`)."""
     context = browser.new_context(locale="fr-FR", **options)
     page = context.new_page()
     page.add_init_script("window.cspViolations = []; document.addEventListener('securitypolicyviolation',"
@@ -117,7 +117,7 @@ def dashboard_in_chromium(browser, base_url: str, **options):
     page.fill("#password", STAFF_PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url("**/admin/")
-    page.goto(base_url + URL, wait_until="networkidle")
+    page.goto(base_url + path, wait_until="networkidle")
     return context, page
 
 
@@ -126,10 +126,10 @@ def test_the_dashboard_keeps_to_the_csp_and_passes_axe_in_chromium(live_server, 
     app = live_server.server.app
     with app.app_context():
         every_feature(app, app.test_client(), mailbox)
-    context, page = dashboard_in_chromium(browser, live_server.url)
+    context, page = log_in_to(browser, live_server.url, URL)
     assert page.evaluate("window.cspViolations") == []
     assert page.locator("svg.chart rect").count() > 5
     context.close()
-    context, page = dashboard_in_chromium(browser, live_server.url, bypass_csp=True)  # axe is injected as a script
+    context, page = log_in_to(browser, live_server.url, URL, bypass_csp=True)  # axe is injected as a script
     assert axe_violations(page) == []
     context.close()
