@@ -18,6 +18,7 @@ from app.mail.models import OutboxMessage, OutboxStatus
 from app.newsletter.lists import is_list
 from app.newsletter.mail import LANGUAGES, MARKETING, MarketingBuilder
 from app.newsletter.models import Campaign, ChannelStatus, ListStatus, Subscriber, Subscription
+from app.progress import advance, tracked
 from app.suppression.models import Channel
 from app.suppression.services import suppressed_clause
 from app.urls import site_host
@@ -82,6 +83,7 @@ def queue_messages(builder: MarketingBuilder, slug: str) -> int:
     load_recipients(connection, recipients, rows)
     for language in LANGUAGES:  # every loaded row has one of these languages: one message per row
         insert_messages(connection, recipients, builder, language)
+        advance(sum(1 for row in rows if row[2] == language))  # the second half of the progress bar
     recipients.drop(connection)
     return len(rows)
 
@@ -96,9 +98,9 @@ def recipients_table() -> sa.Table:
 
 def signed_recipients(builder: MarketingBuilder, slug: str) -> list[tuple[int, str, str, str]]:
     """(number, address, language, token) for each member of the audience; the only per-recipient Python."""
-    rows = db.session.execute(audience(slug))
+    rows = db.session.execute(audience(slug)).all()
     return [(number, email, language if language in LANGUAGES else "fr", builder.token(public_id))
-            for number, (_id, email, public_id, language) in enumerate(rows, start=1)]
+            for number, (_id, email, public_id, language) in enumerate(tracked(rows, total=2 * len(rows)), start=1)]
 
 
 def load_recipients(connection: sa.Connection, table: sa.Table, rows: list[tuple]) -> None:
