@@ -24,6 +24,8 @@ from app.newsletter import datamap as newsletter_data
 from app.newsletter.cli import newsletter
 from app.newsletter.optout import follow_suppression
 from app.newsletter.services import confirmed_addresses
+from app.ops import bp as ops_bp
+from app.ops import logs, metrics
 from app.policy import bp as policy_bp
 from app.policy.cli import policy
 from app.policy.services import notice_recipients_wanted
@@ -50,6 +52,8 @@ def create_app(config: Config | None = None) -> Flask:
     register_commands(app)
     register_features()
     security.init_app(app)
+    metrics.init_app(app)
+    logs.init_app(app)
     return app
 
 
@@ -80,7 +84,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
-    for blueprint in (main_bp, policy_bp, consent_bp, newsletter_bp, rights_bp, auth_bp, backoffice_bp):
+    for blueprint in (main_bp, policy_bp, consent_bp, newsletter_bp, rights_bp, auth_bp, backoffice_bp, ops_bp):
         app.register_blueprint(blueprint)
 
 

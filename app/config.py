@@ -91,6 +91,10 @@ class Config:
         self.RECAPTCHA_VERSION = int(env("RECAPTCHA_VERSION", "2"))
         self.RECAPTCHA_EXPECTED_ACTION = env("RECAPTCHA_EXPECTED_ACTION", "contact")
         self.RECAPTCHA_MIN_SCORE = float(env("RECAPTCHA_MIN_SCORE", "0.5"))
+        self.LOG_FORMAT = env("LOG_FORMAT", "text").strip().lower()
+        self.METRICS_TOKEN = env("METRICS_TOKEN", "")
+        self.METRICS_ALLOWED_IPS = env("METRICS_ALLOWED_IPS", "")
+        self.READY_OUTBOX_MAX_AGE = int(env("READY_OUTBOX_MAX_AGE", "3600"))
         if self.APP_ENV != "production":
             self.SECRET_KEY = self.SECRET_KEY or kept_secret("secret_key")
             self.HASH_KEY = self.HASH_KEY or kept_secret("hash_key")

@@ -13,7 +13,7 @@ def public_pages(app) -> list[str]:
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static" or rule.arguments - set(rule.defaults or {}):
             continue
-        if rule.endpoint.startswith(("auth.", "backoffice.", "webhooks.")) or "webhook" in rule.rule:
+        if rule.endpoint.startswith(("auth.", "backoffice.", "webhooks.", "ops.")) or "webhook" in rule.rule:
             continue
         pages.append(rule.rule)
     return sorted(set(pages)) + EXTRA_PAGES

@@ -86,8 +86,8 @@ def test_newsletter_send_shows_its_progress_on_a_terminal(app, tmp_path):
     confirmed_subscribers(40)
     body = tmp_path / "body.txt"
     body.write_text("Bonjour,\n\nLes nouveautés du mois.\n", encoding="utf-8")
-    output, terminal = run_on_a_terminal("newsletter", "send", "--list", "actualites-produit", "--subject", "Nouveautés",
-                                         "--text", str(body))
+    output, terminal = run_on_a_terminal("newsletter", "send", "--list", "actualites-produit",
+                                         "--subject", "Nouveautés", "--text", str(body))
     assert "queueing messages" in terminal and "80/80" in terminal  # 40 tokens signed, then 40 messages written
     assert "40 messages queued" in output
 
