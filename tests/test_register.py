@@ -7,13 +7,11 @@ import json
 import pytest
 from flask_babel import force_locale
 
-from app.auth.services import create_staff
 from app.backoffice.register import COLUMNS, activities
 from app.consent.services import current_register
 from app.datamap import DATA_MAP, REGISTER_FIELDS, DataKind
-from app.extensions import db
 from tests.support.pages import axe_violations, vnu_errors
-from tests.support.rights import STAFF_PASSWORD, staff_client
+from tests.support.rights import staff_client
 from tests.test_dashboard import every_feature, log_in_to
 
 URL = "/admin/registre"
@@ -90,10 +88,10 @@ def test_the_record_downloads_as_csv_and_json(app):
 
 
 @pytest.mark.browser
-def test_the_record_passes_axe_in_chromium(live_server, browser):
-    with live_server.server.app.app_context():
-        create_staff("dpo@k-inventory.com", STAFF_PASSWORD, "dpo")
-        db.session.commit()
+def test_the_record_passes_axe_in_chromium(live_server, browser, mailbox):
+    app = live_server.server.app
+    with app.app_context():
+        every_feature(app, app.test_client(), mailbox)  # makes the DPO's account too
     context, page = log_in_to(browser, live_server.url, URL, bypass_csp=True)
     assert page.locator("section.activity").count() == len(activities_count(live_server))
     assert axe_violations(page) == []
