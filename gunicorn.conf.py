@@ -1,7 +1,10 @@
-"""Gunicorn settings for `make serve`: workers, and an access log that never holds a signed link's token."""
+"""Gunicorn settings for `make serve`: workers, an access log that never holds a signed link's token, and
+Prometheus in multiprocess mode."""
 
 import os
 import re
+import shutil
+from pathlib import Path
 
 from gunicorn.glogging import Logger
 
@@ -37,6 +40,22 @@ class RedactingLogger(Logger):
 logger_class = RedactingLogger
 
 
+# Every worker writes its request metrics here; /metrics adds them up (prometheus_client's multiprocess mode).
+os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path(os.environ.get("INSTANCE_PATH", "instance")).resolve()
+                                                      / "prometheus"))
+
+
 def on_starting(server) -> None:
-    """Tell the app how many workers share the rate limits (production refuses memory:// with more than one)."""
+    """Tell the app how many workers share the rate limits (production refuses memory:// with more than one), and
+    start with no metrics left by a former run."""
     os.environ["GUNICORN_WORKERS"] = str(server.cfg.workers)
+    folder = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+
+
+def child_exit(server, worker) -> None:
+    """Forget the live gauges of a worker that stopped (its counters are kept)."""
+    from prometheus_client import multiprocess  # imported after PROMETHEUS_MULTIPROC_DIR is set
+
+    multiprocess.mark_process_dead(worker.pid)

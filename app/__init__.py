@@ -14,7 +14,7 @@ from app.auth.models import RecoveryCode, StaffUser
 from app.auth.services import load_user
 from app.backoffice import bp as backoffice_bp
 from app.backoffice import retention as staff_reads_retention
-from app.backoffice.cli import audit
+from app.backoffice.cli import audit, registre
 from app.backoffice.models import StaffRead
 from app.backup import journal as erasure_journal
 from app.backup.cli import backup
@@ -45,6 +45,8 @@ from app.newsletter.cli import newsletter, sms_send
 from app.newsletter.mail import MARKETING
 from app.newsletter.optout import follow_suppression
 from app.newsletter.services import confirmed_addresses
+from app.ops import bp as ops_bp
+from app.ops import logs, metrics
 from app.policy import bp as policy_bp
 from app.policy.cli import policy
 from app.policy.services import notice_recipients_wanted
@@ -77,6 +79,8 @@ def create_app(config: Config | None = None) -> Flask:
     register_commands(app)
     register_features()
     security.init_app(app)
+    metrics.init_app(app)
+    logs.init_app(app)
     return app
 
 
@@ -116,14 +120,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
-    for blueprint in (main_bp, policy_bp, consent_bp, newsletter_bp, rights_bp, auth_bp, backoffice_bp, connectors_bp):
+    for blueprint in (main_bp, policy_bp, consent_bp, newsletter_bp, rights_bp, auth_bp, backoffice_bp, connectors_bp,
+                      ops_bp):
         app.register_blueprint(blueprint)
 
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
     for group in (i18n.translate, secrets_group, outbox, mail, policy, consent, newsletter, rights, users, audit,
-                  connectors, audiences, sms, retention, backup, jobs):
+                  registre, connectors, audiences, sms, retention, backup, jobs):
         app.cli.add_command(group)
     sms.add_command(sms_send)  # `flask sms send`: the newsletter's lists are its audience
 

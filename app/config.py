@@ -136,6 +136,10 @@ class Config:
         self.BACKUP_AGE_RECIPIENTS = [r.strip() for r in env("BACKUP_AGE_RECIPIENTS", "").split(",") if r.strip()]
         self.BACKUP_AGE_IDENTITY_FILE = env("BACKUP_AGE_IDENTITY_FILE", "")
         self.ERASURE_JOURNAL = env("ERASURE_JOURNAL", str(Path(self.BACKUP_DIR) / "erasure-journal.txt"))
+        self.LOG_FORMAT = env("LOG_FORMAT", "text").strip().lower()
+        self.METRICS_TOKEN = env("METRICS_TOKEN", "")
+        self.METRICS_ALLOWED_IPS = env("METRICS_ALLOWED_IPS", "")
+        self.READY_OUTBOX_MAX_AGE = int(env("READY_OUTBOX_MAX_AGE", "3600"))
         if self.APP_ENV != "production":
             self.SECRET_KEY = self.SECRET_KEY or kept_secret("secret_key")
             self.HASH_KEY = self.HASH_KEY or kept_secret("hash_key")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from blinker import signal
+from flask_babel import lazy_gettext as _l
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ class Person:
 
 @dataclass(frozen=True)
 class DataKind:
-    """One kind of personal data and how to handle it for one person."""
+    """One kind of personal data and how to handle it for one person; with the CNIL register's columns, in French."""
 
     name: str
     models: tuple[type, ...]
@@ -28,10 +29,29 @@ class DataKind:
     legal_basis: str
     retention: str
     recipients: str
+    title: str  # the processing activity, as the record of processing names it
+    people: str  # categories of people concerned
+    data_categories: str  # categories of personal data
+    processors: str  # processors acting on our behalf
+    transfers: str  # transfers outside the European Union
+    safeguards: str  # what protects such a transfer
+    security: str  # technical and organisational security measures
     export: Callable[[Person], list[dict]]
     erase: Callable[[Person], int]
     fields: tuple[str, ...] = field(default_factory=tuple)
 
+
+# What every processing of the site shares, in the words of the policy (sections 5 and 6).
+SITE_SECURITY = _l("Accès réservé au personnel habilité (comptes nominatifs, rôles, mots de passe hachés, sessions "
+                   "limitées), connexions chiffrées (HTTPS, TLS vérifié vers le relais de messagerie), liens signés à "
+                   "durée limitée, journal des actions, copies de sauvegarde.")
+NO_TRANSFER = _l("Aucun transfert hors de l’Union européenne n’est organisé par le site.")
+POLICY_SAFEGUARDS = _l("Si un prestataire traite ces données hors de l’Union européenne : clauses contractuelles "
+                       "types de la Commission européenne ou règles d’entreprise contraignantes (section 5 de la "
+                       "politique).")
+HOSTING = _l("Hébergeur du site.")
+REGISTER_FIELDS = ("title", "purpose", "legal_basis", "people", "data_categories", "recipients", "processors",
+                   "transfers", "safeguards", "retention", "security")
 
 DATA_MAP: dict[str, DataKind] = {}
 

@@ -75,7 +75,15 @@ def compile_catalogue() -> None:
 def init_app(app) -> None:
     """Keep URLs in the current language and give templates the language switch."""
     app.url_defaults(add_current_lang)
+    app.after_request(set_content_language)
     app.jinja_env.globals["alternate_url"] = alternate_url
+
+
+def set_content_language(response):
+    """Say the language of every page in its headers too (`Content-Language`)."""
+    if response.mimetype == "text/html" and "Content-Language" not in response.headers:
+        response.headers["Content-Language"] = str(get_locale() or "fr")
+    return response
 
 
 LOCALIZED_ENDPOINTS: set[str] = set()

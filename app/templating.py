@@ -1,9 +1,10 @@
 """Helpers every template can use, and pages rendered once and served many times."""
 
+import re
 from collections.abc import Callable, Hashable
 
 from flask import Flask, current_app, g, render_template, request, session, url_for
-from flask_babel import get_locale
+from flask_babel import force_locale, format_date, format_datetime, get_locale
 from flask_wtf.csrf import generate_csrf
 from werkzeug.routing import BuildError
 
@@ -88,6 +89,29 @@ def fill_in(page: str) -> str:
     if CSRF_MARK in page:
         page = page.replace(CSRF_MARK, generate_csrf())
     return page
+# Dates in each page's language: French as written in France, English as in the United Kingdom (a European site).
+FORMAT_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+FRENCH_MONTHS = "janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc"  # the stems of the full and short names
+FIRST_OF_MONTH = re.compile(rf"(?<![\d/.])1(?= (?:{FRENCH_MONTHS}))")
+
+
+def premier(text: str) -> str:
+    """« 1er juin 2027 », as French writes the first day of a month (« 2 juin » stays as it is)."""
+    return FIRST_OF_MONTH.sub("1er", text)
+
+
+def page_date(value, format: str | None = None) -> str:
+    """A date in the page's language (Flask-Babel's `dateformat`, in Paris time, with « 1er » in French)."""
+    with force_locale(FORMAT_LOCALES.get(current_lang(), current_lang())):
+        text = format_date(value, format)
+    return premier(text) if current_lang() == "fr" else text
+
+
+def page_datetime(value, format: str | None = None) -> str:
+    """A date and time in the page's language (Flask-Babel's `datetimeformat`, with « 1er » in French)."""
+    with force_locale(FORMAT_LOCALES.get(current_lang(), current_lang())):
+        text = format_datetime(value, format)
+    return premier(text) if current_lang() == "fr" else text
 
 
 def init_app(app: Flask) -> None:
@@ -96,3 +120,4 @@ def init_app(app: Flask) -> None:
         optional_url=optional_url, current_lang=current_lang, site_url=site_url, localized_endpoints=LOCALIZED_ENDPOINTS
     )
     app.jinja_env.filters["typo"] = typography
+    app.jinja_env.filters.update(dateformat=page_date, datetimeformat=page_datetime)

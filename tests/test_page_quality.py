@@ -13,7 +13,7 @@ def public_pages(app) -> list[str]:
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static" or rule.arguments - set(rule.defaults or {}):
             continue
-        if rule.endpoint.startswith(("auth.", "backoffice.", "webhooks.")) or "webhook" in rule.rule or (
+        if rule.endpoint.startswith(("auth.", "backoffice.", "webhooks.", "ops.")) or "webhook" in rule.rule or (
                 rule.rule.endswith(".json")):
             continue
         pages.append(rule.rule)

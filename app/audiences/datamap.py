@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audiences.models import AudienceMember
-from app.datamap import DataKind, Person
+from app.datamap import POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
 from app.extensions import db
 from app.personal import keyed_hash, normalise_email
 
@@ -44,6 +44,16 @@ KINDS = (
                      "fichier de retrait suivant votre retrait, votre désinscription ou votre effacement."),
         recipients=_l("Google Ireland Limited (Customer Match) et Meta Platforms Ireland Limited (audiences "
                       "personnalisées)."),
+        title=_l("Audiences publicitaires (reciblage)"),
+        people=_l("Abonnés confirmés à une liste qui ont accepté les cookies de publicité ciblée."),
+        data_categories=_l("Empreintes SHA-256 de l’adresse e-mail et du numéro de mobile (jamais en clair), "
+                           "plateforme, liste, date de l’export."),
+        processors=_l("Google Ireland Limited et Meta Platforms Ireland Limited, destinataires des fichiers."),
+        transfers=_l("Google et Meta peuvent traiter ces empreintes hors de l’Union européenne."),
+        safeguards=POLICY_SAFEGUARDS,
+        security=_l("%(site)s Empreintes seulement, fichiers tracés (auteur, date, nombre, somme de contrôle), "
+                    "fichier de retrait pour chaque retrait de consentement, désinscription ou effacement.",
+                    site=SITE_SECURITY),
         export=export_memberships, erase=erase_memberships,
         fields=("platform", "list", "exported_at", "email_sha256", "phone_sha256"),
     ),

@@ -1,6 +1,7 @@
-"""The journal of staff reads: who looked at which request, exported which data, and when (CNIL: journalisation)."""
+"""The journal of staff reads (who looked at which request or exported which data, and when: CNIL journalisation),
+and the consent weeks the dashboard keeps."""
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -31,3 +32,20 @@ class StaffRead(db.Model):
     staff_email: Mapped[str] = mapped_column(sa.String(320), index=True)
     what: Mapped[str] = mapped_column(sa.String(20))
     target: Mapped[str] = mapped_column(sa.String(200))
+
+
+class ConsentWeek(db.Model):
+    """One finished week (Monday 00:00 UTC onwards) of consent records, counted for the dashboard: the proof is
+    append-only, so a past week never changes and the dashboard need not read its records again."""
+
+    __tablename__ = "dashboard_consent_weeks"
+
+    week_start: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    choices: Mapped[int] = mapped_column(default=0)
+    gpc: Mapped[int] = mapped_column(default=0)
+    accepted: Mapped[dict] = mapped_column(sa.JSON, default=dict)  # choices accepting each category, by key
+    counted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def counts(self, keys: list[str]) -> dict[str, int]:
+        """The week as the dashboard's series reads it."""
+        return {"choices": self.choices, "gpc": self.gpc, **{key: self.accepted.get(key, 0) for key in keys}}

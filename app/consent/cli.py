@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 from app.consent.reports import daily_stats, export_text, period_total, purge_expired
 from app.extensions import db
+from app.progress import reported
 
 consent = AppGroup("consent", help="Cookie consent proof: export, statistics, purge.")
 since_option = click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
@@ -26,7 +27,8 @@ def as_utc(value):
               help="File to write (default: standard output).")
 def export(since, fmt: str, output) -> None:
     """Write every consent record (the proof of each choice) as CSV or JSON."""
-    text = export_text(as_utc(since), fmt)
+    with reported("exporting consent records"):
+        text = export_text(as_utc(since), fmt)
     output.write(text if text.endswith("\n") else text + "\n")
 
 

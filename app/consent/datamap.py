@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.consent.models import ConsentRecord, ConsentSubject
-from app.datamap import DataKind, Person
+from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
 from app.extensions import db
 from app.personal import keyed_hash
 
@@ -58,6 +58,15 @@ KINDS = (
                      "entre vous et votre identifiant de consentement est supprimé\u00a0; l’enregistrement pseudonyme "
                      "reste."),
         recipients=_l("K-Technology & Services uniquement."),
+        title=_l("Preuve des choix de cookies"),
+        people=_l("Visiteurs du site."),
+        data_categories=_l("Identifiant de consentement aléatoire, choix par catégorie, date, versions du registre "
+                           "des cookies et de la politique, préfixe tronqué de l’adresse IP, famille de navigateur ; "
+                           "lien avec l’empreinte (HMAC) de l’adresse e-mail quand la personne le demande."),
+        processors=HOSTING,
+        transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
+        security=_l("%(site)s Journal en ajout seul (aucune modification d’une preuve), adresse IP tronquée, adresse "
+                    "e-mail jamais en clair.", site=SITE_SECURITY),
         export=export_consent, erase=erase_consent,
         fields=("consent_id", "recorded_at", "choices", "register_version", "policy_version", "action",
                 "withdrawal", "source", "channel", "ip_prefix", "browser"),

@@ -13,6 +13,7 @@ from app.consent.datamap import record_as_dict
 from app.consent.models import ConsentRecord, ConsentSubject
 from app.consent.services import GPC_SIGNAL, current_register
 from app.extensions import db
+from app.progress import tracked
 from app.retention.register import P8_NECESSARY, P8_PROOF, Action, Outcome, Rule
 from app.retention.runner import bulk
 
@@ -27,11 +28,19 @@ def records_since(since: datetime | None = None):
     return db.session.scalars(query.execution_options(yield_per=1000))
 
 
+def count_since(since: datetime | None = None) -> int:
+    """How many records `records_since` yields."""
+    query = sa.select(sa.func.count()).select_from(ConsentRecord)
+    if since is not None:
+        query = query.where(ConsentRecord.recorded_at >= since)
+    return db.session.scalar(query) or 0
+
+
 def export_rows(since: datetime | None = None) -> list[dict]:
     """Every record as a flat row: one column per category (1 accepted, 0 refused)."""
     keys = [category.key for category in current_register().optional]
     rows = []
-    for record in records_since(since):
+    for record in tracked(records_since(since), total=lambda: count_since(since)):
         row = record_as_dict(record)
         choices = row.pop("choices")
         row.update({key: int(bool(choices.get(key))) for key in keys})

@@ -35,7 +35,7 @@ def wants_json() -> bool:
 def saved_message() -> str:
     """What the visitor reads once a choice is recorded."""
     return _("Vos choix en matière de cookies sont enregistrés. Vous pouvez les modifier à tout moment "
-             "depuis le lien «\u00a0\u00a0Gestion des cookies\u00a0\u00a0» en bas de page.")
+             "depuis le lien «\u00a0Gestion des cookies\u00a0» en bas de page.")
 
 
 @localized_route(bp, "/cookies/choix", "/en/cookies/choice", methods=["POST"])

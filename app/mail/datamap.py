@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import DataKind, Person
+from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
 from app.extensions import db
 from app.mail.models import OutboxMessage, SoftBounce
 from app.mail.services import message_content
@@ -61,6 +61,12 @@ KINDS = (
         legal_basis=_l("Exécution d’un contrat, obligation légale ou consentement, selon le message."),
         retention=_l("Jusqu’à l’effacement de vos données ou la fin de la relation commerciale."),
         recipients=_l("K-Technology & Services et son prestataire d’envoi d’e-mails."),
+        title=_l("E-mails envoyés"),
+        people=_l("Abonnés à la newsletter, personnes qui exercent leurs droits ou nous écrivent."),
+        data_categories=_l("Adresse e-mail, objet et contenu des messages, dates d’envoi, erreurs de remise."),
+        processors=_l("Prestataire d’envoi d’e-mails (relais SMTP) ; hébergeur du site."),
+        transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
+        security=_l("%(site)s Messages signés (DKIM), remis au relais en TLS vérifié.", site=SITE_SECURITY),
         export=export_mail, erase=erase_mail,
     ),
     DataKind(
@@ -70,6 +76,12 @@ KINDS = (
         legal_basis=_l("Intérêt légitime\u00a0: ne pas insister auprès d’une boîte qui refuse nos e-mails."),
         retention=_l("30 jours, sous la forme d’une empreinte (HMAC) de votre adresse, jamais en clair."),
         recipients=_l("K-Technology & Services uniquement."),
+        title=_l("Refus temporaires de nos e-mails"),
+        people=_l("Destinataires de nos e-mails dont la boîte refuse les messages."),
+        data_categories=_l("Empreinte (HMAC) de l’adresse e-mail, code d’état du refus, date."),
+        processors=HOSTING,
+        transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
+        security=_l("%(site)s Adresse jamais conservée en clair (empreinte à clé secrète).", site=SITE_SECURITY),
         export=export_soft_bounces, erase=erase_soft_bounces, fields=("bounced_at", "status"),
     ),
 )

@@ -20,6 +20,7 @@ from app.newsletter.links import manage_token
 from app.newsletter.lists import is_list
 from app.newsletter.mail import LANGUAGES, MARKETING, MarketingBuilder, MessageTemplate
 from app.newsletter.models import Campaign, CampaignBody, ChannelStatus, ListStatus, Subscriber, Subscription
+from app.progress import advance, expect, watched
 from app.suppression.models import Channel
 from app.suppression.services import suppressed_clause
 from app.urls import site_host
@@ -73,7 +74,10 @@ def send_campaign(slug: str, subject: str, text: str, html: str | None = None) -
                      headers=template.headers) for language, template in builder.templates.items()])
     db.session.add(campaign)
     db.session.flush()
+    if watched():  # a terminal shows the progress: count the audience first
+        expect(count(audience(slug, Subscriber.id)))
     campaign.recipients = queue_messages(campaign)
+    advance(campaign.recipients)
     campaign.suppressed = count(list_members(slug)) - campaign.recipients
     db.session.commit()
     return CampaignReport(campaign.id, campaign.recipients, campaign.suppressed)

@@ -13,6 +13,7 @@ from app.newsletter.maintenance import list_counts, purge
 from app.newsletter.services import record_staff_opt_out, unsubscribe_by_token
 from app.newsletter.sms import SmsCampaignError, send_sms_campaign
 from app.personal import normalise_email, normalise_phone
+from app.progress import reported
 from app.sms.schedule import PARIS
 from app.tokens import InvalidLink
 
@@ -29,7 +30,8 @@ def send(slug: str, subject: str, text_path: Path, html_path: Path | None) -> No
     """Queue one message per confirmed subscriber of the list, skipping the opt-out list."""
     html = html_path.read_text(encoding="utf-8") if html_path else None
     try:
-        report = send_campaign(slug, subject, text_path.read_text(encoding="utf-8"), html)
+        with reported("queueing messages"):
+            report = send_campaign(slug, subject, text_path.read_text(encoding="utf-8"), html)
     except CampaignError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"campaign {report.campaign_id}: {report.queued} messages queued, "

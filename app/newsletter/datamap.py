@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import DataKind, Person
+from app.datamap import NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
 from app.extensions import db
 from app.newsletter.models import PhoneProof, Subscriber, SubscriberEvent, Subscription
 from app.personal import normalise_email, normalise_phone
@@ -87,6 +87,15 @@ KINDS = (
         retention=_l("Tant que vous restez inscrit, puis trois ans après le dernier contact\u00a0; une demande jamais "
                      "confirmée est supprimée après 30 jours."),
         recipients=_l("K-Technology & Services, son prestataire d’envoi d’e-mails et son prestataire SMS."),
+        title=_l("Newsletter et SMS"),
+        people=_l("Abonnés à la newsletter et aux SMS, y compris les inscriptions en attente de confirmation."),
+        data_categories=_l("Adresse e-mail, numéro de téléphone mobile, langue, listes choisies, preuves du "
+                           "consentement (date, source, préfixe tronqué de l’adresse IP), historique des inscriptions "
+                           "et désinscriptions."),
+        processors=_l("Prestataire d’envoi d’e-mails ; prestataire SMS ; hébergeur du site."),
+        transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
+        security=_l("%(site)s Double confirmation de l’adresse, désinscription en un clic signée, liste "
+                    "d’opposition consultée avant chaque envoi.", site=SITE_SECURITY),
         export=export_newsletter, erase=erase_newsletter,
         fields=("email", "phone", "language", "email_status", "email_consent_at", "sms_status", "sms_consent_at",
                 "lists", "history"),

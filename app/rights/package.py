@@ -1,8 +1,12 @@
-"""The data package of an access or portability request: a ZIP with JSON and CSV per kind, and a README."""
+"""The data package of an access or portability request: a ZIP with JSON and CSV per kind, and a README.
+
+The JSON files are the machine-readable copy (portability); the CSV files are for a spreadsheet.
+"""
 
 import csv
 import io
 import json
+import re
 import zipfile
 
 from flask import render_template
@@ -12,25 +16,30 @@ from app.datamap import DATA_MAP, Person, export_person
 from app.policy.services import CONTROLLER_ADDRESS, CONTROLLER_NAME
 from app.retention.register import ACTION_LABELS, rules_for_tables
 
+# A French spreadsheet opens a CSV as UTF-8 only after a byte-order mark, and splits columns on semicolons.
+BOM = "\ufeff"
+SPREADSHEET_FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d\s]))")
+
 
 def as_cell(value) -> str:
-    """One CSV cell: nested values as JSON, nothing as an empty cell."""
+    """One CSV cell: nested values as JSON, nothing as an empty cell, never a spreadsheet formula."""
     if value is None:
         return ""
     if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True)
-    return str(value)
+        value = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    text = str(value)
+    return "'" + text if SPREADSHEET_FORMULA.match(text) else text
 
 
 def csv_text(rows: list[dict]) -> str:
-    """Rows as CSV with a header holding every key met, in order of appearance."""
+    """Rows as a spreadsheet's CSV (BOM, semicolons), with a header of every key met, in order of appearance."""
     columns = list(dict.fromkeys(key for row in rows for key in row))
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=";")
     writer.writerow(columns)
     for row in rows:
         writer.writerow([as_cell(row.get(column)) for column in columns])
-    return buffer.getvalue()
+    return BOM + buffer.getvalue()
 
 
 def exported_kinds(person: Person) -> dict[str, list[dict]]:

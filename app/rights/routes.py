@@ -113,5 +113,7 @@ def download(token: str):
     package.downloads += 1
     services.log(package.request, "package_downloaded", REQUESTER)
     db.session.commit()
-    return send_file(io.BytesIO(package.content), mimetype="application/zip", as_attachment=True,
-                     download_name=package.filename)
+    response = send_file(io.BytesIO(package.content), mimetype="application/zip", as_attachment=True,
+                         download_name=package.filename)
+    response.headers["Cache-Control"] = "no-store"  # a person's data: never kept by a browser or a proxy
+    return response
