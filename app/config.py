@@ -140,6 +140,7 @@ class Config:
         self.METRICS_TOKEN = env("METRICS_TOKEN", "")
         self.METRICS_ALLOWED_IPS = env("METRICS_ALLOWED_IPS", "")
         self.READY_OUTBOX_MAX_AGE = int(env("READY_OUTBOX_MAX_AGE", "3600"))
+        self.READY_SCHEDULER_MAX_SILENCE = int(env("READY_SCHEDULER_MAX_SILENCE", "300"))
         if self.APP_ENV != "production":
             self.SECRET_KEY = self.SECRET_KEY or kept_secret("secret_key")
             self.HASH_KEY = self.HASH_KEY or kept_secret("hash_key")

@@ -17,6 +17,9 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
+from app.jobs.models import ScheduledJob
+from app.jobs.registry import JOBS
+from app.jobs.services import run_due
 from app.mail.models import OutboxMessage
 from app.mail.services import queue_mail
 from tests.conftest import TEST_DATABASE_URL
@@ -44,6 +47,19 @@ def test_readyz_checks_the_database_the_migrations_and_the_outbox(app, client):
     outbox = body["checks"]["outbox"]
     assert 7190 < outbox["oldest_pending_seconds"] < 7300 and outbox["ok"] is False  # reported, not fatal
     assert "jeanne" not in response.get_data(as_text=True)
+    assert body["checks"]["scheduler"] == {"ok": True, "running": False, "last_job_finished_seconds_ago": None,
+                                           "limit": 300}, "no scheduler has run yet: nothing to say"
+
+
+def test_readyz_reports_the_schedulers_heartbeat(app, client):
+    run_due(JOBS)
+    scheduler = client.get("/readyz").get_json()["checks"]["scheduler"]
+    assert scheduler["running"] and scheduler["ok"] and scheduler["last_job_finished_seconds_ago"] < 60
+    db.session.execute(sa.update(ScheduledJob).values(last_finished_at=utcnow() - timedelta(minutes=10)))
+    db.session.commit()
+    response = client.get("/readyz")
+    silent = response.get_json()["checks"]["scheduler"]
+    assert response.status_code == 200 and silent["ok"] is False and silent["last_job_finished_seconds_ago"] > 590
 
 
 def test_readyz_is_503_when_the_database_is_down(app, make_app):

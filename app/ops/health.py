@@ -1,4 +1,5 @@
-"""`/healthz` (the process answers) and `/readyz` (the database, its migrations, the outbox), as JSON."""
+"""`/healthz` (the process answers) and `/readyz` (the database, its migrations, the outbox, the scheduler's
+heartbeat), as JSON."""
 
 from datetime import datetime
 from functools import lru_cache
@@ -11,6 +12,7 @@ from flask import current_app, jsonify
 
 from app.database import utcnow
 from app.extensions import db, limiter
+from app.jobs.models import ScheduledJob
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.ops import bp
 
@@ -37,6 +39,16 @@ def oldest_pending_age(connection: sa.Connection, now: datetime) -> float | None
     return round((now - oldest).total_seconds(), 1)
 
 
+def scheduler_silence(connection: sa.Connection, now: datetime) -> float | None:
+    """Seconds since the scheduler last finished a job (None when no scheduler ever ran: there is none yet)."""
+    last = connection.execute(sa.select(sa.func.max(ScheduledJob.last_finished_at))).scalar()
+    if last is None:
+        return None
+    if last.tzinfo is None:  # SQLite hands back naive UTC from an aggregate
+        last = last.replace(tzinfo=now.tzinfo)
+    return round((now - last).total_seconds(), 1)
+
+
 def readiness() -> tuple[dict, bool]:
     """Each check's result, and whether the site can serve: the database answers and is at the code's migrations."""
     checks: dict = {"database": {"ok": False}, "migrations": {"ok": False}, "outbox": {"ok": False}}
@@ -49,6 +61,10 @@ def readiness() -> tuple[dict, bool]:
             age = oldest_pending_age(connection, utcnow())
             limit = current_app.config["READY_OUTBOX_MAX_AGE"]
             checks["outbox"] = {"ok": age is None or age <= limit, "oldest_pending_seconds": age, "limit": limit}
+            silence = scheduler_silence(connection, utcnow())
+            quiet_limit = current_app.config["READY_SCHEDULER_MAX_SILENCE"]
+            checks["scheduler"] = {"ok": silence is None or silence <= quiet_limit, "running": silence is not None,
+                                   "last_job_finished_seconds_ago": silence, "limit": quiet_limit}
     except sa.exc.SQLAlchemyError as error:
         checks["database"] = {"ok": False, "error": type(error).__name__}
     return checks, checks["database"]["ok"] and checks["migrations"]["ok"]
@@ -64,6 +80,7 @@ def healthz():
 @bp.route("/readyz")
 @limiter.exempt
 def readyz():
-    """200 when the site can serve requests, 503 otherwise; the outbox's backlog is reported, not fatal."""
+    """200 when the site can serve requests, 503 otherwise; the outbox's backlog and a silent scheduler are
+    reported, not fatal."""
     checks, ready = readiness()
     return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
