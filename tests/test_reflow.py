@@ -4,7 +4,7 @@ import pytest
 
 from tests.conftest import deliver_mail, submit_form
 from tests.support.newsletter import LINK, confirmed_subscriber, path_of, text_part
-from tests.support.rights import STAFF_PASSWORD, confirmed_request, staff_client
+from tests.support.rights import confirmed_request, log_in_browser, staff_client
 
 pytestmark = pytest.mark.browser
 
@@ -43,13 +43,9 @@ def site_paths(app, base_url: str, mailbox) -> list[str]:
                                          "/en/privacy/versions/1", "/page-inconnue"})
 
 
-def log_in(page, base_url: str) -> None:
+def log_in(page, live_server) -> None:
     """Log the page's browser in as the DPO."""
-    page.goto(base_url + "/admin/connexion")
-    page.fill("#email", "dpo@k-inventory.com")
-    page.fill("#password", STAFF_PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url("**/admin/")
+    log_in_browser(page, live_server, "dpo@k-inventory.com")
 
 
 def test_every_page_reflows_at_320_px_with_choices_beside_their_labels(live_server, browser, mailbox):
@@ -57,7 +53,7 @@ def test_every_page_reflows_at_320_px_with_choices_beside_their_labels(live_serv
     paths = site_paths(app, live_server.url, mailbox)
     context = browser.new_context(viewport=SMALL_SCREEN, locale="fr-FR")
     page = context.new_page()
-    log_in(page, live_server.url)
+    log_in(page, live_server)
     too_wide, bad_choices, checked = {}, {}, 0
     for path in paths:
         if path.startswith("/admin/deconnexion"):

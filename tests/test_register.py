@@ -92,7 +92,7 @@ def test_the_record_passes_axe_in_chromium(live_server, browser, mailbox):
     app = live_server.server.app
     with app.app_context():
         every_feature(app, app.test_client(), mailbox)  # makes the DPO's account too
-    context, page = log_in_to(browser, live_server.url, URL, bypass_csp=True)
+    context, page = log_in_to(browser, live_server, URL, bypass_csp=True)
     assert page.locator("section.activity").count() == len(activities_count(live_server))
     assert axe_violations(page) == []
     context.close()

@@ -6,6 +6,7 @@ import time
 import pyotp
 import sqlalchemy as sa
 
+from app.auth.models import StaffUser
 from app.auth.services import create_staff
 from app.extensions import db
 from app.rights.models import RightsRequest
@@ -76,6 +77,21 @@ def second_factor(client, code: str):
 def next_totp_code(secret: str) -> str:
     """A code the server has not seen yet (the next 30-second step: it accepts one step of drift)."""
     return pyotp.TOTP(secret).at(time.time() + 30)
+
+
+def log_in_browser(page, live_server, email: str, password: str = STAFF_PASSWORD) -> None:
+    """Log an enrolled staff member in from a browser page: password, then the next code of their second factor
+    (a code serves once: to open a second browser, give it the first one's storage state instead)."""
+    with live_server.server.app.app_context():
+        secret = db.session.scalar(sa.select(StaffUser.totp_secret).where(StaffUser.email == email))
+    page.goto(live_server.url + "/admin/connexion")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url("**/admin/verification*")
+    page.get_by_label("Code à six chiffres").fill(next_totp_code(secret))
+    page.get_by_role("button", name="Valider").click()
+    page.wait_for_url("**/admin/")
 
 
 def staff_action(client, reference: str, action: str, **data):
