@@ -5,14 +5,13 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 import pyotp
-import segno
 import sqlalchemy as sa
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
 
 from app.auth.models import RecoveryCode, Role, StaffUser
 from app.database import utcnow
@@ -25,8 +24,13 @@ MAX_FAILED_LOGINS = 10
 LOCK_DURATION = timedelta(minutes=15)
 RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "K-Inventory"
-# Checked when the address is unknown, so a wrong address costs as long as a wrong password (no account oracle).
-DUMMY_HASH = generate_password_hash(secrets.token_urlsafe(16))
+
+
+@cache
+def dummy_hash() -> str:
+    """Checked when the address is unknown, so a wrong address costs as long as a wrong password (no account
+    oracle); made at the first login, not at import (scrypt takes 32 MB and a tenth of a second)."""
+    return generate_password_hash(secrets.token_urlsafe(16))
 
 
 class StaffError(ValueError):
@@ -46,6 +50,8 @@ def password_problem(password: str, email: str = "") -> str | None:
     """Why a password is refused (in French), or None: at least 12 characters and a zxcvbn score of 3."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return _("Le mot de passe doit compter au moins %(count)d caractères.", count=MIN_PASSWORD_LENGTH)
+    from zxcvbn import zxcvbn  # 13 MB of dictionaries, loaded only when a password is set, not in every worker
+
     score = zxcvbn(password[:100], user_inputs=[email, *email.split("@"), "k-inventory", "kinventory"])["score"]
     if score < MIN_PASSWORD_SCORE:
         return _("Ce mot de passe se devine trop facilement (force %(score)d sur 4, il faut au moins 3)\u202f: "
@@ -141,7 +147,7 @@ def check_password(email: str, password: str) -> StaffUser | None:
     A hash is always computed (a dummy one for an unknown address); failures count towards the account's lock.
     """
     user = find_staff(email)
-    matches = check_password_hash(user.password_hash if user else DUMMY_HASH, password)
+    matches = check_password_hash(user.password_hash if user else dummy_hash(), password)
     if user is None or not user.active:
         return None
     if is_locked(user):
@@ -177,6 +183,8 @@ def provisioning_uri(user: StaffUser) -> str:
 
 def qr_code_svg(user: StaffUser) -> Markup:
     """The URI as an inline SVG QR code (no script, no style attribute: nothing the CSP refuses)."""
+    import segno  # loaded at enrolment only, not in every worker
+
     return Markup(segno.make(provisioning_uri(user), error="m").svg_inline(scale=4, title=_("Code QR à scanner")))
 
 

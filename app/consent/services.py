@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
-from user_agents import parse
 
 from app.consent.models import ConsentRecord, ConsentSubject
 from app.consent.register import REGISTER, Register
@@ -157,5 +156,7 @@ def browser_family(user_agent: str | None) -> str | None:
     """The browser family only (e.g. « Chrome »), nothing finer."""
     if not user_agent:
         return None
+
+    from user_agents import parse  # its regular expressions take 5 MB: loaded at the first choice, not at start
 
     return parse(user_agent).browser.family[:60]

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from flask import current_app
-from flufl.bounce import all_failures
 
 from app.database import utcnow
 from app.extensions import db
@@ -151,6 +150,8 @@ def arf_findings(message: Message) -> list[Finding]:
 
 def other_findings(message: Message) -> list[Finding]:
     """Older and odd formats (Exim, qmail, Exchange, …), through flufl.bounce's detectors."""
+    from flufl.bounce import all_failures  # loaded by `flask mail bounces` only
+
     temporary, permanent = all_failures(message)
     return ([Finding(HARD, a.decode("ascii", "replace")) for a in sorted(permanent)]
             + [Finding(SOFT, a.decode("ascii", "replace")) for a in sorted(temporary - permanent)])

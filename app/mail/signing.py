@@ -8,7 +8,6 @@ import base64
 from dataclasses import dataclass
 from pathlib import Path
 
-import dkim
 from flask import current_app
 
 KEY_BITS = 2048
@@ -32,6 +31,8 @@ class DkimSigner:
 
     def sign(self, data: bytes) -> bytes:
         """The message with its DKIM-Signature header first."""
+        import dkim  # 16 MB with its crypto: loaded by the worker that signs, not by the web or a campaign send
+
         signature = dkim.sign(data, self.selector.encode(), self.domain.encode(), self.private_key,
                               canonicalize=(b"relaxed", b"relaxed"), signature_algorithm=b"rsa-sha256",
                               include_headers=[name.encode() for name in SIGNED_HEADERS])

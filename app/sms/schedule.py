@@ -4,15 +4,15 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-import holidays
-
 PARIS = ZoneInfo("Europe/Paris")
 OPENS, CLOSES = time(8, 0), time(20, 0)
 
 
 @lru_cache(maxsize=16)
-def french_holidays(year: int) -> holidays.HolidayBase:
+def french_holidays(year: int):
     """France's public holidays of one year (metropolitan list of the `holidays` package)."""
+    import holidays  # 11 MB of calendars, loaded when an SMS is scheduled, not in every web worker
+
     return holidays.France(years=year)
 
 
