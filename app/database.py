@@ -1,6 +1,8 @@
 """Database helpers shared by every feature."""
 
+import itertools
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -67,6 +69,16 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def each_claimed(claim_next: Callable[[], int | None], limit: int | None = None) -> Iterator[int]:
+    """The ids a queue's worker claims one after the other, until none is due (or `limit` were claimed)."""
+    for _ in itertools.repeat(None) if limit is None else range(limit):
+        claimed = claim_next()
+        if claimed is None:
+            db.session.rollback()
+            return
+        yield claimed
 
 
 def new_public_id() -> str:

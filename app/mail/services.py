@@ -1,6 +1,5 @@
 """Queue messages in the outbox and deliver them over SMTP (or to .eml files in development)."""
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -9,7 +8,7 @@ from email.utils import make_msgid, parseaddr
 import sqlalchemy as sa
 from flask import current_app, render_template
 
-from app.database import utcnow
+from app.database import each_claimed, utcnow
 from app.extensions import db
 from app.mail.bounces import verp_address
 from app.mail.compose import InvalidMessage, build_email, check_headers, check_recipient, check_subject, render_email
@@ -160,11 +159,7 @@ def deliver_due(limit: int | None = None) -> DeliveryReport:
     report = DeliveryReport()
     courier = Courier(make_transport(), current_app.config["MAIL_DEFAULT_SENDER"], make_signer())
     try:
-        for _ in itertools.repeat(None) if limit is None else range(limit):
-            message_id = claim_next()
-            if message_id is None:
-                db.session.rollback()
-                break
+        for message_id in each_claimed(claim_next, limit):
             deliver_claimed(message_id, courier, report)
     finally:
         courier.transport.close()

@@ -298,21 +298,22 @@ def extend(request: m.RightsRequest, staff: Staff, months: int, reason: str) -> 
 
 def refuse(request: m.RightsRequest, staff: Staff, reason: str) -> None:
     """Refuse a manifestly unfounded or excessive request, with the reason and the right to complain to the CNIL."""
-    require_fit(request, staff, Action.REFUSE)
-    require_systems_answered(request)
-    close(request, m.Status.REFUSED, reason)
-    services.log(request, "refused", staff.email, public=True, reason=reason)
-    services.mail_requester(request, N_("Votre demande %(reference)s\u00a0: notre réponse"), "refused")
-    db.session.commit()
+    close_and_tell(request, staff, Action.REFUSE, m.Status.REFUSED, reason, "refused", reason=reason)
 
 
 def answer(request: m.RightsRequest, staff: Staff, text: str) -> None:
     """Send the answer and close the request."""
-    require_fit(request, staff, Action.ANSWER)
+    close_and_tell(request, staff, Action.ANSWER, m.Status.ANSWERED, text, "answered")
+
+
+def close_and_tell(request: m.RightsRequest, staff: Staff, action: Action, status: str, outcome: str, event: str,
+                   **detail) -> None:
+    """Close the request once every connected system answered, log it, mail the requester (template `event`)."""
+    require_fit(request, staff, action)
     require_systems_answered(request)
-    close(request, m.Status.ANSWERED, text)
-    services.log(request, "answered", staff.email, public=True)
-    services.mail_requester(request, N_("Votre demande %(reference)s\u00a0: notre réponse"), "answered")
+    close(request, status, outcome)
+    services.log(request, event, staff.email, public=True, **detail)
+    services.mail_requester(request, N_("Votre demande %(reference)s\u00a0: notre réponse"), event)
     db.session.commit()
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from app.database import utcnow
+from app.database import each_claimed, utcnow
 from app.extensions import db
 from app.personal import normalise_phone
 from app.sms.models import SmsKind, SmsMessage, SmsStatus
@@ -74,11 +74,7 @@ def deliver_due(limit: int = 500) -> SmsReport:
     """Deliver due SMS one transaction each, until none is due or `limit` is reached."""
     report, transport = SmsReport(), make_transport()
     try:
-        for _ in range(limit):
-            message_id = claim_next()
-            if message_id is None:
-                db.session.rollback()
-                break
+        for message_id in each_claimed(claim_next, limit):
             deliver_claimed(message_id, transport, report)
     finally:
         transport.close()
