@@ -6,32 +6,23 @@ Usage: `.venv/bin/python bench/sms_send.py [--recipients N] [--only sqlite|postg
 """
 
 import argparse
-import os
-import secrets
 import sys
-import tempfile
 import time
 import uuid
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="kinv-bench-instance-"))
-os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
-os.environ.setdefault("HASH_KEY", secrets.token_urlsafe(48))
+import sqlalchemy as sa
+from _scratch import ROOT, each_database  # sets up the environment before the app is imported
+from flask_migrate import upgrade
 
-import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
-
-from app import create_app  # noqa: E402
-from app.config import Config, psycopg_url  # noqa: E402
-from app.database import utcnow  # noqa: E402
-from app.extensions import db  # noqa: E402
-from app.newsletter.models import Subscriber, Subscription  # noqa: E402
-from app.newsletter.sms import send_sms_campaign  # noqa: E402
-from app.personal import keyed_hash  # noqa: E402
-from app.sms.models import SmsMessage  # noqa: E402
-from app.suppression.models import Suppression  # noqa: E402
+from app import create_app
+from app.config import Config
+from app.database import utcnow
+from app.extensions import db
+from app.newsletter.models import Subscriber, Subscription
+from app.newsletter.sms import send_sms_campaign
+from app.personal import keyed_hash
+from app.sms.models import SmsMessage
+from app.suppression.models import Suppression
 
 SLUG = "evenements"
 SUPPRESSED_EVERY = 20  # one number in 20 said STOP
@@ -97,22 +88,8 @@ def main() -> int:
     parser.add_argument("--recipients", type=int, default=100_000)
     parser.add_argument("--only", choices=["sqlite", "postgresql"])
     args = parser.parse_args()
-    if args.only in (None, "sqlite"):
-        with tempfile.TemporaryDirectory(prefix="kinv-bench-") as folder:
-            run("SQLite", f"sqlite:///{Path(folder) / 'bench.sqlite'}", args.recipients)
-    if args.only in (None, "postgresql"):
-        schema = f"bench_sms_{os.getpid()}"
-
-        def create_schema(engine):
-            with engine.begin() as connection:
-                connection.execute(sa.text(f"CREATE SCHEMA {schema}"))
-
-        def drop_schema(engine):
-            with engine.begin() as connection:
-                connection.execute(sa.text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-
-        base = psycopg_url(os.environ.get("BENCH_POSTGRESQL_URL", "postgresql://127.0.0.1:5432/test"))
-        run("PostgreSQL", f"{base}?options=-csearch_path%3D{schema}", args.recipients, create_schema, drop_schema)
+    for label, url, setup, teardown in each_database("sms", args.only):
+        run(label, url, args.recipients, setup, teardown)
     return 0
 
 
