@@ -61,7 +61,9 @@ class Config:
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
     WTF_CSRF_TIME_LIMIT = None
-    RATELIMIT_ENABLED = True  # said explicitly: the limiter instance is shared, it must not keep an earlier False
+    # Each worker reads which policy version is in force at most this often (a publication reaches every worker
+    # within this delay; the worker that publishes sees it at once).
+    POLICY_RECHECK_SECONDS = 2.0
     RATELIMIT_HEADERS_ENABLED = True
     # Said explicitly: the one Limiter instance would otherwise keep the last app's choice (tests turn it off).
     RATELIMIT_ENABLED = True

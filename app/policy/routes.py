@@ -9,7 +9,9 @@ from app.policy.services import (
     CONTROLLER_NAME,
     all_versions,
     current_version,
+    version_by_id,
     version_by_number,
+    version_in_force,
 )
 from app.policy.text import parse_policy
 from app.templating import render_shared
@@ -18,7 +20,7 @@ from app.templating import render_shared
 @localized_route(bp, "/confidentialite", "/en/privacy")
 def show(lang: str):
     """The policy in force."""
-    version = current_version()
+    version = version_in_force()
     if version is None:
         abort(404)
     return render_policy(version, lang, is_current=True)
@@ -27,10 +29,11 @@ def show(lang: str):
 @localized_route(bp, "/confidentialite/versions/<int:number>", "/en/privacy/versions/<int:number>")
 def version(lang: str, number: int):
     """One published version, marked when it is no longer in force."""
-    wanted, latest = version_by_number(number), current_version()
+    wanted, latest = version_by_number(number), version_in_force()
     if wanted is None:
         abort(404)
-    return render_policy(wanted, lang, is_current=wanted.number == latest.number)
+    # a version newer than this process knows was published less than POLICY_RECHECK_SECONDS ago: it is in force
+    return render_policy(wanted, lang, is_current=latest is None or wanted.number >= latest.number)
 
 
 @localized_route(bp, "/confidentialite/versions", "/en/privacy/versions")
@@ -45,8 +48,9 @@ def render_policy(version, lang: str, is_current: bool):
                          lambda: policy_context(version, lang, is_current))
 
 
-def policy_context(version, lang: str, is_current: bool) -> dict:
+def policy_context(heading, lang: str, is_current: bool) -> dict:
     """What the policy template shows of a version (its text read and parsed here, once per cached page)."""
+    version = version_by_id(heading.id)
     translated = lang == "en" and bool(version.text_en)
     document = parse_policy(version.text_en if translated else version.text_fr)
     return {"version": version, "document": document, "is_current": is_current, "translated": translated,

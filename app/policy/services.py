@@ -1,9 +1,13 @@
 """Publishing and reading policy versions, and notifying people of material changes."""
 
+import time
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
 from blinker import signal
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import defer
@@ -36,6 +40,34 @@ def current_version() -> PolicyVersion | None:
     return db.session.scalar(sa.select(PolicyVersion).options(*LIGHT).order_by(PolicyVersion.number.desc()).limit(1))
 
 
+@dataclass(frozen=True)
+class VersionInForce:
+    """What a page served from memory needs of the version in force: its id, number and date."""
+
+    id: int
+    number: int
+    published_at: datetime
+
+
+IN_FORCE = "kinv.policy_in_force"
+
+
+def version_in_force() -> VersionInForce | None:
+    """The latest published version, read from the database at most every POLICY_RECHECK_SECONDS in a process."""
+    known = current_app.extensions.setdefault(IN_FORCE, {"until": 0.0})
+    now = time.monotonic()
+    if known["until"] <= now:
+        latest = current_version()
+        known["version"] = VersionInForce(latest.id, latest.number, latest.published_at) if latest else None
+        known["until"] = now + current_app.config["POLICY_RECHECK_SECONDS"]
+    return known["version"]
+
+
+def version_by_id(version_id: int) -> PolicyVersion | None:
+    """One version with its texts."""
+    return db.session.get(PolicyVersion, version_id)
+
+
 def current_version_number() -> int | None:
     """The number of the policy in force (recorded with each consent), or None before the first publication."""
     version = current_version()
@@ -65,6 +97,7 @@ def publish(text_fr: str, summary: str, text_en: str | None = None,
     db.session.add(version)
     notified = queue_material_notices(version) if material else 0
     db.session.commit()
+    current_app.extensions.pop(IN_FORCE, None)  # this process serves the new version at once
     return version, notified
 
 
