@@ -3,12 +3,16 @@
 import re
 import subprocess
 import sys
+from functools import cache
 from pathlib import Path
 
 import click
-from flask import request, url_for
+from babel.support import Translations
+from flask import current_app, request, url_for
 from flask.cli import AppGroup
 from flask_babel import get_locale
+from flask_wtf import FlaskForm
+from wtforms.i18n import messages_path
 
 ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("fr", "en")
@@ -32,6 +36,23 @@ def select_locale() -> str:
 def localized_by_browser() -> bool:
     """Pages with no French/English URL pair (token links, back-office) follow the browser."""
     return request.endpoint is not None and request.view_args is not None and "lang" not in request.view_args
+
+
+class Form(FlaskForm):
+    """Every form of the site: WTForms' own messages in the page's language, read once per language."""
+
+    class Meta:
+        def get_translations(self, form):
+            """The page language's WTForms catalogue (Flask-WTF would read it again for every request)."""
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return wtforms_catalogue(str(get_locale() or "fr"))
+
+
+@cache
+def wtforms_catalogue(locale: str) -> Translations:
+    """WTForms' messages translated into one language."""
+    return Translations.load(messages_path(), [locale], domain="wtforms")
 
 
 def french_typography(text: str) -> str:

@@ -2,9 +2,11 @@
 public (the only ones where consented tags may run) and which are private (no referrer, never cached)."""
 
 import secrets
+from functools import lru_cache
 from itertools import chain
 
 from flask import Flask, current_app, g, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
@@ -51,8 +53,12 @@ class NulCharacter(BadRequest):
 
 def refuse_nul_characters() -> None:
     """Answer 400 before any view sees a NUL character (PostgreSQL would refuse it with a 500)."""
-    values = chain([request.path], request.args.keys(), *request.args.listvalues(),
-                   request.form.keys(), *request.form.listvalues())
+    query = request.query_string
+    if "\x00" in request.path or b"%00" in query or b"\x00" in query:  # the only ways a NUL reaches the arguments
+        raise NulCharacter()
+    if request.method in ("GET", "HEAD"):
+        return  # a GET's form is never read
+    values = chain(request.form.keys(), *request.form.listvalues())
     if any("\x00" in value for value in values):
         raise NulCharacter()
 
@@ -82,12 +88,22 @@ def allow_sources(directive: str, *sources: str) -> None:
 
 
 def content_security_policy() -> str:
-    """Compose the policy: the strict base, the nonce, and the sources this response allowed."""
+    """The policy: the strict base, the sources this response allowed, and its nonce."""
+    extra = tuple((name, tuple(values)) for name, values in g.get("csp_extra", {}).items())
+    return policy_without_nonce(extra).replace(NONCE_SLOT, csp_nonce())
+
+
+NONCE_SLOT = "{nonce}"
+
+
+@lru_cache(maxsize=256)
+def policy_without_nonce(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
+    """Compose the policy once per set of extra sources, with a slot for the nonce."""
     directives = {name: list(values) for name, values in BASE_CSP.items()}
-    for name, values in g.get("csp_extra", {}).items():
+    for name, values in extra:
         current = [v for v in directives.get(name, []) if v != "'none'"]
         directives[name] = current + [v for v in values if v not in current]
-    directives["script-src"].append(f"'nonce-{csp_nonce()}'")
+    directives["script-src"].append(f"'nonce-{NONCE_SLOT}'")
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
@@ -114,8 +130,21 @@ def no_store(response):
     return response
 
 
+class SignedCookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer made once per key instead of twice a request."""
+
+    def get_signing_serializer(self, app: Flask):
+        """The serializer for the app's current key and fallbacks (made again only if they change)."""
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        made = app.extensions.get("kinv.session_serializer")
+        if made is None or made[0] != keys:
+            made = app.extensions["kinv.session_serializer"] = (keys, super().get_signing_serializer(app))
+        return made[1]
+
+
 def init_app(app: Flask) -> None:
-    """Register the nonce helper for templates, the NUL-character check and the header hook."""
+    """Register the nonce helper for templates, the NUL-character check, the header hook and the session cookies."""
+    app.session_interface = SignedCookieSessions()
     app.jinja_env.globals["csp_nonce"] = csp_nonce
     app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)

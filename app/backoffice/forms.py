@@ -1,24 +1,24 @@
 """Back-office forms: one per action on a request."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from app.i18n import Form
 from app.personal import normalise_phone
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """An action with no field (package, erase, opt out, restrict, directives): the CSRF token only."""
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     """An internal note."""
 
     text = TextAreaField(_l("Note interne"), validators=[InputRequired(_l("Écrivez la note.")), Length(max=5000)])
 
 
-class RectifyForm(FlaskForm):
+class RectifyForm(Form):
     """The corrected values; blank fields stay as they are."""
 
     name = StringField(_l("Nouveau nom"), validators=[Length(max=200)])
@@ -36,7 +36,7 @@ def extension_choices() -> list[tuple[str, str]]:
     return [("1", _l("1 mois")), ("2", _l("2 mois"))]
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(Form):
     """One or two more months, with the reason the requester will read."""
 
     months = RadioField(_l("Prolonger de"), choices=extension_choices, default="2",
@@ -45,21 +45,21 @@ class ExtendForm(FlaskForm):
         InputRequired(_l("Indiquez le motif de la prolongation.")), Length(max=2000)])
 
 
-class RefuseForm(FlaskForm):
+class RefuseForm(Form):
     """Why the request is manifestly unfounded or excessive (sent to the requester with the CNIL mention)."""
 
     reason = TextAreaField(_l("Motif du refus (envoyé au demandeur)"), validators=[
         InputRequired(_l("Indiquez le motif du refus.")), Length(max=4000)])
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(Form):
     """Why the request may close without every connected system's answer (kept in the request's log)."""
 
     reason = TextAreaField(_l("Motif (conservé dans l’historique)"), validators=[
         InputRequired(_l("Indiquez pourquoi la demande peut être close sans ces réponses.")), Length(max=2000)])
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     """The answer that closes the request."""
 
     text = TextAreaField(_l("Réponse (envoyée au demandeur)"), validators=[

@@ -4,10 +4,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask_wtf import FlaskForm
 
 from app.backoffice.forms import ActionForm, AnswerForm, ExtendForm, NoteForm, OverrideForm, RectifyForm, RefuseForm
 from app.extensions import db
+from app.i18n import Form
 from app.rights import fulfilment
 from app.rights import models as m
 from app.rights.fulfilment import Action, Staff
@@ -69,13 +69,13 @@ def answer(request: m.RightsRequest, staff: Staff, form: AnswerForm) -> None:
     fulfilment.answer(request, staff, form.text.data)
 
 
-Runner = Callable[[m.RightsRequest, Staff, FlaskForm], None]
+Runner = Callable[[m.RightsRequest, Staff, Form], None]
 
 
 def without_form(run: Callable[[m.RightsRequest, Staff], object]) -> Runner:
     """An action whose form is its button alone."""
 
-    def perform(request: m.RightsRequest, staff: Staff, _form: FlaskForm) -> None:
+    def perform(request: m.RightsRequest, staff: Staff, _form: Form) -> None:
         run(request, staff)
 
     perform.__doc__ = run.__doc__
@@ -86,7 +86,7 @@ def without_form(run: Callable[[m.RightsRequest, Staff], object]) -> Runner:
 class Step:
     """One back-office action: its form, what it runs, and what the staff member reads after it."""
 
-    form: type[FlaskForm]
+    form: type[Form]
     run: Runner
     done: str
 
@@ -114,6 +114,6 @@ STEPS = {
 }
 
 
-def perform(request: m.RightsRequest, staff: Staff, action: Action, form: FlaskForm) -> None:
+def perform(request: m.RightsRequest, staff: Staff, action: Action, form: Form) -> None:
     """Run one action; the rights service checks it against the table (ActionRefused otherwise)."""
     STEPS[action].run(request, staff, form)

@@ -28,6 +28,8 @@ def is_ip(host: str) -> bool:
 
 def names_to_expire(choices: dict[str, bool], present: list[str], include_named: bool) -> list[str]:
     """Cookie names of refused categories: those present matching a name or pattern, plus exact names if asked."""
+    if not present and not include_named:
+        return []
     names: set[str] = set()
     for category in current_register().optional:
         if choices.get(category.key):

@@ -2,15 +2,16 @@
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectMultipleField, StringField, ValidationError
 from wtforms.validators import AnyOf, InputRequired
+
+from app.i18n import Form
 
 BANNER_CHOICES = ("accept_all", "refuse_all", "continue_without_accepting")
 PREFERENCE_CHOICES = ("save", "accept_all", "refuse_all")
 
 
-class BannerForm(FlaskForm):
+class BannerForm(Form):
     """One of the banner's buttons: accept all, refuse all, continue without accepting."""
 
     choice = StringField(validators=[InputRequired(_l("Choisissez une option.")),
@@ -18,7 +19,7 @@ class BannerForm(FlaskForm):
     next = HiddenField()
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(Form):
     """A toggle per optional category, and save / refuse all / accept all."""
 
     choice = StringField(default="save", validators=[

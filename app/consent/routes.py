@@ -64,19 +64,25 @@ def choose(lang: str):
 def preferences(lang: str):
     """A toggle per category (off by default), save, refuse all, accept all; GPC said when it applies."""
     register, choice = current_register(), current_choice()
-    form = PreferencesForm(register)
     if request.method == "GET":
-        form.next.data = safe_next(request.args.get("next")) or ""
-        form.categories.data = [key for key, value in (choice.choices if choice else {}).items() if value]
-    elif form.validate_on_submit():
+        if choice is not None:  # the visitor's own choice, date and consent id: never shared
+            return render_template("consent/preferences.html", **preferences_context(register, choice))
+        return render_shared("consent/preferences.html", context=lambda: preferences_context(register, choice))
+    form = PreferencesForm(register)
+    if form.validate_on_submit():
         state = record_choice(PREFERENCE_ACTIONS[form.choice.data], PREFERENCES, NO_JS, form.categories.data or [])
         flash(saved_message(), "success")
         return remember_choice(redirect(safe_next(form.next.data) or url_for("consent.preferences"), 303), state)
-    context = {"form": form, "register": register, "choice": choice, "gpc": gpc_active()}
-    status = 400 if form.errors else 200
-    if choice is not None:  # the visitor's own choice, date and consent id: never shared
-        return render_template("consent/preferences.html", **context), status
-    return render_shared("consent/preferences.html", context=lambda: context), status
+    return render_template("consent/preferences.html", form=form, register=register, choice=choice,
+                           gpc=gpc_active()), 400
+
+
+def preferences_context(register, choice) -> dict:
+    """The preferences page as first shown: the visitor's choice ticked (built only when the page is rendered)."""
+    form = PreferencesForm(register)
+    form.next.data = safe_next(request.args.get("next")) or ""
+    form.categories.data = [key for key, value in (choice.choices if choice else {}).items() if value]
+    return {"form": form, "register": register, "choice": choice, "gpc": gpc_active()}
 
 
 @bp.post("/cookies/gpc")

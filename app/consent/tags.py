@@ -53,15 +53,27 @@ def allow_pending_tag_sources() -> None:
     allow_hosts([s for category in current_register().optional for s in category.services if s.tag])
 
 
+# The CSP hosts of each set of services asked for so far, by the services' identities (kept alive with them).
+HOSTS_OF: dict[tuple[int, ...], tuple[list[Service], dict[str, list[str]]]] = {}
+
+
 def allow_hosts(services: list[Service]) -> None:
     """Add the services' CSP hosts (each once) to this response's policy."""
-    wanted: dict[str, list[str]] = {}
-    for service in services:
-        for directive, hosts in service.tag.csp.items():
-            known = wanted.setdefault(directive, [])
-            known.extend(host for host in hosts if host not in known)
-    for directive, hosts in wanted.items():
+    for directive, hosts in csp_hosts(services).items():
         allow_sources(directive, *hosts)
+
+
+def csp_hosts(services: list[Service]) -> dict[str, list[str]]:
+    """The hosts each CSP directive must allow for these services (worked out once per set of services)."""
+    key = tuple(map(id, services))
+    if key not in HOSTS_OF:
+        wanted: dict[str, list[str]] = {}
+        for service in services:
+            for directive, hosts in service.tag.csp.items():
+                known = wanted.setdefault(directive, [])
+                known.extend(host for host in hosts if host not in known)
+        HOSTS_OF[key] = (list(services), wanted)
+    return HOSTS_OF[key][1]
 
 
 def consent_mode(choices: dict[str, bool]) -> dict[str, str]:

@@ -39,6 +39,9 @@ def here(endpoint: str, token: str) -> str:
 @limiter.limit("10/minute", methods=["POST"])
 def subscribe(lang: str):
     """The form; the answer is the same whether the address is known or not."""
+    if request.method == "GET":
+        return render_shared("newsletter/subscribe.html", context=lambda: {
+            "form": SubscribeForm(), "link_form": LinkForm(formdata=None)})
     wants_link = request.method == "POST" and request.form.get("form") == "link"
     form = SubscribeForm(formdata=None) if wants_link else SubscribeForm()
     link_form = LinkForm() if wants_link else LinkForm(formdata=None)
@@ -51,8 +54,7 @@ def subscribe(lang: str):
         if form.phone.data:  # the same next page whether a code went out or not
             return remember_proof(proof)
         return redirect(url_for("newsletter.check_inbox"), 303)
-    status = 400 if form.errors or link_form.errors else 200
-    return render_shared("newsletter/subscribe.html", context=lambda: {"form": form, "link_form": link_form}), status
+    return render_template("newsletter/subscribe.html", form=form, link_form=link_form), 400
 
 
 def remember_proof(proof_id: str | None):

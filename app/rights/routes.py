@@ -37,8 +37,10 @@ def statuses() -> dict:
 @limiter.limit("5/minute;30/hour", methods=["POST"])
 def contact(lang: str):
     """The form; a request is stored only once the form and the anti-spam check are both valid."""
-    form = ContactForm()
     captcha.allow_captcha_sources()
+    if request.method != "POST":
+        return render_shared("rights/contact.html", context=lambda: contact_context(ContactForm()))
+    form = ContactForm()
     if form.validate_on_submit():
         if form.is_bot():
             return redirect(url_for("rights.sent"), 303)
@@ -49,9 +51,12 @@ def contact(lang: str):
             flash(_("Votre demande %(reference)s est enregistrée.", reference=submitted.reference), "success")
             return redirect(url_for("rights.sent"), 303)
         flash(captcha.failure_message(result), "error")
-    status = 400 if request.method == "POST" else 200
-    return render_shared("rights/contact.html", context=lambda: {
-        "form": form, "captcha": captcha.widget(), "confirm_days": UNCONFIRMED_LIFETIME.days}), status
+    return render_template("rights/contact.html", **contact_context(form)), 400
+
+
+def contact_context(form: ContactForm) -> dict:
+    """The contact page's values: the form, the anti-spam widget, how long a request waits for confirmation."""
+    return {"form": form, "captcha": captcha.widget(), "confirm_days": UNCONFIRMED_LIFETIME.days}
 
 
 def submission_from(form: ContactForm) -> services.Submission:
