@@ -1,6 +1,7 @@
 """The policy page: every sentence of the seed text, anchors, versions, English translation."""
 
 import re
+import time
 from html import unescape
 from pathlib import Path
 
@@ -97,6 +98,19 @@ def test_versions_are_listed_and_old_ones_stay_readable(client, policy):
     current = visible_text(client.get("/confidentialite/versions/2").get_data(as_text=True))
     assert "n’est plus en vigueur" not in current
     assert client.get("/confidentialite/versions/9").status_code == 404
+
+
+def test_a_publication_reaches_every_worker_within_the_recheck_delay(make_app, client, policy):
+    """Another worker (another app on the same database) serves the new version once its delay has passed."""
+    worker = make_app(POLICY_RECHECK_SECONDS=0.5).test_client()
+    assert "Version 1" in visible_text(worker.get("/confidentialite").get_data(as_text=True))
+    publish(SEED.read_text() + "\nAjout.", "Deuxième version de test.")
+    assert "Version 2" in visible_text(client.get("/confidentialite").get_data(as_text=True))  # the publisher: at once
+    assert "Version 1" in visible_text(worker.get("/confidentialite").get_data(as_text=True))
+    time.sleep(0.6)
+    assert "Version 2" in visible_text(worker.get("/confidentialite").get_data(as_text=True))
+    assert "n’est plus en vigueur" not in visible_text(worker.get("/confidentialite/versions/2").get_data(
+        as_text=True))
 
 
 def test_version_without_translation_says_the_french_text_applies(client, policy):
