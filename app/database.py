@@ -45,6 +45,8 @@ def retry_after_disconnect(error: sa.exc.DBAPIError):
 def close_session(_error: BaseException | None = None) -> None:
     """End the request's session before Flask-SQLAlchemy removes it: a connection the database closed after the
     request's last query is dropped, not turned into an error page once the answer is ready."""
+    if not db.session.registry.has():
+        return  # the request never used the database
     try:
         db.session.close()
     except sa.exc.DBAPIError as error:

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 
 from flask import current_app, has_request_context, request
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -36,7 +37,19 @@ class ConsentState:
 
 def serializer() -> URLSafeSerializer:
     """Signs with the app's SECRET_KEY (salted for this cookie only)."""
-    return URLSafeSerializer(current_app.secret_key, salt=SALT)
+    return serializer_for(current_app.secret_key)
+
+
+@lru_cache(maxsize=8)
+def serializer_for(secret_key: str | bytes) -> URLSafeSerializer:
+    """The cookie's serializer for one key (made once)."""
+    return URLSafeSerializer(secret_key, salt=SALT)
+
+
+@lru_cache(maxsize=4096)
+def verified_payload(secret_key: str | bytes, value: str) -> dict:
+    """A cookie value's content once its signature is checked (a visitor's cookie is checked once, not per page)."""
+    return serializer_for(secret_key).loads(value)
 
 
 def encode(state: ConsentState) -> str:
@@ -53,7 +66,7 @@ def decode(value: str | None, now: datetime | None = None) -> ConsentState | Non
     if not value:
         return None
     try:
-        data = serializer().loads(value)
+        data = verified_payload(current_app.secret_key, value)
         state = ConsentState(
             consent_id=str(data["i"]), choices={str(k): bool(v) for k, v in dict(data["c"]).items()},
             version=str(data["v"]), decided_at=datetime.fromtimestamp(int(data["d"]), UTC),
