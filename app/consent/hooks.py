@@ -11,7 +11,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from babel.lists import format_list
-from flask import g, request, session
+from flask import current_app, g, request, session
 from flask_babel import get_locale
 from markupsafe import Markup
 from werkzeug.exceptions import SecurityError
@@ -96,7 +96,9 @@ def apply_consent(response):
         return response
     if g.get("gpc_state") is not None:
         return remember_choice(response, g.gpc_state)
-    names = names_to_expire(effective_choices(), list(request.cookies), include_named=False)
+    own = (CONSENT_COOKIE, current_app.config["SESSION_COOKIE_NAME"])  # necessary: never expired
+    names = names_to_expire(effective_choices(), [name for name in request.cookies if name not in own],
+                            include_named=False)
     expire_cookies(response, names, request.host)
     return response
 
