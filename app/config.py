@@ -61,9 +61,6 @@ class Config:
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
     WTF_CSRF_TIME_LIMIT = None
-    # Each worker reads which policy version is in force at most this often (a publication reaches every worker
-    # within this delay; the worker that publishes sees it at once).
-    POLICY_RECHECK_SECONDS = 2.0
     RATELIMIT_HEADERS_ENABLED = True
     # Said explicitly: the one Limiter instance would otherwise keep the last app's choice (tests turn it off).
     RATELIMIT_ENABLED = True
@@ -86,6 +83,8 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = psycopg_url(env("DATABASE_URL") or default_database_url())
         self.ALLOW_SQLITE_IN_PRODUCTION = env_bool("ALLOW_SQLITE_IN_PRODUCTION")
         self.SITE_URL = env("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
+        # How often each worker reads which policy version is in force (the publishing worker knows at once).
+        self.POLICY_RECHECK_SECONDS = float(env("POLICY_RECHECK_SECONDS", "2"))
         self.MAIL_SERVER = env("MAIL_SERVER", "")
         self.MAIL_PORT = int(env("MAIL_PORT", "25"))
         self.MAIL_USERNAME = env("MAIL_USERNAME", "")
