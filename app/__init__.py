@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import datamap, i18n, security, templating
+from app import datamap, i18n, schema, security, templating
 from app.audiences import datamap as audience_data
 from app.audiences import retention as audience_retention
 from app.audiences.cli import audiences
@@ -29,7 +29,7 @@ from app.consent.cli import consent
 from app.consent.hooks import shared_page_variant
 from app.database import close_session, enable_sqlite_wal, retry_after_disconnect
 from app.errors import register_errorhandlers
-from app.extensions import babel, csrf, db, limiter, login, migrate
+from app.extensions import babel, csrf, db, limiter, login
 from app.jobs.cli import jobs
 from app.jobs.models import ScheduledJob
 from app.mail import datamap as mail_data
@@ -102,7 +102,7 @@ def trust_proxies(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     """Bind the shared extension instances to this app."""
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    schema.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     babel.init_app(app, locale_selector=i18n.select_locale)
     i18n.init_app(app)
     templating.init_app(app)

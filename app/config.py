@@ -103,6 +103,8 @@ class Config:
         self.DKIM_DOMAIN = env("DKIM_DOMAIN", "")
         self.DKIM_SELECTOR = env("DKIM_SELECTOR", "")
         self.DKIM_PRIVATE_KEY_FILE = env("DKIM_PRIVATE_KEY_FILE", "")
+        self.DKIM_ED25519_SELECTOR = env("DKIM_ED25519_SELECTOR", "")  # a second signature, ed25519-sha256
+        self.DKIM_ED25519_PRIVATE_KEY_FILE = env("DKIM_ED25519_PRIVATE_KEY_FILE", "")
         self.RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
         self.RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 1} if (
             self.RATELIMIT_STORAGE_URI.startswith("redis")) else {}
@@ -223,7 +225,20 @@ def dkim_problems(config: Config) -> list[str]:
              if not getattr(config, name)]
     if not Path(config.DKIM_PRIVATE_KEY_FILE or "/nonexistent").is_file():
         found.append("DKIM_PRIVATE_KEY_FILE: no readable PEM key there (make one with `flask mail dkim-keygen`)")
-    return found
+    return found + ed25519_problems(config)
+
+
+def ed25519_problems(config: Config) -> list[str]:
+    """The optional second (ed25519) signature: both settings or neither, and the key file there."""
+    selector, key_file = config.DKIM_ED25519_SELECTOR, config.DKIM_ED25519_PRIVATE_KEY_FILE
+    if not (selector or key_file):
+        return []
+    if not selector:
+        return ["DKIM_ED25519_SELECTOR: not set (DKIM_ED25519_PRIVATE_KEY_FILE needs it)"]
+    if not Path(key_file or "/nonexistent").is_file():
+        return ["DKIM_ED25519_PRIVATE_KEY_FILE: no readable PEM key there "
+                "(make one with `flask mail dkim-keygen --algorithm ed25519`)"]
+    return []
 
 
 class ProductionConfig(Config):

@@ -1,5 +1,6 @@
 """DKIM: every message leaves signed, `dkim.verify` accepts it with the published key, and a change breaks it."""
 
+import base64
 import re
 import uuid
 from types import SimpleNamespace
@@ -12,23 +13,37 @@ from app import InsecureConfiguration, create_app
 from app.config import ProductionConfig
 from app.extensions import db
 from app.mail.services import deliver_due, queue_mail
+from app.mail.signing import SigningError, make_signer
 from tests.support.newsletter import queue_marketing_mail
 from tests.support.smtp import parse_with_node
 from tests.test_config import production_env  # noqa: F401  (the fixture: a complete production environment)
 
-DOMAIN, SELECTOR = "k-inventory.com", "k2026"
-RECORD = re.compile(r'^k2026\._domainkey\.k-inventory\.com\. IN TXT \( (.+) \)$', re.MULTILINE)
+DOMAIN, SELECTOR, ED_SELECTOR = "k-inventory.com", "k2026", "k2026e"
+
+
+def keygen(app, selector: str, *options: str) -> SimpleNamespace:
+    """A key made by `flask mail dkim-keygen` in the instance folder, its selector, the TXT value it printed."""
+    command = ["mail", "dkim-keygen", "--selector", selector, "--domain", DOMAIN, *options]
+    result = app.test_cli_runner().invoke(args=command)
+    assert result.exit_code == 0, result.output
+    record = re.search(rf"^{selector}\._domainkey\.k-inventory\.com\. IN TXT \( (.+) \)$", result.output, re.MULTILINE)
+    strings = re.findall(r'"([^"]+)"', record.group(1))
+    assert all(len(s) <= 255 for s in strings)
+    return SimpleNamespace(path=settings.INSTANCE_DIR / f"dkim-{selector}.pem", selector=selector,
+                           txt="".join(strings), output=result.output)
 
 
 @pytest.fixture
 def key(app, monkeypatch, tmp_path):
-    """A key made by `flask mail dkim-keygen` in a fresh instance folder, and the TXT value it printed."""
+    """The RSA key, made in a fresh instance folder."""
     monkeypatch.setattr(settings, "INSTANCE_DIR", tmp_path)
-    result = app.test_cli_runner().invoke(args=["mail", "dkim-keygen", "--selector", SELECTOR, "--domain", DOMAIN])
-    assert result.exit_code == 0, result.output
-    strings = re.findall(r'"([^"]+)"', RECORD.search(result.output).group(1))
-    assert all(len(s) <= 255 for s in strings)
-    return SimpleNamespace(path=tmp_path / f"dkim-{SELECTOR}.pem", txt="".join(strings))
+    return keygen(app, SELECTOR)
+
+
+@pytest.fixture
+def ed_key(app, key):
+    """A second key, ed25519, in the same instance folder."""
+    return keygen(app, ED_SELECTOR, "--algorithm", "ed25519")
 
 
 @pytest.fixture
@@ -40,17 +55,29 @@ def signing_app(make_app, key):
         yield app
 
 
-def dns(key):
-    """A resolver that knows only the published record (dkimpy's dnsfunc)."""
+@pytest.fixture
+def dual_app(make_app, key, ed_key):
+    """The site signing with both keys, inside an app context."""
+    app = make_app(DKIM_SIGNING="app", DKIM_DOMAIN=DOMAIN, DKIM_SELECTOR=SELECTOR, DKIM_PRIVATE_KEY_FILE=str(key.path),
+                   DKIM_ED25519_SELECTOR=ED_SELECTOR, DKIM_ED25519_PRIVATE_KEY_FILE=str(ed_key.path),
+                   SITE_URL="https://www.k-inventory.com", UNSUBSCRIBE_MAILTO="desabonnement@k-inventory.com")
+    with app.app_context():
+        yield app
+
+
+def dns(*keys):
+    """A resolver that knows only the published records (dkimpy's dnsfunc)."""
+    records = {f"{k.selector}._domainkey.{DOMAIN}.".encode(): k.txt.encode() for k in keys}
+
     def lookup(name: bytes, timeout: int = 5) -> bytes | None:
-        return key.txt.encode() if name == f"{SELECTOR}._domainkey.{DOMAIN}.".encode() else None
+        return records.get(name)
     return lookup
 
 
-def verified(raw: bytes, key) -> dkim.DKIM:
-    """The verifier after a successful check (it holds the signature's tags and the key size)."""
+def verified(raw: bytes, *keys, idx: int = 0) -> dkim.DKIM:
+    """The verifier after a successful check of the idx-th signature (it holds its tags and the key size)."""
     verifier = dkim.DKIM(raw)
-    assert verifier.verify(dnsfunc=dns(key)), "the DKIM signature does not verify"
+    assert verifier.verify(idx=idx, dnsfunc=dns(*keys)), f"DKIM signature {idx} does not verify"
     return verifier
 
 
@@ -144,5 +171,76 @@ def test_production_refuses_to_start_without_a_dkim_decision(monkeypatch, settin
 def test_production_starts_when_the_site_signs(monkeypatch, key):
     for name, value in {"DKIM_SIGNING": "app", "DKIM_DOMAIN": DOMAIN, "DKIM_SELECTOR": SELECTOR,
                         "DKIM_PRIVATE_KEY_FILE": str(key.path)}.items():
+        monkeypatch.setenv(name, value)
+    assert ProductionConfig().problems() == []
+
+
+def test_keygen_writes_an_ed25519_key_and_prints_its_record(ed_key):
+    assert ed_key.path.stat().st_mode & 0o077 == 0
+    assert ed_key.path.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----")
+    assert ed_key.txt.startswith("v=DKIM1; k=ed25519; p=")
+    assert len(base64.b64decode(ed_key.txt.split("p=")[1])) == 32  # RFC 8463: the raw public key
+    assert f"DKIM_ED25519_SELECTOR={ED_SELECTOR} DKIM_ED25519_PRIVATE_KEY_FILE={ed_key.path}" in ed_key.output
+
+
+def test_both_signatures_verify_over_the_same_headers(dual_app, key, ed_key, mailbox):
+    send_both()
+    assert len(mailbox.deliveries) == 2
+    for delivery in mailbox.deliveries:
+        assert delivery.content.count(b"DKIM-Signature: ") == 2
+        rsa, ed = verified(delivery.content, key, ed_key, idx=0), verified(delivery.content, key, ed_key, idx=1)
+        assert rsa.signature_fields[b"a"] == b"rsa-sha256" and rsa.signature_fields[b"s"] == SELECTOR.encode()
+        assert ed.signature_fields[b"a"] == b"ed25519-sha256" and ed.signature_fields[b"s"] == ED_SELECTOR.encode()
+        assert ed.signature_fields[b"c"] == b"relaxed/relaxed" and ed.signature_fields[b"d"] == DOMAIN.encode()
+        assert re.sub(rb"\s", b"", ed.signature_fields[b"h"]) == re.sub(rb"\s", b"", rsa.signature_fields[b"h"])
+        # each one alone, with only its own record published
+        assert verified(delivery.content, key, idx=0) and verified(delivery.content, ed_key, idx=1)
+
+
+def test_a_changed_list_unsubscribe_fails_both_signatures(dual_app, key, ed_key, mailbox):
+    send_both()
+    [raw] = mailbox.raw_to("lecteur@example.com")
+    changed = re.sub(rb"desabonnement/[A-Za-z0-9._-]+>", b"desabonnement/autre-jeton>", raw, count=1)
+    assert changed != raw
+    for idx in (0, 1):
+        verified(raw, key, ed_key, idx=idx)
+        assert not dkim.DKIM(changed).verify(idx=idx, dnsfunc=dns(key, ed_key))
+
+
+def test_a_half_set_second_key_stops_the_worker(make_app, key, ed_key):
+    app = make_app(DKIM_SIGNING="app", DKIM_DOMAIN=DOMAIN, DKIM_SELECTOR=SELECTOR, DKIM_PRIVATE_KEY_FILE=str(key.path),
+                   DKIM_ED25519_PRIVATE_KEY_FILE=str(ed_key.path))
+    with app.app_context(), pytest.raises(SigningError, match="DKIM_ED25519_SELECTOR"):
+        make_signer()
+
+
+def test_a_key_of_the_wrong_kind_is_refused(make_app, key, ed_key):
+    app = make_app(DKIM_SIGNING="app", DKIM_DOMAIN=DOMAIN, DKIM_SELECTOR=SELECTOR,
+                   DKIM_PRIVATE_KEY_FILE=str(ed_key.path))
+    with app.app_context(), pytest.raises(SigningError, match="DKIM_PRIVATE_KEY_FILE is not an RSA key"):
+        make_signer()
+
+
+@pytest.mark.parametrize(("second", "named"), [
+    ({"DKIM_ED25519_PRIVATE_KEY_FILE": "ed"}, "DKIM_ED25519_SELECTOR"),
+    ({"DKIM_ED25519_SELECTOR": ED_SELECTOR}, "DKIM_ED25519_PRIVATE_KEY_FILE"),
+    ({"DKIM_ED25519_SELECTOR": ED_SELECTOR, "DKIM_ED25519_PRIVATE_KEY_FILE": "/nonexistent/ed.pem"},
+     "DKIM_ED25519_PRIVATE_KEY_FILE"),
+])
+@pytest.mark.usefixtures("production_env")
+def test_production_refuses_a_half_set_second_key(monkeypatch, key, ed_key, second, named):
+    second = {name: str(ed_key.path) if value == "ed" else value for name, value in second.items()}
+    for name, value in {"DKIM_SIGNING": "app", "DKIM_DOMAIN": DOMAIN, "DKIM_SELECTOR": SELECTOR,
+                        "DKIM_PRIVATE_KEY_FILE": str(key.path), **second}.items():
+        monkeypatch.setenv(name, value)
+    problems = ProductionConfig().problems()
+    assert len(problems) == 1 and named in problems[0]
+
+
+@pytest.mark.usefixtures("production_env")
+def test_production_starts_with_both_keys(monkeypatch, key, ed_key):
+    for name, value in {"DKIM_SIGNING": "app", "DKIM_DOMAIN": DOMAIN, "DKIM_SELECTOR": SELECTOR,
+                        "DKIM_PRIVATE_KEY_FILE": str(key.path), "DKIM_ED25519_SELECTOR": ED_SELECTOR,
+                        "DKIM_ED25519_PRIVATE_KEY_FILE": str(ed_key.path)}.items():
         monkeypatch.setenv(name, value)
     assert ProductionConfig().problems() == []

@@ -304,3 +304,38 @@ def test_the_contact_form_is_rate_limited(client):
     token = csrf_token(client.get("/contact").get_data(as_text=True))
     codes = [client.post("/contact", data={"csrf_token": token, "email": "x"}).status_code for _ in range(6)]
     assert codes[:5] == [400] * 5 and codes[-1] == 429
+
+
+TYPED = "Quidam Xavéri"  # the name typed into the contact form: no mail may say it back
+
+
+def requester_mails(mailbox, address: str) -> list[tuple[bytes, str]]:
+    """Every message to the requester: its raw bytes as received, and its decoded text."""
+    latest_mail(mailbox, address)
+    return [(raw, text_part(message)) for raw, message in zip(mailbox.raw_to(address), mailbox.to(address),
+                                                              strict=True)]
+
+
+def assert_greets_without_the_name(mails: list[tuple[bytes, str]], greeting: str) -> None:
+    """Each mail opens with the greeting alone; the name is in neither the bytes nor the decoded text."""
+    for raw, text in mails:
+        assert text.splitlines()[0] == greeting
+        assert b"Quidam" not in raw and b"Xav" not in raw and "Quidam" not in text
+
+
+def test_mails_to_the_requester_greet_without_the_typed_name(app, client, mailbox):
+    reference = confirmed_request(client, mailbox, name=TYPED).reference
+    staff = staff_client(app, "dpo")
+    for action, data in (("prolonger", {"months": "1", "reason": "Demande complexe"}), ("dossier", {}),
+                         ("repondre", {"text": "Voici notre réponse."})):
+        assert staff_action(staff, reference, action, **data).status_code == 303
+    mails = requester_mails(mailbox, EMAIL)
+    assert len(mails) == 4  # acknowledgement, extension, data package, answer
+    assert_greets_without_the_name(mails, "Bonjour,")
+    assert send_request(client, "jane@example.com", url="/en/contact", name=TYPED).status_code == 303
+    submit_form(client, path_of(links(latest_mail(mailbox, "jane@example.com"), "/request/confirm/")[0]), {})
+    english = stored_request("jane@example.com").reference
+    assert staff_action(staff, english, "refuser", reason="Demandes répétées").status_code == 303
+    mails = requester_mails(mailbox, "jane@example.com")
+    assert len(mails) == 2 and "CNIL" in mails[-1][1]
+    assert_greets_without_the_name(mails, "Hello,")

@@ -5,10 +5,6 @@ import base64
 import os
 from typing import BinaryIO
 
-import pyrage
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 AES_MAGIC = b"KINVAES1"
 CHUNK = 1024 * 1024
 
@@ -50,6 +46,8 @@ def encrypt(source: BinaryIO, target: BinaryIO, config) -> str:
     """Encrypt a stream with the configured method; return the method's name (the file's suffix)."""
     chosen = method(config)
     if chosen == "age":
+        import pyrage  # pyrage and cryptography are loaded by the backup commands only (about 9 MB a process)
+
         try:
             recipients = [pyrage.x25519.Recipient.from_str(r) for r in config["BACKUP_AGE_RECIPIENTS"]]
         except pyrage.RecipientError as error:
@@ -63,6 +61,8 @@ def encrypt(source: BinaryIO, target: BinaryIO, config) -> str:
 def decrypt(source: BinaryIO, target: BinaryIO, chosen: str, config) -> None:
     """Decrypt a stream made by `encrypt` (age needs BACKUP_AGE_IDENTITY_FILE, AES needs BACKUP_KEY)."""
     if chosen == "age":
+        import pyrage
+
         path = config.get("BACKUP_AGE_IDENTITY_FILE")
         if not path or not os.path.isfile(path):
             raise BackupKeyError("BACKUP_AGE_IDENTITY_FILE: the age secret key file is needed to read age backups")
@@ -95,6 +95,8 @@ def nonce(prefix: bytes, index: int) -> bytes:
 
 def aes_encrypt(source: BinaryIO, target: BinaryIO, key: bytes) -> None:
     """AES-256-GCM, chunk by chunk: length-prefixed ciphertexts after a magic and a random nonce prefix."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     cipher, prefix = AESGCM(key), os.urandom(8)
     target.write(AES_MAGIC + prefix)
     for index, (chunk, last) in enumerate(chunks(source)):
@@ -104,6 +106,9 @@ def aes_encrypt(source: BinaryIO, target: BinaryIO, key: bytes) -> None:
 
 def aes_decrypt(source: BinaryIO, target: BinaryIO, key: bytes) -> None:
     """The reverse of `aes_encrypt`; any change, cut or reordering raises DecryptionFailed."""
+    from cryptography.exceptions import InvalidTag
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     if source.read(len(AES_MAGIC)) != AES_MAGIC:
         raise DecryptionFailed("not an AES backup of this site")
     cipher, prefix, index = AESGCM(key), source.read(8), 0

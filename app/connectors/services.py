@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
-import requests
 import sqlalchemy as sa
 from flask import current_app
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -198,6 +197,8 @@ def signed_headers(call: ConnectorCall, body: str) -> dict[str, str]:
 
 def deliver_one(call: ConnectorCall, report: DeliveryReport) -> None:
     """POST one request; a 2xx is delivered, anything else is retried with back-off, then given up on."""
+    import requests  # about 5 MB with urllib3 and charset_normalizer: loaded by the connectors' worker only
+
     call.attempts += 1
     body = json.dumps(call.payload, ensure_ascii=False, separators=(",", ":"))
     try:

@@ -68,20 +68,29 @@ def status() -> None:
 @mail.command("dkim-keygen")
 @click.option("--selector", required=True, help="The DKIM selector, e.g. k2026 (one key per selector).")
 @click.option("--domain", default=None, help="The signing domain (default: DKIM_DOMAIN).")
-def dkim_keygen(selector: str, domain: str | None) -> None:
-    """Write a new 2048-bit key into instance/ and print the DNS TXT record to publish."""
+@click.option("--algorithm", type=click.Choice(["rsa", "ed25519"]), default="rsa", show_default=True,
+              help="rsa: the signature every receiver checks; ed25519: an optional second one (RFC 8463).")
+def dkim_keygen(selector: str, domain: str | None, algorithm: str) -> None:
+    """Write a new key (2048-bit RSA, or ed25519) into instance/ and print the DNS TXT record to publish."""
     domain = domain or current_app.config["DKIM_DOMAIN"]
     if not domain:
         raise click.UsageError("give --domain or set DKIM_DOMAIN")
     path = settings.INSTANCE_DIR / f"dkim-{selector}.pem"
     try:
-        pem = generate_key(path)
+        pem = generate_key(path, algorithm)
     except FileExistsError as error:
         raise click.ClickException(f"{path} exists: choose a new selector to rotate keys") from error
     click.echo(f"Private key written to {path} (mode 600). Set:")
-    click.echo(f"  DKIM_SIGNING=app DKIM_DOMAIN={domain} DKIM_SELECTOR={selector} DKIM_PRIVATE_KEY_FILE={path}")
+    click.echo(f"  {key_settings(algorithm, domain, selector, path)}")
     click.echo("Publish this DNS record, then wait for it to be visible before signing with it:")
     click.echo(zone_record(selector, domain, dns_value(pem)))
+
+
+def key_settings(algorithm: str, domain: str, selector: str, path: Path) -> str:
+    """The settings that sign with a new key: the RSA key's, or the second (ed25519) key's beside them."""
+    if algorithm == "ed25519":
+        return f"DKIM_ED25519_SELECTOR={selector} DKIM_ED25519_PRIVATE_KEY_FILE={path} (besides the RSA key's)"
+    return f"DKIM_SIGNING=app DKIM_DOMAIN={domain} DKIM_SELECTOR={selector} DKIM_PRIVATE_KEY_FILE={path}"
 
 
 @mail.command("bounces")

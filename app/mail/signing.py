@@ -1,4 +1,5 @@
-"""DKIM (RFC 6376): sign each message as sent, relaxed/relaxed, rsa-sha256; make a key and its DNS record.
+"""DKIM (RFC 6376): sign each message as sent, relaxed/relaxed, rsa-sha256 and optionally a second ed25519-sha256
+signature (RFC 8463); make a key and its DNS record.
 
 RFC 8058 §4: one-click unsubscribe counts only when a DKIM signature covers List-Unsubscribe and
 List-Unsubscribe-Post. A field listed here but absent from a message is signed as empty, so nobody can add it.
@@ -14,6 +15,8 @@ KEY_BITS = 2048
 # From is signed twice (over-signed): a second From added on the way breaks the signature.
 SIGNED_HEADERS = ("from", "from", "to", "subject", "date", "message-id", "mime-version", "content-type",
                   "list-id", "list-unsubscribe", "list-unsubscribe-post")
+RSA, ED25519 = b"rsa-sha256", b"ed25519-sha256"
+ALGORITHMS = {RSA: "RSA", ED25519: "ed25519"}
 TXT_CHUNK = 255  # a DNS TXT record is a list of strings of at most 255 octets each
 
 
@@ -22,21 +25,29 @@ class SigningError(RuntimeError):
 
 
 @dataclass(frozen=True)
-class DkimSigner:
-    """Prepends a DKIM-Signature to a message's bytes."""
+class DkimKey:
+    """One signing key: its selector, dkimpy's algorithm name and the private key in the form dkimpy reads."""
 
-    domain: str
     selector: str
+    algorithm: bytes
     private_key: bytes
 
+
+@dataclass(frozen=True)
+class DkimSigner:
+    """Prepends a DKIM-Signature per key to a message's bytes, the RSA one first."""
+
+    domain: str
+    keys: tuple[DkimKey, ...]
+
     def sign(self, data: bytes) -> bytes:
-        """The message with its DKIM-Signature header first."""
+        """The message with its DKIM-Signature headers first, each computed over the message alone."""
         import dkim  # 16 MB with its crypto: loaded by the worker that signs, not by the web or a campaign send
 
-        signature = dkim.sign(data, self.selector.encode(), self.domain.encode(), self.private_key,
-                              canonicalize=(b"relaxed", b"relaxed"), signature_algorithm=b"rsa-sha256",
-                              include_headers=[name.encode() for name in SIGNED_HEADERS])
-        return signature + data
+        signatures = [dkim.sign(data, key.selector.encode(), self.domain.encode(), key.private_key,
+                                canonicalize=(b"relaxed", b"relaxed"), signature_algorithm=key.algorithm,
+                                include_headers=[name.encode() for name in SIGNED_HEADERS]) for key in self.keys]
+        return b"".join(signatures) + data
 
 
 def make_signer() -> DkimSigner | None:
@@ -47,28 +58,51 @@ def make_signer() -> DkimSigner | None:
     domain, selector, key_file = config["DKIM_DOMAIN"], config["DKIM_SELECTOR"], config["DKIM_PRIVATE_KEY_FILE"]
     if not (domain and selector and key_file):
         raise SigningError("DKIM_SIGNING=app needs DKIM_DOMAIN, DKIM_SELECTOR and DKIM_PRIVATE_KEY_FILE")
+    keys = [DkimKey(selector, RSA, read_key(key_file, "DKIM_PRIVATE_KEY_FILE", RSA))]
+    second = config.get("DKIM_ED25519_SELECTOR"), config.get("DKIM_ED25519_PRIVATE_KEY_FILE")
+    if any(second) and not all(second):
+        raise SigningError("DKIM_ED25519_SELECTOR and DKIM_ED25519_PRIVATE_KEY_FILE go together")
+    if all(second):
+        keys.append(DkimKey(second[0], ED25519, read_key(second[1], "DKIM_ED25519_PRIVATE_KEY_FILE", ED25519)))
+    return DkimSigner(domain, tuple(keys))
+
+
+def read_key(path: str, setting: str, algorithm: bytes) -> bytes:
+    """The private key of a PEM file as dkimpy takes it: the PEM for RSA, the base64 of the 32-byte seed for
+    ed25519 (RFC 8463); a SigningError naming the setting when it is not such a key."""
     from cryptography.hazmat.primitives import serialization  # here, not on top: see `generate_key`
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
     try:
-        key = Path(key_file).read_bytes()
-        serialization.load_pem_private_key(key, password=None)
+        pem = Path(path).read_bytes()
+        key = serialization.load_pem_private_key(pem, password=None)
     except OSError as error:
-        raise SigningError(f"cannot read DKIM_PRIVATE_KEY_FILE: {error.strerror}") from error
+        raise SigningError(f"cannot read {setting}: {error.strerror}") from error
     except (ValueError, TypeError) as error:
-        raise SigningError("DKIM_PRIVATE_KEY_FILE is not an unencrypted PEM private key") from error
-    return DkimSigner(domain, selector, key)
+        raise SigningError(f"{setting} is not an unencrypted PEM private key") from error
+    if not isinstance(key, ed25519.Ed25519PrivateKey if algorithm == ED25519 else rsa.RSAPrivateKey):
+        raise SigningError(f"{setting} is not an {ALGORITHMS[algorithm]} key")
+    if algorithm == RSA:
+        return pem
+    seed = key.private_bytes(serialization.Encoding.Raw, serialization.PrivateFormat.Raw,
+                             serialization.NoEncryption())
+    return base64.b64encode(seed)
 
 
-def generate_key(path: Path) -> bytes:
-    """Write a new 2048-bit RSA key (PEM, readable by its owner only) and return it; never overwrite a key."""
+def generate_key(path: Path, algorithm: str = "rsa") -> bytes:
+    """Write a new private key (2048-bit RSA, or ed25519), PEM and readable by its owner only, and return it;
+    never overwrite a key."""
     # cryptography is imported only where a key is read or made: on import it costs every process (each web
     # worker, `flask newsletter send`) about 9 MB of memory for what only these functions use.
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.asymmetric import ed25519, rsa
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-                            serialization.NoEncryption())
+    if algorithm == "ed25519":
+        key, layout = ed25519.Ed25519PrivateKey.generate(), serialization.PrivateFormat.PKCS8
+    else:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
+        layout = serialization.PrivateFormat.TraditionalOpenSSL
+    pem = key.private_bytes(serialization.Encoding.PEM, layout, serialization.NoEncryption())
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("xb") as handle:  # "x": refuse to replace a key that DNS may still publish
         path.chmod(0o600)
@@ -77,13 +111,17 @@ def generate_key(path: Path) -> bytes:
 
 
 def dns_value(private_pem: bytes) -> str:
-    """The TXT value to publish for a private key: `v=DKIM1; k=rsa; p=<public key>`."""
+    """The TXT value to publish for a private key: `v=DKIM1; k=rsa; p=<SubjectPublicKeyInfo>` or, for ed25519,
+    `v=DKIM1; k=ed25519; p=<the raw 32-byte public key>` (RFC 8463)."""
     from cryptography.hazmat.primitives import serialization  # here, not on top: see `generate_key`
+    from cryptography.hazmat.primitives.asymmetric import ed25519
 
-    key = serialization.load_pem_private_key(private_pem, password=None)
-    public = key.public_key().public_bytes(serialization.Encoding.DER,
-                                           serialization.PublicFormat.SubjectPublicKeyInfo)
-    return f"v=DKIM1; k=rsa; p={base64.b64encode(public).decode()}"
+    public = serialization.load_pem_private_key(private_pem, password=None).public_key()
+    if isinstance(public, ed25519.Ed25519PublicKey):
+        raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+        return f"v=DKIM1; k=ed25519; p={base64.b64encode(raw).decode()}"
+    der = public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return f"v=DKIM1; k=rsa; p={base64.b64encode(der).decode()}"
 
 
 def zone_record(selector: str, domain: str, value: str) -> str:

@@ -6,8 +6,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from flask import current_app, jsonify
 
 from app.database import utcnow
@@ -22,11 +20,15 @@ MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
 @lru_cache(maxsize=1)
 def expected_heads() -> frozenset[str]:
     """The head revisions of the migrations shipped with this code (read once)."""
+    from alembic.script import ScriptDirectory  # alembic is loaded by the first /readyz, not by every process
+
     return frozenset(ScriptDirectory(str(MIGRATIONS)).get_heads())
 
 
 def database_heads(connection: sa.Connection) -> frozenset[str]:
     """The revisions the database says it is at."""
+    from alembic.migration import MigrationContext
+
     return frozenset(MigrationContext.configure(connection).get_current_heads())
 
 

@@ -4,7 +4,6 @@ import logging
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import requests
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
@@ -160,6 +159,8 @@ def verify(token: str | None, remote_ip: str | None) -> CaptchaResult:
 
 def call_siteverify(token: str, remote_ip: str | None) -> tuple[dict | None, str]:
     """POST the token to siteverify; the JSON object it answers, or None and the reason for failing."""
+    import requests  # with urllib3 and charset_normalizer about 4 MB: loaded by the first check, not by every process
+
     config = current_app.config
     data = {"secret": secret_key(), "response": token}
     if remote_ip:
