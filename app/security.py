@@ -69,7 +69,7 @@ def public_page() -> bool:
 
 
 def csp_nonce() -> str:
-    """The nonce every inline script of this response must carry."""
+    """The nonce every inline script and style element of this response must carry."""
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(18)
     return g.csp_nonce
@@ -87,7 +87,8 @@ def content_security_policy() -> str:
     for name, values in g.get("csp_extra", {}).items():
         current = [v for v in directives.get(name, []) if v != "'none'"]
         directives[name] = current + [v for v in values if v not in current]
-    directives["script-src"].append(f"'nonce-{csp_nonce()}'")
+    for name in ("script-src", "style-src"):
+        directives[name].append(f"'nonce-{csp_nonce()}'")
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
