@@ -75,7 +75,7 @@ def public_page() -> bool:
 
 
 def csp_nonce() -> str:
-    """The nonce every inline script of this response must carry."""
+    """The nonce every inline script and style element of this response must carry."""
     if "csp_nonce" not in g:
         g.csp_nonce = secrets.token_urlsafe(18)
     return g.csp_nonce
@@ -103,7 +103,8 @@ def policy_without_nonce(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     for name, values in extra:
         current = [v for v in directives.get(name, []) if v != "'none'"]
         directives[name] = current + [v for v in values if v not in current]
-    directives["script-src"].append(f"'nonce-{NONCE_SLOT}'")
+    for name in ("script-src", "style-src"):
+        directives[name].append(f"'nonce-{NONCE_SLOT}'")
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 

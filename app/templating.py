@@ -2,10 +2,13 @@
 
 import re
 from collections.abc import Callable, Hashable
+from functools import cache
+from pathlib import Path
 
 from flask import Flask, current_app, g, render_template, request, session, url_for
 from flask_babel import force_locale, format_date, format_datetime, get_locale
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from werkzeug.routing import BuildError
 
 from app.i18n import LOCALIZED_ENDPOINTS, french_typography
@@ -15,6 +18,7 @@ from app.urls import site_url
 NONCE_MARK = "kinv0shared0nonce0mark"
 CSRF_MARK = "kinv0shared0csrf0mark"
 MAX_SHARED_PAGES = 512
+CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 # What else a shared page depends on (the consent banner and tags, ...): each returns a hashable value.
 PAGE_VARIANTS: list[Callable[[], Hashable]] = []
 
@@ -36,6 +40,19 @@ def typography(text) -> str:
 def current_lang() -> str:
     """The page's language code."""
     return str(get_locale() or "fr")
+
+
+def inline_css(filename: str) -> Markup:
+    """A stylesheet of static/ for a nonce'd <style>: no request stands between the page and its first paint."""
+    path = Path(current_app.static_folder) / filename
+    return Markup(compact_css(path, path.stat().st_mtime_ns))
+
+
+@cache
+def compact_css(path: Path, _version: int) -> str:
+    """A stylesheet without its comments and indentation, on one line (read again only when the file changes)."""
+    text = CSS_COMMENT.sub("", path.read_text(encoding="utf-8"))
+    return " ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def vary_shared_pages(variant: Callable[[], Hashable]) -> None:
@@ -117,7 +134,8 @@ def page_datetime(value, format: str | None = None) -> str:
 def init_app(app: Flask) -> None:
     """Register the template helpers."""
     app.jinja_env.globals.update(
-        optional_url=optional_url, current_lang=current_lang, site_url=site_url, localized_endpoints=LOCALIZED_ENDPOINTS
+        optional_url=optional_url, current_lang=current_lang, site_url=site_url, inline_css=inline_css,
+        localized_endpoints=LOCALIZED_ENDPOINTS,
     )
     app.jinja_env.filters["typo"] = typography
     app.jinja_env.filters.update(dateformat=page_date, datetimeformat=page_datetime)

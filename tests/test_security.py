@@ -25,6 +25,20 @@ def test_nonce_changes_on_every_request(client, policy):
     assert len(nonces) == 3
 
 
+@pytest.mark.parametrize(("url", "styles"), [("/confidentialite", 1), ("/cookies", 2), ("/page-inconnue", 1)])
+def test_stylesheets_are_inline_with_each_responses_nonce(client, policy, url, styles):
+    seen = set()
+    for _ in range(2):  # the second answer comes from the shared-page cache, with a nonce of its own
+        response = client.get(url)
+        html, csp = response.get_data(as_text=True), response.headers["Content-Security-Policy"]
+        nonce = re.search(r"script-src [^;]*'nonce-([\w-]+)'", csp).group(1)
+        assert f"style-src 'self' 'nonce-{nonce}';" in csp
+        assert re.findall(r"<style[^>]*>", html) == [f'<style nonce="{nonce}">'] * styles
+        assert 'rel="stylesheet"' not in html.split("</head>")[0] and ":root {" in html
+        seen.add(nonce)
+    assert len(seen) == 2
+
+
 def test_production_adds_hsts_and_secure_cookies(make_app):
     app = make_app(HSTS=True, SESSION_COOKIE_SECURE=True)
     response = app.test_client().get("/")
