@@ -10,11 +10,10 @@ from app.database import utcnow
 from app.extensions import db
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.services import deliver_due, queue_mail
-from tests.conftest import TEST_DATABASE_URL, build_config, is_postgresql
+from tests.conftest import POSTGRESQL_URL, build_config
 
-# The run's own PostgreSQL database when it runs on one (its `outbox_workers` schema), else the default one.
-POSTGRES_URL = (TEST_DATABASE_URL if is_postgresql() else "postgresql+psycopg://127.0.0.1:5432/test") + (
-    "?options=-csearch_path%3Doutbox_workers")
+# The run's own PostgreSQL database when it runs on one (its `outbox_workers` schema), else TEST_POSTGRESQL_URL's.
+POSTGRES_URL = POSTGRESQL_URL + "?options=-csearch_path%3Doutbox_workers"
 
 
 def queue_and_commit(count: int = 1, prefix: str = "person") -> None:
