@@ -3,11 +3,13 @@
 import itertools
 import random
 from datetime import UTC, datetime
+from email import message_from_bytes
+from email.policy import default
 from types import SimpleNamespace
 
 import pytest
 
-from app.mail.compose import check_headers, check_recipient, raw_header, render_email, render_with_email
+from app.mail.compose import check_headers, check_recipient, new_boundary, raw_header, render_email, render_with_email
 
 SENDER = "K-Inventory <no-reply@k-inventory.com>"
 TEXTS = ["", "a", "Bonjour é\nligne finie par des espaces  \n" + "x" * 100 + "\n", "x\r\ny\rz\n\n", "tab\t\nfin ",
@@ -37,3 +39,13 @@ def test_the_direct_writer_matches_email_byte_for_byte(text):
         direct = render_email(row, SENDER)
         random.seed(seed)
         assert direct == render_with_email(row, SENDER, check_recipient(row.recipient), extra), row
+
+
+def test_a_text_that_holds_the_boundary_drawn_cannot_break_the_message():
+    random.seed(7)
+    drawn = new_boundary().decode()
+    row = message(f"--{drawn}\n", "<p>HTML</p>", "Sujet", "a@example.com", "<a.1@example.com>", {})
+    random.seed(7)
+    parsed = message_from_bytes(render_email(row, SENDER), policy=default)
+    assert parsed.get_boundary() == drawn, "quoted-printable writes the text's « = » as « =3D »"
+    assert [part.get_content() for part in parsed.iter_parts()] == [f"--{drawn}\r\n", "<p>HTML</p>\r\n"]

@@ -7,9 +7,10 @@ only what must be (non-ASCII subjects and display names), and every other header
 ASCII only, one line, or folded between the `<…>` of a URI list, never over 998 octets a line.
 """
 
+import random
 import re
+import sys
 from email import message_from_bytes, quoprimime
-from email.generator import BytesGenerator
 from email.message import EmailMessage
 from email.policy import SMTP, SMTPUTF8, default
 from email.utils import format_datetime
@@ -98,8 +99,12 @@ def check_message_id(message_id: str) -> str:
 
 def render_email(message, sender: str) -> bytes:
     """The message as sent (CRLF line ends): MIME parts in quoted-printable, extra headers raw."""
+    return write_email(message, sender, check_recipient(message.recipient))
+
+
+def write_email(message, sender: str, recipient: str) -> bytes:
+    """`render_email` for a recipient already checked (as `check_recipient` returns it)."""
     extra = "".join(raw_header(name, value) for name, value in check_headers(message.headers).items())
-    recipient = check_recipient(message.recipient)
     subject, message_id = check_subject(message.subject), check_message_id(message.message_id)
     if not recipient.isascii():  # rare: written by `email` itself, in UTF-8 for SMTPUTF8
         return render_with_email(message, sender, recipient, extra)
@@ -111,9 +116,7 @@ def render_email(message, sender: str) -> bytes:
         return head + TEXT_HEADERS + MIME_VERSION + extra.encode("ascii") + b"\r\n" + text
     html = text_part(message.body_html)
     parts = (TEXT_HEADERS + b"\r\n" + text, HTML_HEADERS + MIME_VERSION + b"\r\n" + html)
-    boundary = BytesGenerator._make_boundary(b"\r\n".join(parts)).encode("ascii")  # as `email` draws it
-    if len(boundary) != BOUNDARY_LENGTH:  # it met the text: let `email` write that rare message
-        return render_with_email(message, sender, recipient, extra)
+    boundary = new_boundary()  # never in a part: quoted-printable writes each "=" of the text as "=3D"
     return (head + MIME_VERSION + b'Content-Type: multipart/alternative;\r\n boundary="' + boundary + b'"\r\n'
             + extra.encode("ascii") + b"\r\n--" + boundary + b"\r\n" + parts[0] + b"\r\n--" + boundary
             + b"\r\n" + parts[1] + b"\r\n--" + boundary + b"--\r\n")
@@ -126,7 +129,7 @@ SIMPLE_MESSAGE_ID = re.compile(r"<[A-Za-z0-9_+-]+(?:\.[A-Za-z0-9_+-]+)*@[A-Za-z0
 TEXT_HEADERS = b'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
 HTML_HEADERS = b'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: quoted-printable\r\n'
 MIME_VERSION = b"MIME-Version: 1.0\r\n"
-BOUNDARY_LENGTH = len(BytesGenerator._make_boundary())
+BOUNDARY_DIGITS = len(repr(sys.maxsize - 1))
 LINE_ENDS = re.compile(r"\r\n|\r|\n")
 
 
@@ -141,6 +144,11 @@ def simple_header(name: str, value: str, simple: re.Pattern) -> bytes:
     if simple.fullmatch(value) and len(name) + 2 + len(value) <= FOLD_WIDTH:
         return f"{name}: {value}\r\n".encode("ascii")
     return folded(SMTP, name, value)
+
+
+def new_boundary() -> bytes:
+    """A MIME boundary drawn as `email` draws it (which also searches the parts for it, in vain after QP)."""
+    return b"=" * 15 + b"%0*d" % (BOUNDARY_DIGITS, random.randrange(sys.maxsize)) + b"=="
 
 
 @lru_cache(maxsize=64)
