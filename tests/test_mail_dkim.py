@@ -1,5 +1,6 @@
 """DKIM: every message leaves signed, `dkim.verify` accepts it with the published key, and a change breaks it."""
 
+import hashlib
 import re
 import uuid
 from types import SimpleNamespace
@@ -146,3 +147,15 @@ def test_production_starts_when_the_site_signs(monkeypatch, key):
                         "DKIM_PRIVATE_KEY_FILE": str(key.path)}.items():
         monkeypatch.setenv(name, value)
     assert ProductionConfig().problems() == []
+
+
+def test_openssl_signs_the_very_bytes_dkimpy_would(key):
+    import dkim.crypto
+
+    from app.mail.signing import openssl_pkcs1_sign, sign_with_openssl
+
+    pem = key.path.read_bytes()
+    sign_with_openssl(pem)
+    parsed, digest = dkim.crypto.parse_pem_private_key(pem), hashlib.sha256(b"DKIM-Signature: v=1; a=rsa-sha256")
+    assert bytes(openssl_pkcs1_sign(digest, parsed)) == bytes(dkim.crypto.RSASSA_PKCS1_v1_5_sign(digest, parsed))
+    assert dkim.RSASSA_PKCS1_v1_5_sign is openssl_pkcs1_sign
