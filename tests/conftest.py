@@ -28,6 +28,11 @@ def is_postgresql() -> bool:
     return TEST_DATABASE_URL.startswith("postgresql")
 
 
+# The PostgreSQL database of the tests that need one even in a SQLite run (row locks, both dialects' migrations).
+POSTGRESQL_URL = TEST_DATABASE_URL if is_postgresql() else psycopg_url(
+    os.environ.get("TEST_POSTGRESQL_URL") or "postgresql://127.0.0.1:5432/test")
+
+
 class IsolatedClient(FlaskClient):
     """A test client whose every request gets its own app context, as in production."""
 

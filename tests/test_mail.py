@@ -8,13 +8,14 @@ import sqlalchemy as sa
 
 from app.database import utcnow
 from app.extensions import db
+from app.mail import services
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.services import deliver_due, queue_mail
-from tests.conftest import TEST_DATABASE_URL, build_config, is_postgresql
+from app.mail.transport import SmtpTransport
+from tests.conftest import POSTGRESQL_URL, build_config
 
-# The run's own PostgreSQL database when it runs on one (its `outbox_workers` schema), else the default one.
-POSTGRES_URL = (TEST_DATABASE_URL if is_postgresql() else "postgresql+psycopg://127.0.0.1:5432/test") + (
-    "?options=-csearch_path%3Doutbox_workers")
+# The run's own PostgreSQL database when it runs on one (its `outbox_workers` schema), else TEST_POSTGRESQL_URL's.
+POSTGRES_URL = POSTGRESQL_URL + "?options=-csearch_path%3Doutbox_workers"
 
 
 def queue_and_commit(count: int = 1, prefix: str = "person") -> None:
@@ -144,3 +145,70 @@ def test_several_workers_on_postgresql_never_send_twice(postgres_app, mailbox):
         thread.join()
     recipients = [m["To"] for m in mailbox.messages]
     assert sorted(recipients) == sorted(f"worker{i}@example.com" for i in range(30))
+
+
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Batches of three messages, so that several batches (and workers) share a few messages."""
+    monkeypatch.setattr(services, "BATCH_SIZE", 3)
+
+
+def test_several_workers_in_parallel_never_send_one_message_twice(app, mailbox, small_batches):
+    queue_and_commit(30, prefix="parallel")
+
+    def worker() -> None:
+        with app.app_context():
+            deliver_due()
+            db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(m["To"] for m in mailbox.messages) == sorted(f"parallel{i}@example.com" for i in range(30))
+    assert db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.status == OutboxStatus.SENT)) == 30
+
+
+def test_a_batch_cut_short_by_a_slow_relay_leaves_the_rest_due(app, mailbox, small_batches, monkeypatch):
+    monkeypatch.setattr(services, "BATCH_SECONDS", 0)  # every batch stops after its first message
+    queue_and_commit(5)
+    assert deliver_due().sent == 5
+    assert sorted(m["To"] for m in mailbox.messages) == [f"person{i}@example.com" for i in range(5)]
+
+
+def test_a_row_that_cannot_be_read_fails_alone_in_its_batch(app, mailbox):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL's json column cannot hold text that is not JSON")
+    queue_and_commit(3)
+    db.session.execute(sa.text("UPDATE outbox SET headers = '{not json' WHERE recipient = 'person1@example.com'"))
+    db.session.commit()
+    report = deliver_due()
+    assert (report.sent, report.failed) == (2, 1)
+    assert sorted(m["To"] for m in mailbox.messages) == ["person0@example.com", "person2@example.com"]
+    status, attempts, error = db.session.execute(sa.text(
+        "SELECT status, attempts, last_error FROM outbox WHERE recipient = 'person1@example.com'")).one()
+    assert (status, attempts) == ("failed", 1) and error.startswith("JSONDecodeError")
+
+
+def test_a_worker_that_dies_mid_batch_loses_nothing_and_resends_at_most_that_batch(app, mailbox, small_batches,
+                                                                                  monkeypatch):
+    queue_and_commit(5)
+    send, sent = SmtpTransport.send, []
+
+    def dying(transport, envelope_from, recipient, data) -> None:
+        if len(sent) == 4:
+            raise KeyboardInterrupt  # the process is stopped after the first message of the second batch
+        send(transport, envelope_from, recipient, data)
+        sent.append(recipient)
+
+    monkeypatch.setattr(SmtpTransport, "send", dying)
+    with pytest.raises(KeyboardInterrupt):
+        deliver_due()
+    db.session.rollback()
+    monkeypatch.setattr(SmtpTransport, "send", send)
+    make_due()  # on SQLite the dead worker's lease has to run out first
+    assert deliver_due().sent == 2, "the second batch is sent again, the first was recorded"
+    received = sorted(m["To"] for m in mailbox.messages)
+    assert sorted(set(received)) == [f"person{i}@example.com" for i in range(5)]
+    assert received.count("person3@example.com") == 2

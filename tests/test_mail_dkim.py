@@ -1,6 +1,7 @@
 """DKIM: every message leaves signed, `dkim.verify` accepts it with the published key, and a change breaks it."""
 
 import base64
+import hashlib
 import re
 import uuid
 from types import SimpleNamespace
@@ -244,3 +245,29 @@ def test_production_starts_with_both_keys(monkeypatch, key, ed_key):
                         "DKIM_ED25519_PRIVATE_KEY_FILE": str(ed_key.path)}.items():
         monkeypatch.setenv(name, value)
     assert ProductionConfig().problems() == []
+
+
+def test_openssl_signs_the_very_bytes_dkimpy_would(key):
+    import dkim.crypto
+
+    from app.mail.signing import openssl_pkcs1_sign, sign_with_openssl
+
+    pem = key.path.read_bytes()
+    sign_with_openssl(pem)
+    parsed, digest = dkim.crypto.parse_pem_private_key(pem), hashlib.sha256(b"DKIM-Signature: v=1; a=rsa-sha256")
+    assert bytes(openssl_pkcs1_sign(digest, parsed)) == bytes(dkim.crypto.RSASSA_PKCS1_v1_5_sign(digest, parsed))
+    assert dkim.RSASSA_PKCS1_v1_5_sign is openssl_pkcs1_sign
+
+
+def test_dkimpy_signs_our_keys_through_openssl(key, monkeypatch):
+    """dkimpy still calls the function replaced for our keys: with its own RSA made to fail, signing still works."""
+    import dkim.crypto
+
+    from app.mail.signing import sign_with_openssl
+
+    pem = key.path.read_bytes()
+    sign_with_openssl(pem)
+    monkeypatch.setattr(dkim.crypto, "RSASSA_PKCS1_v1_5_sign", lambda *_args: pytest.fail("dkimpy's own RSA ran"))
+    message = b"From: a@k-inventory.com\r\nTo: b@example.com\r\nSubject: test\r\n\r\nbody\r\n"
+    signed = dkim.sign(message, SELECTOR.encode(), DOMAIN.encode(), pem, canonicalize=(b"relaxed", b"relaxed"))
+    assert dkim.verify(signed + message, dnsfunc=dns(key))

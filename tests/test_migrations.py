@@ -10,9 +10,8 @@ from flask_migrate import downgrade, upgrade
 
 from app import create_app
 from app.extensions import db
-from tests.conftest import TEST_DATABASE_URL, build_config, is_postgresql
-
-POSTGRES_URL = TEST_DATABASE_URL if is_postgresql() else "postgresql+psycopg://127.0.0.1:5432/test"
+from tests.conftest import POSTGRESQL_URL as POSTGRES_URL
+from tests.conftest import build_config
 
 # One scratch schema per test process, so runs that share the PostgreSQL server never drop each other's schema.
 SCRATCH_SCHEMA = f"migration_check_{os.getpid()}"
