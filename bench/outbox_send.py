@@ -79,7 +79,8 @@ def bench_app(url: str, port: int, dkim_key: Path | None = None):
 
 
 def queue(count: int) -> None:
-    """COUNT marketing messages with their List-Unsubscribe headers."""
+    """COUNT marketing messages with their List-Unsubscribe headers (in an outbox emptied of earlier runs')."""
+    db.session.execute(sa.delete(OutboxMessage))
     for number in range(count):
         link = f"https://www.k-inventory.com/newsletter/desabonnement/bench{number}"
         queue_mail(f"abonne{number}@example.com", "Nouveautés de novembre", TEXT, HTML, kind="marketing",
