@@ -129,20 +129,25 @@ def postgres_app(smtp_server):
         db.engine.dispose()
 
 
-def test_several_workers_on_postgresql_never_send_twice(postgres_app, mailbox):
-    with postgres_app.app_context():
-        queue_and_commit(30, prefix="worker")
+def run_workers_at_once(app, count: int) -> None:
+    """COUNT outbox workers, each in its own thread, draining the outbox at the same time."""
 
     def worker() -> None:
-        with postgres_app.app_context():
+        with app.app_context():
             deliver_due()
             db.session.remove()
 
-    threads = [threading.Thread(target=worker) for _ in range(3)]
+    threads = [threading.Thread(target=worker) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+
+
+def test_several_workers_on_postgresql_never_send_twice(postgres_app, mailbox):
+    with postgres_app.app_context():
+        queue_and_commit(30, prefix="worker")
+    run_workers_at_once(postgres_app, 3)
     recipients = [m["To"] for m in mailbox.messages]
     assert sorted(recipients) == sorted(f"worker{i}@example.com" for i in range(30))
 
@@ -155,17 +160,7 @@ def small_batches(monkeypatch):
 
 def test_several_workers_in_parallel_never_send_one_message_twice(app, mailbox, small_batches):
     queue_and_commit(30, prefix="parallel")
-
-    def worker() -> None:
-        with app.app_context():
-            deliver_due()
-            db.session.remove()
-
-    threads = [threading.Thread(target=worker) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_workers_at_once(app, 3)
     assert sorted(m["To"] for m in mailbox.messages) == sorted(f"parallel{i}@example.com" for i in range(30))
     assert db.session.scalar(sa.select(sa.func.count()).where(OutboxMessage.status == OutboxStatus.SENT)) == 30
 
