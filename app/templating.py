@@ -2,6 +2,7 @@
 
 import re
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def vary_shared_pages(variant: Callable[[], Hashable]) -> None:
         PAGE_VARIANTS.append(variant)
 
 
-def render_shared(template: str, key: Hashable = (), context: Callable[[], dict] = dict) -> str:
+def render_shared(template: str, key: Hashable = (), context: Callable[[], dict] = dict) -> str | bytes:
     """Render a page once per key, language, path and page variant; each request only fills in its nonce and token.
 
     `context` builds the template's values (called only when the page is rendered); the caller vouches that they
@@ -74,11 +75,11 @@ def render_shared(template: str, key: Hashable = (), context: Callable[[], dict]
     full_key = (template, key, str(get_locale()), request.host, request.path, *(v() for v in PAGE_VARIANTS))
     page = cache.get(full_key)
     if page is None:
-        page = render_with_marks(template, context())
+        page = SharedPage.cut(render_with_marks(template, context()))
         if len(cache) >= MAX_SHARED_PAGES:
             cache.clear()
         cache[full_key] = page
-    return fill_in(page)
+    return page.fill_in()
 
 
 def shareable() -> bool:
@@ -99,13 +100,35 @@ def render_with_marks(template: str, context: dict) -> str:
             setattr(g, name, value)
 
 
-def fill_in(page: str) -> str:
-    """This request's nonce and CSRF token in place of the marks (the token only where the page has a form)."""
-    if NONCE_MARK in page:  # the nonce helper templates call (app.security's, a sibling this module cannot import)
-        page = page.replace(NONCE_MARK, current_app.jinja_env.globals["csp_nonce"]())
-    if CSRF_MARK in page:
-        page = page.replace(CSRF_MARK, generate_csrf())
-    return page
+MARKS = re.compile(f"({NONCE_MARK}|{CSRF_MARK})".encode())
+
+
+@dataclass(frozen=True)
+class SharedPage:
+    """A rendered page as UTF-8 bytes, cut where each request's nonce and CSRF token go (encoded and searched once)."""
+
+    pieces: tuple[bytes, ...]  # text, mark, text, mark, …, text
+
+    @classmethod
+    def cut(cls, html: str) -> "SharedPage":
+        """The page cut at its marks."""
+        return cls(tuple(MARKS.split(html.encode())))
+
+    def fill_in(self) -> bytes:
+        """This request's page: its nonce and CSRF token in the marks' places (the token only where there is a form)."""
+        marks = self.pieces[1::2]
+        if not marks:
+            return self.pieces[0]
+        values = dict.fromkeys(marks, b"")
+        if NONCE_MARK.encode() in values:  # the nonce helper templates call (app.security's, a sibling module)
+            values[NONCE_MARK.encode()] = current_app.jinja_env.globals["csp_nonce"]().encode()
+        if CSRF_MARK.encode() in values:
+            values[CSRF_MARK.encode()] = generate_csrf().encode()
+        pieces = list(self.pieces)
+        pieces[1::2] = [values[mark] for mark in marks]
+        return b"".join(pieces)
+
+
 # Dates in each page's language: French as written in France, English as in the United Kingdom (a European site).
 FORMAT_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
 FRENCH_MONTHS = "janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc"  # the stems of the full and short names
