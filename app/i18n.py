@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import click
+from babel import Locale
 from babel.support import Translations
 from flask import current_app, request, url_for
 from flask.cli import AppGroup
@@ -20,9 +21,15 @@ CATALOGUE = "translations/messages.pot"
 # Keywords beyond pybabel's defaults: lazy_gettext, lazy_pgettext and the N_ marker of messages translated later.
 KEYWORDS = ("-k", "_l", "-k", "_lp:1c,2", "-k", "N_")
 NBSP, NNBSP = "\u00a0", "\u202f"
+LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    """The page's language, as one Locale object per language (Flask-Babel would parse the code each request)."""
+    return LOCALES[page_language()]
+
+
+def page_language() -> str:
     """French by default; English under `/en/`, by `?lang=`, or by the browser on pages without a pair."""
     if request.view_args and request.view_args.get("lang") in LANGUAGES:
         return request.view_args["lang"]

@@ -108,20 +108,29 @@ def policy_without_nonce(extra: tuple[tuple[str, tuple[str, ...]], ...]) -> str:
     return "; ".join(f"{name} {' '.join(values)}" for name, values in directives.items())
 
 
+# The headers every response carries whatever its page (the CSP, referrer and cache rules depend on the page).
+FIXED_HEADERS = (("X-Content-Type-Options", "nosniff"), ("Permissions-Policy", PERMISSIONS_POLICY),
+                 ("X-Frame-Options", "DENY"), ("Cross-Origin-Opener-Policy", "same-origin"))
+HSTS_HEADER = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+NO_STORE = ("Cache-Control", "no-store")  # pages that may hold personal data: never cached by a browser or proxy
+
+
 def set_security_headers(response):
-    """Add the security headers to a response."""
-    headers = response.headers
-    headers["Content-Security-Policy"] = content_security_policy()
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
-    headers["Permissions-Policy"] = PERMISSIONS_POLICY
-    headers["X-Frame-Options"] = "DENY"
-    headers["Cross-Origin-Opener-Policy"] = "same-origin"
+    """Add the security headers to a response (each replaces one the view may have set)."""
+    private = request.endpoint != "static" and not public_page()
+    wanted = [("Content-Security-Policy", content_security_policy()), *FIXED_HEADERS,
+              # on a private page, a token in the address never leaves with a click
+              ("Referrer-Policy", "no-referrer" if private else "strict-origin-when-cross-origin")]
     if current_app.config["HSTS"]:
-        headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
-    if request.endpoint != "static" and not public_page():
-        headers["Referrer-Policy"] = "no-referrer"  # a token in the address never leaves with a click
-        no_store(response)
+        wanted.append(HSTS_HEADER)
+    if private:
+        wanted.append(NO_STORE)
+    present = {name.lower() for name, _value in response.headers}
+    for name, value in wanted:
+        if name.lower() in present:
+            response.headers[name] = value
+        else:
+            response.headers.add(name, value)  # (no search through the headers for one that is not there)
     return response
 
 
