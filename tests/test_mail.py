@@ -207,3 +207,31 @@ def test_a_worker_that_dies_mid_batch_loses_nothing_and_resends_at_most_that_bat
     received = sorted(m["To"] for m in mailbox.messages)
     assert sorted(set(received)) == [f"person{i}@example.com" for i in range(5)]
     assert received.count("person3@example.com") == 2
+
+
+def test_a_message_cancelled_while_its_batch_is_sent_stays_cancelled(app):
+    """The recipient unsubscribes while the relay is down: the retry planned for that message is not written (on
+    PostgreSQL the cancellation waits for the batch's row locks, then applies)."""
+    queue_and_commit(2)
+    cancellations = []
+
+    def cancel() -> None:
+        with app.app_context(), db.engine.begin() as connection:  # another request, in its own transaction
+            connection.execute(sa.update(OutboxMessage).where(
+                OutboxMessage.recipient == "person0@example.com", OutboxMessage.status == OutboxStatus.PENDING)
+                .values(status=OutboxStatus.CANCELLED))
+
+    def unsubscribe_during_the_batch(courier, message):
+        if not cancellations:
+            cancellations.append(threading.Thread(target=cancel))
+            cancellations[0].start()
+            cancellations[0].join(timeout=1)  # done at once on SQLite; waits for the batch's commit on PostgreSQL
+        raise services.TemporaryFailure("relay down")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(services.Courier, "outgoing", unsubscribe_during_the_batch)
+        assert deliver_due().retried == 2
+    cancellations[0].join()
+    db.session.expire_all()
+    statuses = dict(db.session.execute(sa.select(OutboxMessage.recipient, OutboxMessage.status)).all())
+    assert statuses == {"person0@example.com": OutboxStatus.CANCELLED, "person1@example.com": OutboxStatus.PENDING}

@@ -276,8 +276,7 @@ def record(outcomes: list[dict], broken: list[tuple[int, Exception]], unsent: di
     """Save a batch's outcomes in one commit (leased rows not sent are due as before); should that fail, each outcome in
     its own (a row that still cannot be saved is marked failed by id)."""
     try:
-        if outcomes:
-            db.session.execute(sa.update(OutboxMessage), outcomes)
+        save_outcomes(outcomes)
         for message_id, error in broken:
             mark_failed(message_id, error)
         if unsent and leases():
@@ -292,10 +291,22 @@ def record(outcomes: list[dict], broken: list[tuple[int, Exception]], unsent: di
             give_up(message_id, error)
 
 
+def save_outcomes(outcomes: list[dict]) -> None:
+    """Write outcomes by id: a sent message as sent whatever happened meanwhile; any other outcome only where the
+    message is still pending (one cancelled during its batch, a leased SQLite row, stays cancelled)."""
+    sent = [outcome for outcome in outcomes if outcome["status"] == OutboxStatus.SENT]
+    others = [outcome for outcome in outcomes if outcome["status"] != OutboxStatus.SENT]
+    if sent:
+        db.session.execute(sa.update(OutboxMessage), sent)
+    if others:
+        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING), others,
+                           execution_options={"synchronize_session": None})
+
+
 def record_alone(outcome: dict) -> None:
     """Save one message's outcome in its own transaction, or mark it failed by id."""
     try:
-        db.session.execute(sa.update(OutboxMessage), [outcome])
+        save_outcomes([outcome])
         db.session.commit()
     except Exception as error:
         db.session.rollback()
