@@ -54,3 +54,24 @@ def each_database(name: str, only: str | None) -> Iterator[tuple[str, str, Hook,
     if only in (None, "postgresql"):
         with postgresql_database(name) as database:
             yield ("PostgreSQL", *database)
+
+
+def migrate_scratch(setup: Hook) -> None:
+    """In the app's context: create the scratch schema (PostgreSQL) and bring it to the newest migration."""
+    from flask_migrate import upgrade
+
+    from app.extensions import db
+
+    if setup:
+        setup(db.engine)
+    upgrade(directory=str(ROOT / "migrations"), revision="heads")
+
+
+def release_scratch(teardown: Hook) -> None:
+    """In the app's context: end the session, drop the scratch schema (PostgreSQL), close every connection."""
+    from app.extensions import db
+
+    db.session.remove()
+    if teardown:
+        teardown(db.engine)
+    db.engine.dispose()

@@ -14,8 +14,11 @@ import time
 
 import pyotp
 import sqlalchemy as sa
-from _scratch import ROOT, each_database  # sets up the environment before the app is imported
-from flask_migrate import upgrade
+from _scratch import (  # sets up the environment before the app is imported
+    each_database,
+    migrate_scratch,
+    release_scratch,
+)
 
 from app import create_app
 from app.auth.services import create_staff
@@ -116,9 +119,7 @@ def run(name: str, url: str, records: int, setup=None, teardown=None) -> None:
     app = create_app(config)
     try:
         with app.app_context():
-            if setup:
-                setup(db.engine)
-            upgrade(directory=str(ROOT / "migrations"), revision="heads")
+            migrate_scratch(setup)
             started = time.perf_counter()
             populate(records)
             filled = time.perf_counter() - started
@@ -133,10 +134,7 @@ def run(name: str, url: str, records: int, setup=None, teardown=None) -> None:
               f"(test data written in {filled:.1f} s)", flush=True)
     finally:
         with app.app_context():
-            db.session.remove()
-            if teardown:
-                teardown(db.engine)
-            db.engine.dispose()
+            release_scratch(teardown)
 
 
 def main() -> int:

@@ -11,8 +11,11 @@ import time
 import uuid
 
 import sqlalchemy as sa
-from _scratch import ROOT, each_database  # sets up the environment before the app is imported
-from flask_migrate import upgrade
+from _scratch import (  # sets up the environment before the app is imported
+    each_database,
+    migrate_scratch,
+    release_scratch,
+)
 
 from app import create_app
 from app.config import Config
@@ -62,9 +65,7 @@ def run(name: str, url: str, recipients: int, setup=None, teardown=None) -> None
     app = create_app(config)
     with app.app_context():
         try:
-            if setup:
-                setup(db.engine)
-            upgrade(directory=str(ROOT / "migrations"), revision="heads")
+            migrate_scratch(setup)
             populate(recipients)
             started = time.perf_counter()
             report = send_sms_campaign(SLUG, TEXT)
@@ -76,10 +77,7 @@ def run(name: str, url: str, recipients: int, setup=None, teardown=None) -> None
             print(f"{name}: {report.queued:,} SMS queued ({report.suppressed:,} held back by the opt-out list) "
                   f"in {elapsed:.2f} s = {report.queued / elapsed:,.0f} SMS/s", flush=True)
         finally:
-            db.session.remove()
-            if teardown:
-                teardown(db.engine)
-            db.engine.dispose()
+            release_scratch(teardown)
 
 
 def main() -> int:
