@@ -134,12 +134,6 @@ def set_security_headers(response):
     return response
 
 
-def no_store(response):
-    """Pages that may hold personal data: never cached, by the browser or a proxy."""
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 class SignedCookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, with the signing serializer made once per key instead of twice a request."""
 

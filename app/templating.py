@@ -100,7 +100,8 @@ def render_with_marks(template: str, context: dict) -> str:
             setattr(g, name, value)
 
 
-MARKS = re.compile(f"({NONCE_MARK}|{CSRF_MARK})".encode())
+NONCE_BYTES, CSRF_BYTES = NONCE_MARK.encode(), CSRF_MARK.encode()
+MARKS = re.compile(b"(" + NONCE_BYTES + b"|" + CSRF_BYTES + b")")
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,11 @@ class SharedPage:
         marks = self.pieces[1::2]
         if not marks:
             return self.pieces[0]
-        values = dict.fromkeys(marks, b"")
-        if NONCE_MARK.encode() in values:  # the nonce helper templates call (app.security's, a sibling module)
-            values[NONCE_MARK.encode()] = current_app.jinja_env.globals["csp_nonce"]().encode()
-        if CSRF_MARK.encode() in values:
-            values[CSRF_MARK.encode()] = generate_csrf().encode()
+        values = {}
+        if NONCE_BYTES in marks:  # the nonce helper templates call (app.security's, a sibling module)
+            values[NONCE_BYTES] = current_app.jinja_env.globals["csp_nonce"]().encode()
+        if CSRF_BYTES in marks:
+            values[CSRF_BYTES] = generate_csrf().encode()
         pieces = list(self.pieces)
         pieces[1::2] = [values[mark] for mark in marks]
         return b"".join(pieces)
