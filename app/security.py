@@ -1,12 +1,17 @@
 """Security headers on every response: a per-request CSP nonce, framing and referrer rules, HSTS; which pages are
 public (the only ones where consented tags may run) and which are private (no referrer, never cached)."""
 
+import hashlib
+import os
 import secrets
+from collections.abc import Callable, Hashable
 from functools import lru_cache
 from itertools import chain
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
+from itsdangerous.encoding import base64_encode, want_bytes
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
@@ -134,21 +139,57 @@ def set_security_headers(response):
     return response
 
 
+COMPRESS_ABOVE = 256  # bytes of JSON: smaller payloads never come out shorter from zlib
+
+
+class CompactSerializer(URLSafeTimedSerializer):
+    """itsdangerous' URL-safe timed serializer that tries zlib only on payloads big enough to gain from it: a session
+    or a CSRF token is a few dozen bytes, and setting zlib up costs more than signing them (reads either form)."""
+
+    def dump_payload(self, obj) -> bytes:
+        """The payload as URL-safe base64, compressed only when it is long."""
+        json = want_bytes(self.serializer.dumps(obj, **self.serializer_kwargs))
+        return super().dump_payload(obj) if len(json) > COMPRESS_ABOVE else base64_encode(json)
+
+
+def made_once(app: Flask, name: str, keys: Hashable, build: Callable[[], URLSafeTimedSerializer]):
+    """A serializer kept on the app, made again only when its keys change."""
+    made = app.extensions.get(name)
+    if made is None or made[0] != keys:
+        made = app.extensions[name] = (keys, build())
+    return made[1]
+
+
 class SignedCookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, with the signing serializer made once per key instead of twice a request."""
+    """Flask's signed-cookie sessions, signed by a compact serializer made once per key instead of twice a request."""
 
     def get_signing_serializer(self, app: Flask):
-        """The serializer for the app's current key and fallbacks (made again only if they change)."""
-        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
-        made = app.extensions.get("kinv.session_serializer")
-        if made is None or made[0] != keys:
-            made = app.extensions["kinv.session_serializer"] = (keys, super().get_signing_serializer(app))
-        return made[1]
+        """The serializer for the app's current key and fallbacks (the same settings as Flask's own)."""
+        keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)  # itsdangerous: current key last
+        return made_once(app, "kinv.session_serializer", keys, lambda: CompactSerializer(
+            list(keys), salt=self.salt, serializer=self.serializer,
+            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method}))
+
+
+CSRF_FIELD, CSRF_SALT = "csrf_token", "wtf-csrf-token"  # Flask-WTF's defaults (validate_csrf reads with them)
+
+
+def csrf_token() -> str:
+    """This request's CSRF token, as Flask-WTF's generate_csrf makes it (same session key, salt and format), signed by
+    a compact serializer made once per key."""
+    if CSRF_FIELD not in g:
+        if CSRF_FIELD not in session:
+            session[CSRF_FIELD] = hashlib.sha1(os.urandom(64)).hexdigest()
+        secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
+        serializer = made_once(current_app, "kinv.csrf_serializer", secret,
+                               lambda: CompactSerializer(secret, salt=CSRF_SALT))
+        setattr(g, CSRF_FIELD, serializer.dumps(session[CSRF_FIELD]))
+    return g.get(CSRF_FIELD)
 
 
 def init_app(app: Flask) -> None:
-    """Register the nonce helper for templates, the NUL-character check, the header hook and the session cookies."""
+    """Register the nonce and CSRF helpers for templates, the NUL check, the header hook and the session cookies."""
     app.session_interface = SignedCookieSessions()
-    app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals.update(csp_nonce=csp_nonce, csrf_token=csrf_token)  # (replaces Flask-WTF's csrf_token)
     app.before_request(refuse_nul_characters)
     app.after_request(set_security_headers)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from flask import Flask, current_app, g, render_template, request, session, url_for
 from flask_babel import force_locale, format_date, format_datetime, get_locale
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
@@ -121,10 +120,11 @@ class SharedPage:
         if not marks:
             return self.pieces[0]
         values = {}
-        if NONCE_BYTES in marks:  # the nonce helper templates call (app.security's, a sibling module)
-            values[NONCE_BYTES] = current_app.jinja_env.globals["csp_nonce"]().encode()
+        helpers = current_app.jinja_env.globals  # the nonce and token helpers templates call (app.security's)
+        if NONCE_BYTES in marks:
+            values[NONCE_BYTES] = helpers["csp_nonce"]().encode()
         if CSRF_BYTES in marks:
-            values[CSRF_BYTES] = generate_csrf().encode()
+            values[CSRF_BYTES] = helpers["csrf_token"]().encode()
         pieces = list(self.pieces)
         pieces[1::2] = [values[mark] for mark in marks]
         return b"".join(pieces)

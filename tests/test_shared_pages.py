@@ -3,6 +3,9 @@
 import re
 
 import pytest
+from flask import session
+from flask.sessions import SecureCookieSessionInterface
+from flask_wtf.csrf import validate_csrf
 
 from app import templating
 from app.i18n import french_typography
@@ -99,3 +102,13 @@ def test_pages_with_a_query_string_are_rendered_afresh(client, policy):
     html = client.get("/cookies?next=/contact").get_data(as_text=True)
     assert 'name="next" value="/contact"' in html
     assert 'name="next" value=""' in client.get("/cookies").get_data(as_text=True)
+
+
+def test_the_session_and_token_a_page_gives_read_with_flask_and_flask_wtf_own_code(app, client, policy):
+    token = csrf_token(client.get("/confidentialite").get_data(as_text=True))
+    cookie = client.get_cookie(app.config["SESSION_COOKIE_NAME"]).value
+    stock = SecureCookieSessionInterface().get_signing_serializer(app)
+    raw = stock.loads(cookie)["csrf_token"]
+    with app.test_request_context("/"):
+        session["csrf_token"] = raw
+        validate_csrf(token)  # raises when Flask-WTF does not recognise the token
