@@ -1,5 +1,7 @@
 """K-Inventory privacy site: the application factory, a table of contents of what is connected to what."""
 
+from functools import cache
+
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -70,6 +72,7 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or config_for_environment()
     refuse_insecure_config(config)
     app = Flask(__name__, static_folder="../static", instance_relative_config=True)
+    app.ensure_sync = cache(app.ensure_sync)  # Flask would ask `inspect` of every hook and view on every request
     app.config.from_object(config)
     trust_proxies(app)
     app.url_map.converters["int"] = security.BoundedIntConverter  # out-of-range numbers in URLs are 404s

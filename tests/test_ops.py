@@ -200,3 +200,12 @@ def test_gunicorn_workers_add_up_their_metrics(app, tmp_path):
     healthz = {"name": "kinv_http_requests_total", "endpoint": "ops.healthz", "method": "GET", "status": "200"}
     assert sample(after, **healthz) - sample(before, **healthz) == 30
     assert len(list((tmp_path / "prometheus").glob("counter_*.db"))) >= 1
+
+
+def test_a_method_a_client_makes_up_is_counted_as_other_not_as_a_new_label(make_app, policy):
+    client = make_app(METRICS_TOKEN=TOKEN).test_client()
+    for method in ("BREW", "WHEN"):
+        client.open("/confidentialite", method=method)
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).get_data(as_text=True)
+    assert "BREW" not in text and "WHEN" not in text
+    assert sample(text, "kinv_http_requests_total", endpoint="unmatched", method="other", status="405") >= 2

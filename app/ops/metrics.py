@@ -10,6 +10,7 @@ import ipaddress
 import os
 import time
 from datetime import timedelta
+from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, g, request
@@ -35,14 +36,26 @@ def start_timer() -> None:
     g.metrics_started = time.perf_counter()
 
 
+# The methods counted by name; any other a client sends is counted as "other" (no label made up by a client).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 def count_request(response):
     """Count the request under its endpoint (the route's name, never its URL, so no token is ever a label)."""
     started = g.pop("metrics_started", None)
     endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
     if started is not None and endpoint != "ops.metrics":
-        REQUESTS.labels(endpoint, request.method, str(response.status_code)).inc()
-        LATENCY.labels(endpoint, request.method).observe(time.perf_counter() - started)
+        method = request.method if request.method in METHODS else "other"
+        count, latency = series(endpoint, method, response.status_code)
+        count.inc()
+        latency.observe(time.perf_counter() - started)
     return response
+
+
+@lru_cache(maxsize=1024)
+def series(endpoint: str, method: str, status: int) -> tuple:
+    """The request counter and latency histogram of one endpoint, method and status (looked up once)."""
+    return REQUESTS.labels(endpoint, method, str(status)), LATENCY.labels(endpoint, method)
 
 
 class DatabaseCollector:
@@ -68,7 +81,9 @@ class DatabaseCollector:
     def consent(self):
         """Cookie choices of the last 7 days: accepted and refused per optional category, and GPC signals."""
         keys = [category.key for category in current_register().optional]
-        week = next(iter(count_consent_weeks(utcnow() - timedelta(days=7), None, keys).values()), {})
+        # SQLite counts weeks from `since` cut to the second: the last second's choices may fall in a second week
+        weeks = count_consent_weeks(utcnow() - timedelta(days=7), None, keys).values()
+        week = {name: sum(counts[name] for counts in weeks) for name in ("choices", "gpc", *keys)}
         gauge = GaugeMetricFamily("kinv_consent_choices_last_7_days", "Cookie choices recorded in the last 7 days, "
                                   "by category and answer (GPC signals apart).", labels=["category", "answer"])
         for key in keys:
