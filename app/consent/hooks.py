@@ -4,7 +4,7 @@
 Views that record a choice set the consent cookie themselves with `remember_choice`; the one exception is the GPC
 signal recorded before a page is rendered, which `apply_consent` below writes (kept in `g.gpc_state`)."""
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -35,11 +35,13 @@ from app.consent.services import (
     record_choice,
 )
 from app.consent.state import ConsentState, read_state, request_cache, write_cookie
-from app.consent.tags import allow_pending_tag_sources, allow_tag_sources, consent_mode_script, tag_list
+from app.consent.tags import consent_mode_script, page_tag_hosts, tag_list
 from app.extensions import db
-from app.security import public_page
+from app.security import allow_sources, public_page
 
 NO_BANNER_ENDPOINTS = {"consent.preferences"}
+CONSENT_COOKIE_SET = f"{CONSENT_COOKIE}="
+MAX_CONSENT_PAGES = 256
 GPC_SESSION_KEY = "gpc_recorded"  # the register version whose GPC refusal this session has already recorded
 
 
@@ -90,22 +92,31 @@ def gpc_recorded(consent_id: str, version: str) -> bool:
 def apply_consent(response):
     """Remember a GPC default recorded for this page; else expire cookies of categories not accepted."""
     if "page" in request_cache():
-        response.vary.add("Sec-GPC")  # the banner and the tags depend on the signal
+        add_vary(response, "Sec-GPC")  # the banner and the tags depend on the signal
     if request.endpoint == "static" or sets_consent_cookie(response) or isinstance(
             request.routing_exception, SecurityError):  # a host outside TRUSTED_HOSTS: no page, no cookie work
         return response
     if g.get("gpc_state") is not None:
         return remember_choice(response, g.gpc_state)
     own = (CONSENT_COOKIE, current_app.config["SESSION_COOKIE_NAME"])  # necessary: never expired
-    names = names_to_expire(effective_choices(), [name for name in request.cookies if name not in own],
-                            include_named=False)
-    expire_cookies(response, names, request.host)
+    others = [name for name in request.cookies if name not in own]
+    if others:
+        expire_cookies(response, names_to_expire(effective_choices(), others, include_named=False), request.host)
     return response
+
+
+def add_vary(response, header: str) -> None:
+    """Add a header to the response's `Vary` (without parsing it into a set and writing it back)."""
+    vary = response.headers.get("Vary")
+    if vary is None:
+        response.headers.add("Vary", header)
+    elif header.lower() not in (name.strip().lower() for name in vary.split(",")):
+        response.headers["Vary"] = f"{vary}, {header}"
 
 
 def sets_consent_cookie(response) -> bool:
     """Whether the view already remembered a new choice on this response."""
-    return any(value.startswith(f"{CONSENT_COOKIE}=") for value in response.headers.getlist("Set-Cookie"))
+    return any(name == "Set-Cookie" and value.startswith(CONSENT_COOKIE_SET) for name, value in response.headers)
 
 
 def remember_choice(response, state: ConsentState):
@@ -117,15 +128,17 @@ def remember_choice(response, state: ConsentState):
 
 @dataclass(frozen=True)
 class ConsentPage:
-    """What a page shows of consent: the banner or not, and the tags it may run."""
+    """What a page shows of consent: the banner or not, and the tags it may run (the same for every visitor with the
+    same choices, signal and kind of page)."""
 
     register: Register
-    choice: ConsentState | None
+    choices: tuple[tuple[str, bool], ...]  # what the page may use, per optional category
     show_banner: bool
     gpc: bool
     tags: list[dict]
     consent_mode: Markup | None
     tags_allowed: bool = False  # a public page: the banner's script may start accepted tags here
+    csp: dict[str, list[str]] = field(default_factory=dict)  # the tag hosts this page opens its CSP to
 
     @property
     def purposes(self) -> str:
@@ -139,26 +152,41 @@ def consent_page() -> ConsentPage:
     """Consent for the page being rendered; on a public page only, the accepted tags and their CSP hosts."""
     cache = request_cache()
     if "page" not in cache:
-        register, choice = current_register(), current_choice()
-        choices, tags_allowed = effective_choices(), public_page()
+        register = current_register()
         show_banner = banner_needed() and request.endpoint not in NO_BANNER_ENDPOINTS
-        if tags_allowed:
-            allow_tag_sources(choices)
-            if show_banner:
-                allow_pending_tag_sources()
-        cache["page"] = ConsentPage(
-            register=register, choice=choice, show_banner=show_banner, gpc=gpc_active(),
-            tags=tag_list(choices) if tags_allowed else [],
-            consent_mode=consent_mode_script(choices) if register.has_google_tag and tags_allowed else None,
-            tags_allowed=tags_allowed,
-        )
+        cache["page"] = page = consent_page_for(register, tuple(effective_choices().items()), show_banner,
+                                                gpc_active(), public_page())
+        for directive, hosts in page.csp.items():
+            allow_sources(directive, *hosts)
     return cache["page"]
+
+
+CONSENT_PAGES: dict[tuple, ConsentPage] = {}
+
+
+def consent_page_for(register: Register, choices: tuple, show_banner: bool, gpc: bool,
+                     tags_allowed: bool) -> ConsentPage:
+    """The consent part of a page for these choices, worked out once (pages keep the register they were made with)."""
+    key = (id(register), register.version, choices, show_banner, gpc, tags_allowed)
+    page = CONSENT_PAGES.get(key)
+    if page is None or page.register is not register:
+        accepted = dict(choices)
+        page = ConsentPage(
+            register=register, choices=choices, show_banner=show_banner, gpc=gpc,
+            tags=tag_list(accepted) if tags_allowed else [],
+            consent_mode=consent_mode_script(accepted) if register.has_google_tag and tags_allowed else None,
+            tags_allowed=tags_allowed, csp=page_tag_hosts(accepted, show_banner) if tags_allowed else {},
+        )
+        if len(CONSENT_PAGES) >= MAX_CONSENT_PAGES:
+            CONSENT_PAGES.clear()
+        CONSENT_PAGES[key] = page
+    return page
 
 
 def shared_page_variant() -> tuple:
     """What a page served to many visitors depends on of consent (asking also opens this response's CSP to tags)."""
     page = consent_page()
-    return id(page.register), page.register.version, page.show_banner, page.gpc, tuple(effective_choices().items())
+    return id(page.register), page.register.version, page.show_banner, page.gpc, page.choices
 
 
 @bp.app_template_global()

@@ -8,6 +8,7 @@ a service or a purpose changes: every visitor is then asked again.
 import json
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import cached_property
 
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
@@ -137,18 +138,18 @@ class Register:
     version: str
     categories: tuple[Category, ...]
 
-    @property
+    @cached_property
     def optional(self) -> tuple[Category, ...]:
-        """The categories that need consent."""
+        """The categories that need consent (worked out once: a register never changes)."""
         return tuple(category for category in self.categories if not category.required)
 
     def category(self, key: str) -> Category | None:
         """A category by key."""
         return next((category for category in self.categories if category.key == key), None)
 
-    @property
+    @cached_property
     def has_google_tag(self) -> bool:
-        """Whether Google Consent Mode must be set up."""
+        """Whether Google Consent Mode must be set up (worked out once)."""
         return any(s.tag and s.tag.google for c in self.categories for s in c.services)
 
     def problems(self) -> list[str]:

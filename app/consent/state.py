@@ -46,12 +46,6 @@ def serializer_for(secret_key: str | bytes) -> URLSafeSerializer:
     return URLSafeSerializer(secret_key, salt=SALT)
 
 
-@lru_cache(maxsize=4096)
-def verified_payload(secret_key: str | bytes, value: str) -> dict:
-    """A cookie value's content once its signature is checked (a visitor's cookie is checked once, not per page)."""
-    return serializer_for(secret_key).loads(value)
-
-
 def encode(state: ConsentState) -> str:
     """The cookie value for a state."""
     return serializer().dumps({
@@ -65,18 +59,25 @@ def decode(value: str | None, now: datetime | None = None) -> ConsentState | Non
     """The state in a cookie value, or None when it is missing, forged, malformed or over 6 months old."""
     if not value:
         return None
+    state = verified_state(current_app.secret_key, value)
+    if state is None or (now or datetime.now(UTC)) >= state.expires_at or not state.consent_id:
+        return None
+    return state
+
+
+@lru_cache(maxsize=4096)
+def verified_state(secret_key: str | bytes, value: str) -> ConsentState | None:
+    """The state a cookie value holds once its signature is checked, or None (a visitor's cookie is read once, not
+    per page; the caller checks its age)."""
     try:
-        data = verified_payload(current_app.secret_key, value)
-        state = ConsentState(
+        data = serializer_for(secret_key).loads(value)
+        return ConsentState(
             consent_id=str(data["i"]), choices={str(k): bool(v) for k, v in dict(data["c"]).items()},
             version=str(data["v"]), decided_at=datetime.fromtimestamp(int(data["d"]), UTC),
             complete=not data.get("p"), gpc=bool(data.get("g")), recorded=not data.get("u"),
         )
     except (BadSignature, KeyError, TypeError, ValueError, OverflowError):
         return None
-    if (now or datetime.now(UTC)) >= state.expires_at or not state.consent_id:
-        return None
-    return state
 
 
 def request_cache() -> dict:

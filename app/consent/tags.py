@@ -6,7 +6,6 @@ from markupsafe import Markup
 
 from app.consent.register import Service
 from app.consent.services import current_register
-from app.security import allow_sources
 
 CONSENT_MODE_SIGNALS = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
 GOOGLE_TAG_START = "gtag('js',new Date());"
@@ -39,28 +38,20 @@ def tag_list(choices: dict[str, bool]) -> list[dict]:
     return tags
 
 
-def allow_tag_sources(choices: dict[str, bool]) -> None:
-    """Open this response's CSP to the hosts of the accepted categories' tags, and to no other."""
-    allow_hosts(accepted_services(choices))
-
-
-def allow_pending_tag_sources() -> None:
-    """While the banner is open, let the tags the JavaScript enhancement may start after consent load in full.
+def page_tag_hosts(choices: dict[str, bool], banner_open: bool) -> dict[str, list[str]]:
+    """The hosts a public page opens its CSP to: the accepted categories' tags, or every tag while the banner is open.
 
     A tag starts only from a script carrying the page's nonce, injected after the visitor accepts; opening its
-    hosts lets it then load its own scripts and send its beacons without a reload. Nothing is requested before.
+    hosts while the banner is open lets it then load its own scripts and send its beacons without a reload. Nothing
+    is requested before.
     """
-    allow_hosts([s for category in current_register().optional for s in category.services if s.tag])
+    if banner_open:
+        return csp_hosts([s for category in current_register().optional for s in category.services if s.tag])
+    return csp_hosts(accepted_services(choices))
 
 
 # The CSP hosts of each set of services asked for so far, by the services' identities (kept alive with them).
 HOSTS_OF: dict[tuple[int, ...], tuple[list[Service], dict[str, list[str]]]] = {}
-
-
-def allow_hosts(services: list[Service]) -> None:
-    """Add the services' CSP hosts (each once) to this response's policy."""
-    for directive, hosts in csp_hosts(services).items():
-        allow_sources(directive, *hosts)
 
 
 def csp_hosts(services: list[Service]) -> dict[str, list[str]]:
