@@ -1,6 +1,9 @@
 """The Flask extensions, created bare here and bound to the app in the factory."""
 
+from functools import wraps
+
 import sqlalchemy as sa
+from flask import request
 from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -29,3 +32,19 @@ babel = Babel()
 csrf = CSRFProtect()
 login = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
+
+
+def limit_posts(limit_value: str):
+    """Rate-limit a page's form posts (`limiter.limit(…, methods=["POST"])`); its GETs skip the limiter entirely,
+    where Flask-Limiter would work out, on every page view, that no limit applies."""
+
+    def decorator(view):
+        limited = limiter.limit(limit_value, methods=["POST"])(view)
+
+        @wraps(view)
+        def dispatch(*args, **kwargs):
+            return (limited if request.method == "POST" else view)(*args, **kwargs)
+
+        return dispatch
+
+    return decorator

@@ -19,6 +19,7 @@ PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
     "microphone=(), payment=(), usb=(), interest-cohort=()"
 )
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 BASE_CSP = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
@@ -58,12 +59,13 @@ class NulCharacter(BadRequest):
 
 def refuse_nul_characters() -> None:
     """Answer 400 before any view sees a NUL character (PostgreSQL would refuse it with a 500)."""
-    query = request.query_string
-    if "\x00" in request.path or b"%00" in query or b"\x00" in query:  # the only ways a NUL reaches the arguments
+    asked = request._get_current_object()  # (one context look-up, not one per attribute)
+    query = asked.query_string
+    if "\x00" in asked.path or b"%00" in query or b"\x00" in query:  # the only ways a NUL reaches the arguments
         raise NulCharacter()
-    if request.method in ("GET", "HEAD"):
+    if asked.method in SAFE_METHODS:
         return  # a GET's form is never read
-    values = chain(request.form.keys(), *request.form.listvalues())
+    values = chain(asked.form.keys(), *asked.form.listvalues())
     if any("\x00" in value for value in values):
         raise NulCharacter()
 
@@ -75,21 +77,22 @@ def mark_private() -> None:
 
 def public_page() -> bool:
     """Whether this response is a public page without personal data (tags allowed, may be cached)."""
-    return (request.method in ("GET", "HEAD") and request.endpoint in PUBLIC_PAGES
-            and not g.get("private_page", False))
+    asked = request._get_current_object()
+    return asked.method in SAFE_METHODS and asked.endpoint in PUBLIC_PAGES and not g.get("private_page", False)
 
 
 def csp_nonce() -> str:
     """The nonce every inline script and style element of this response must carry."""
-    if "csp_nonce" not in g:
-        g.csp_nonce = secrets.token_urlsafe(18)
-    return g.csp_nonce
+    values = g._get_current_object()
+    nonce = values.get("csp_nonce")
+    if nonce is None:
+        nonce = values.csp_nonce = secrets.token_urlsafe(18)
+    return nonce
 
 
 def allow_sources(directive: str, *sources: str) -> None:
     """Let this response load from extra hosts (a consented tag, the captcha widget)."""
-    extra = g.setdefault("csp_extra", {})
-    extra.setdefault(directive, []).extend(sources)
+    g.setdefault("csp_extra", {}).setdefault(directive, []).extend(sources)
 
 
 def content_security_policy() -> str:
@@ -164,11 +167,12 @@ class SignedCookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, signed by a compact serializer made once per key instead of twice a request."""
 
     def get_signing_serializer(self, app: Flask):
-        """The serializer for the app's current key and fallbacks (the same settings as Flask's own)."""
+        """The serializer for the app's current key and fallbacks: Flask's settings, with hashlib's SHA-1 itself
+        rather than Flask's lazy wrapper (the same digest, which Python's HMAC computes in C only when given it)."""
         keys = (*(app.config["SECRET_KEY_FALLBACKS"] or ()), app.secret_key)  # itsdangerous: current key last
         return made_once(app, "kinv.session_serializer", keys, lambda: CompactSerializer(
             list(keys), salt=self.salt, serializer=self.serializer,
-            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": self.digest_method}))
+            signer_kwargs={"key_derivation": self.key_derivation, "digest_method": hashlib.sha1}))
 
 
 CSRF_FIELD, CSRF_SALT = "csrf_token", "wtf-csrf-token"  # Flask-WTF's defaults (validate_csrf reads with them)
@@ -177,14 +181,18 @@ CSRF_FIELD, CSRF_SALT = "csrf_token", "wtf-csrf-token"  # Flask-WTF's defaults (
 def csrf_token() -> str:
     """This request's CSRF token, as Flask-WTF's generate_csrf makes it (same session key, salt and format), signed by
     a compact serializer made once per key."""
-    if CSRF_FIELD not in g:
-        if CSRF_FIELD not in session:
-            session[CSRF_FIELD] = hashlib.sha1(os.urandom(64)).hexdigest()
-        secret = current_app.config.get("WTF_CSRF_SECRET_KEY") or current_app.secret_key
-        serializer = made_once(current_app, "kinv.csrf_serializer", secret,
-                               lambda: CompactSerializer(secret, salt=CSRF_SALT))
-        setattr(g, CSRF_FIELD, serializer.dumps(session[CSRF_FIELD]))
-    return g.get(CSRF_FIELD)
+    values = g._get_current_object()
+    token = values.get(CSRF_FIELD)
+    if token is None:
+        visit, app = session._get_current_object(), current_app._get_current_object()
+        raw = visit.get(CSRF_FIELD)
+        if raw is None:
+            raw = visit[CSRF_FIELD] = hashlib.sha1(os.urandom(64)).hexdigest()
+        secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+        serializer = made_once(app, "kinv.csrf_serializer", secret, lambda: CompactSerializer(secret, salt=CSRF_SALT))
+        token = serializer.dumps(raw)
+        setattr(values, CSRF_FIELD, token)
+    return token
 
 
 def init_app(app: Flask) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from flask import Flask, current_app, g, render_template, request, session, url_for
+from flask import Flask, Request, current_app, g, render_template, request, session, url_for
 from flask_babel import force_locale, format_date, format_datetime, get_locale
 from markupsafe import Markup
 from werkzeug.routing import BuildError
@@ -68,10 +68,11 @@ def render_shared(template: str, key: Hashable = (), context: Callable[[], dict]
     depend on nothing but `key`. Pages with a query string, a flash message or a form posted, and every page in
     debug mode, are rendered afresh.
     """
-    if not shareable():
+    asked, app = request._get_current_object(), current_app._get_current_object()
+    if not shareable(asked, app):
         return render_template(template, **context())
-    cache = current_app.extensions.setdefault("kinv.shared_pages", {})
-    full_key = (template, key, str(get_locale()), request.host, request.path, *(v() for v in PAGE_VARIANTS))
+    cache = app.extensions.setdefault("kinv.shared_pages", {})
+    full_key = (template, key, str(get_locale()), asked.host, asked.path, *(v() for v in PAGE_VARIANTS))
     page = cache.get(full_key)
     if page is None:
         page = SharedPage.cut(render_with_marks(template, context()))
@@ -81,10 +82,9 @@ def render_shared(template: str, key: Hashable = (), context: Callable[[], dict]
     return page.fill_in()
 
 
-def shareable() -> bool:
+def shareable(asked: Request, app: Flask) -> bool:
     """Whether this request may be served a page rendered for another one."""
-    return (request.method in ("GET", "HEAD") and not request.query_string and "_flashes" not in session
-            and not current_app.debug)
+    return asked.method in ("GET", "HEAD") and not asked.query_string and "_flashes" not in session and not app.debug
 
 
 def render_with_marks(template: str, context: dict) -> str:

@@ -238,3 +238,12 @@ def test_the_form_is_rate_limited(client):
     codes = [client.post("/newsletter", data={"csrf_token": token, "form": "link", "email": "x"}).status_code
              for _ in range(12)]
     assert codes[:10] == [400] * 10 and codes[-1] == 429
+
+
+def test_the_page_itself_is_never_rate_limited_only_its_posts(client):
+    codes = {client.get("/newsletter").status_code for _ in range(15)}
+    token = csrf_token(client.get("/newsletter").get_data(as_text=True))
+    posts = [client.post("/newsletter", data={"csrf_token": token, "form": "link", "email": "x"}).status_code
+             for _ in range(11)]
+    assert codes == {200} and posts[-1] == 429
+    assert client.get("/newsletter").status_code == 200  # reading the form stays open while posting waits

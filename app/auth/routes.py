@@ -9,7 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from app.auth import bp, services
 from app.auth.forms import CodeForm, LoginForm, LogoutForm
 from app.auth.models import StaffUser
-from app.extensions import db, limiter
+from app.extensions import db, limit_posts
 from app.urls import safe_next
 
 PENDING_KEY, NEXT_KEY = "staff_pending", "staff_next"
@@ -34,7 +34,7 @@ def end_stale_sessions():
 
 
 @bp.route("/connexion", methods=["GET", "POST"])
-@limiter.limit("5/minute;30/hour", methods=["POST"])
+@limit_posts("5/minute;30/hour")
 def login():
     """E-mail and password; the same message and the same work for any wrong part; then the second factor."""
     form = LoginForm()
@@ -69,7 +69,7 @@ def pending_user() -> StaffUser:
 
 
 @bp.route("/verification", methods=["GET", "POST"])
-@limiter.limit("5/minute;30/hour", methods=["POST"])
+@limit_posts("5/minute;30/hour")
 def second_factor():
     """The code of the authenticator app (or a recovery code)."""
     user = pending_user()
@@ -84,7 +84,7 @@ def second_factor():
 
 
 @bp.route("/activation", methods=["GET", "POST"])
-@limiter.limit("5/minute;30/hour", methods=["POST"])
+@limit_posts("5/minute;30/hour")
 def enrol():
     """First login: scan the QR code, type a first code, note the recovery codes shown once."""
     user = pending_user()

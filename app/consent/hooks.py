@@ -91,17 +91,18 @@ def gpc_recorded(consent_id: str, version: str) -> bool:
 @bp.after_app_request
 def apply_consent(response):
     """Remember a GPC default recorded for this page; else expire cookies of categories not accepted."""
+    asked = request._get_current_object()
     if "page" in request_cache():
         add_vary(response, "Sec-GPC")  # the banner and the tags depend on the signal
-    if request.endpoint == "static" or sets_consent_cookie(response) or isinstance(
-            request.routing_exception, SecurityError):  # a host outside TRUSTED_HOSTS: no page, no cookie work
+    if asked.endpoint == "static" or sets_consent_cookie(response) or isinstance(
+            asked.routing_exception, SecurityError):  # a host outside TRUSTED_HOSTS: no page, no cookie work
         return response
     if g.get("gpc_state") is not None:
         return remember_choice(response, g.gpc_state)
     own = (CONSENT_COOKIE, current_app.config["SESSION_COOKIE_NAME"])  # necessary: never expired
-    others = [name for name in request.cookies if name not in own]
+    others = [name for name in asked.cookies if name not in own]
     if others:
-        expire_cookies(response, names_to_expire(effective_choices(), others, include_named=False), request.host)
+        expire_cookies(response, names_to_expire(effective_choices(), others, include_named=False), asked.host)
     return response
 
 

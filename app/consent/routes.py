@@ -18,7 +18,7 @@ from app.consent.services import (
     record_choice,
 )
 from app.consent.tags import consent_mode, tag_list
-from app.extensions import limiter
+from app.extensions import limit_posts, limiter
 from app.i18n import localized_route
 from app.templating import render_shared
 from app.urls import safe_next
@@ -60,7 +60,7 @@ def choose(lang: str):
 
 
 @localized_route(bp, "/cookies", "/en/cookies", methods=["GET", "POST"])
-@limiter.limit("30/minute", methods=["POST"])
+@limit_posts("30/minute")
 def preferences(lang: str):
     """A toggle per category (off by default), save, refuse all, accept all; GPC said when it applies."""
     register, choice = current_register(), current_choice()

@@ -82,7 +82,11 @@ def verified_state(secret_key: str | bytes, value: str) -> ConsentState | None:
 
 def request_cache() -> dict:
     """Consent values kept for the current request only (in its WSGI environ, never shared between requests)."""
-    return request.environ.setdefault("kinv.consent", {})
+    environ = request._get_current_object().environ
+    cache = environ.get("kinv.consent")
+    if cache is None:
+        cache = environ["kinv.consent"] = {}
+    return cache
 
 
 def read_state() -> ConsentState | None:

@@ -4,7 +4,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from app.consent.services import current_consent_id
-from app.extensions import csrf, limiter
+from app.extensions import csrf, limit_posts
 from app.i18n import localized_route
 from app.newsletter import bp
 from app.newsletter import services as newsletter
@@ -36,7 +36,7 @@ def here(endpoint: str, token: str) -> str:
 
 
 @localized_route(bp, "/newsletter", "/en/newsletter", methods=["GET", "POST"])
-@limiter.limit("10/minute", methods=["POST"])
+@limit_posts("10/minute")
 def subscribe(lang: str):
     """The form; the answer is the same whether the address is known or not."""
     if request.method == "GET":
@@ -64,7 +64,7 @@ def remember_proof(proof_id: str | None):
 
 
 @localized_route(bp, "/newsletter/code-sms", "/en/newsletter/sms-code", methods=["GET", "POST"])
-@limiter.limit("10/minute", methods=["POST"])
+@limit_posts("10/minute")
 def sms_code(lang: str):
     """Type the 6-digit code received by SMS: it proves the number (5 tries, 10 minutes)."""
     form = CodeForm()
@@ -93,7 +93,7 @@ def link_sent(lang: str):
 
 
 @bp.route("/newsletter/confirmer/<token>", methods=["GET", "POST"])
-@limiter.limit("30/minute", methods=["POST"])
+@limit_posts("30/minute")
 def confirm(token: str):
     """GET shows a button (link scanners confirm nothing); POST confirms."""
     subscriber = newsletter.find_by_public_id(read_confirm_token(token))
@@ -138,7 +138,7 @@ def unsubscribe(token: str):
 
 
 @bp.route("/newsletter/reabonnement/<token>", methods=["GET", "POST"])
-@limiter.limit("10/minute", methods=["POST"])
+@limit_posts("10/minute")
 def resubscribe(token: str):
     """Come back to a list after leaving it: a new double opt-in by e-mail."""
     subscriber, slug, names = managed(token)
@@ -153,7 +153,7 @@ def resubscribe(token: str):
 
 
 @bp.route("/newsletter/preferences/<token>", methods=["GET", "POST"])
-@limiter.limit("30/minute", methods=["POST"])
+@limit_posts("30/minute")
 def preferences(token: str):
     """Toggles per list and channel, « Me désabonner de tout », and the history of the person's consents."""
     subscriber, _slug, _names = managed(token)

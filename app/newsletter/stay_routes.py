@@ -2,7 +2,7 @@
 
 from flask import render_template
 
-from app.extensions import limiter
+from app.extensions import limit_posts
 from app.newsletter import bp, repermission
 from app.newsletter.forms import ButtonForm
 from app.newsletter.links import manage_token
@@ -13,7 +13,7 @@ from app.tokens import NEWSLETTER_STAY, InvalidLink
 
 
 @bp.route("/newsletter/rester/<token>", methods=["GET", "POST"])
-@limiter.limit("30/minute", methods=["POST"])
+@limit_posts("30/minute")
 def stay(token: str):
     """GET changes nothing (link scanners); POST keeps the subscriber for three more years."""
     subscriber = find_by_public_id(repermission.read_stay_token(token))

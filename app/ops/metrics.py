@@ -42,10 +42,10 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
 def count_request(response):
     """Count the request under its endpoint (the route's name, never its URL, so no token is ever a label)."""
-    started = g.pop("metrics_started", None)
-    endpoint = request.url_rule.endpoint if request.url_rule else "unmatched"
+    started, asked = g.pop("metrics_started", None), request._get_current_object()
+    endpoint = asked.url_rule.endpoint if asked.url_rule else "unmatched"
     if started is not None and endpoint != "ops.metrics":
-        method = request.method if request.method in METHODS else "other"
+        method = asked.method if asked.method in METHODS else "other"
         count, latency = series(endpoint, method, response.status_code)
         count.inc()
         latency.observe(time.perf_counter() - started)

@@ -6,7 +6,7 @@ from flask import abort, flash, redirect, render_template, request, send_file, u
 from flask_babel import gettext as _
 
 from app.database import utcnow
-from app.extensions import db, limiter
+from app.extensions import db, limit_posts
 from app.i18n import localized_route
 from app.personal import truncate_ip
 from app.rights import bp, captcha, services
@@ -34,7 +34,7 @@ def statuses() -> dict:
 
 
 @localized_route(bp, "/contact", "/en/contact", methods=["GET", "POST"])
-@limiter.limit("5/minute;30/hour", methods=["POST"])
+@limit_posts("5/minute;30/hour")
 def contact(lang: str):
     """The form; a request is stored only once the form and the anti-spam check are both valid."""
     captcha.allow_captcha_sources()
