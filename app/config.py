@@ -61,6 +61,9 @@ class Config:
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
     WTF_CSRF_TIME_LIMIT = None
+    # Flask-WTF's own hook would look up CSRF exemptions on every GET before noticing the method: app.security checks
+    # the requests that can change something (Flask-WTF's documented `csrf.protect()` for this setting).
+    WTF_CSRF_CHECK_DEFAULT = False
     RATELIMIT_HEADERS_ENABLED = True
     # Said explicitly: the one Limiter instance would otherwise keep the last app's choice (tests turn it off).
     RATELIMIT_ENABLED = True

@@ -109,8 +109,8 @@ def init_app(app) -> None:
 
 def set_content_language(response):
     """Say the language of every page in its headers too (`Content-Language`)."""
-    if response.mimetype == "text/html" and "Content-Language" not in response.headers:
-        response.headers["Content-Language"] = str(get_locale() or "fr")
+    if response.mimetype == "text/html" and all(name.lower() != "content-language" for name, _ in response.headers):
+        response.headers.add("Content-Language", str(get_locale() or "fr"))
     return response
 
 

@@ -15,6 +15,8 @@ from itsdangerous.encoding import base64_encode, want_bytes
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
+from app.extensions import csrf
+
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
     "microphone=(), payment=(), usb=(), interest-cohort=()"
@@ -68,6 +70,13 @@ def refuse_nul_characters() -> None:
     values = chain(asked.form.keys(), *asked.form.listvalues())
     if any("\x00" in value for value in values):
         raise NulCharacter()
+
+
+def check_csrf() -> None:
+    """Flask-WTF's CSRF check (exempt views and blueprints apart) on every request that can change something."""
+    config = current_app.config
+    if config["WTF_CSRF_ENABLED"] and request.method in config["WTF_CSRF_METHODS"]:
+        csrf.protect(apply_exemptions=True)
 
 
 def mark_private() -> None:
@@ -196,8 +205,9 @@ def csrf_token() -> str:
 
 
 def init_app(app: Flask) -> None:
-    """Register the nonce and CSRF helpers for templates, the NUL check, the header hook and the session cookies."""
+    """Register the nonce and CSRF helpers for templates, the NUL and CSRF checks, the header hook and the sessions."""
     app.session_interface = SignedCookieSessions()
     app.jinja_env.globals.update(csp_nonce=csp_nonce, csrf_token=csrf_token)  # (replaces Flask-WTF's csrf_token)
     app.before_request(refuse_nul_characters)
+    app.before_request(check_csrf)
     app.after_request(set_security_headers)

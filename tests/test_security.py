@@ -3,6 +3,10 @@
 import re
 
 import pytest
+from flask import url_for
+from werkzeug.routing.converters import NumberConverter
+
+from app.extensions import csrf
 
 
 def test_security_headers_on_every_response(client, policy):
@@ -120,3 +124,21 @@ def test_429_page(make_app):
     assert client.get("/limite-test").status_code == 200
     response = client.get("/limite-test")
     assert response.status_code == 429 and "Trop de requêtes" in response.get_data(as_text=True)
+
+
+def test_every_form_post_without_its_token_is_refused_before_the_view(make_app):
+    app = make_app()
+    client = app.test_client()
+    exempt = {f"{view.__module__}.{view.__name__}" for view in app.view_functions.values()} & csrf._exempt_views
+    checked = 0
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if "POST" not in rule.methods or f"{view.__module__}.{view.__name__}" in exempt:
+            continue
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{name: 1 if isinstance(rule._converters[name], NumberConverter) else "x"
+                                            for name in rule.arguments if name not in (rule.defaults or {})})
+        response = client.post(url, data={"email": "jeanne@example.fr"})
+        assert response.status_code == 400 and "Le formulaire a expiré" in response.get_data(as_text=True), url
+        checked += 1
+    assert checked >= 15

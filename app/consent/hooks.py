@@ -108,7 +108,7 @@ def apply_consent(response):
 
 def add_vary(response, header: str) -> None:
     """Add a header to the response's `Vary` (without parsing it into a set and writing it back)."""
-    vary = response.headers.get("Vary")
+    vary = next((value for name, value in response.headers if name.lower() == "vary"), None)  # no KeyError made
     if vary is None:
         response.headers.add("Vary", header)
     elif header.lower() not in (name.strip().lower() for name in vary.split(",")):

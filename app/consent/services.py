@@ -71,7 +71,7 @@ def effective_choices() -> dict[str, bool]:
 
 def gpc_requested() -> bool:
     """Whether the browser sends Global Privacy Control (`Sec-GPC: 1`)."""
-    return has_request_context() and request.headers.get("Sec-GPC", "").strip() == "1"
+    return has_request_context() and request.environ.get("HTTP_SEC_GPC", "").strip() == "1"
 
 
 def gpc_active() -> bool:
