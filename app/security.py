@@ -132,22 +132,27 @@ HSTS_HEADER = ("Strict-Transport-Security", "max-age=63072000; includeSubDomains
 NO_STORE = ("Cache-Control", "no-store")  # pages that may hold personal data: never cached by a browser or proxy
 
 
+@lru_cache(maxsize=4)
+def page_headers(private: bool, hsts: bool) -> tuple[tuple[str, str, str], ...]:
+    """The security headers besides the CSP for a private or public page, with their lower-case names."""
+    # on a private page, a token in the address never leaves with a click
+    wanted = [*FIXED_HEADERS, ("Referrer-Policy", "no-referrer" if private else "strict-origin-when-cross-origin")]
+    wanted += [HSTS_HEADER] if hsts else []
+    wanted += [NO_STORE] if private else []
+    return tuple((name, value, name.lower()) for name, value in wanted)
+
+
 def set_security_headers(response):
     """Add the security headers to a response (each replaces one the view may have set)."""
     private = request.endpoint != "static" and not public_page()
-    wanted = [("Content-Security-Policy", content_security_policy()), *FIXED_HEADERS,
-              # on a private page, a token in the address never leaves with a click
-              ("Referrer-Policy", "no-referrer" if private else "strict-origin-when-cross-origin")]
-    if current_app.config["HSTS"]:
-        wanted.append(HSTS_HEADER)
-    if private:
-        wanted.append(NO_STORE)
-    present = {name.lower() for name, _value in response.headers}
-    for name, value in wanted:
-        if name.lower() in present:
-            response.headers[name] = value
+    headers = response.headers
+    present = {name.lower() for name, _value in headers}
+    for name, value, lower in (("Content-Security-Policy", content_security_policy(), "content-security-policy"),
+                               *page_headers(private, current_app.config["HSTS"])):
+        if lower in present:
+            headers[name] = value
         else:
-            response.headers.add(name, value)  # (no search through the headers for one that is not there)
+            headers.add(name, value)  # (no search through the headers for one that is not there)
     return response
 
 
