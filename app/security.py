@@ -10,7 +10,7 @@ from itertools import chain
 
 from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import Signer, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, want_bytes
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
@@ -159,9 +159,30 @@ def set_security_headers(response):
 COMPRESS_ABOVE = 256  # bytes of JSON: smaller payloads never come out shorter from zlib
 
 
+class KeptKeySigner(TimestampSigner):
+    """itsdangerous' timestamp signer that remembers each key it derives (it would derive one for every signature)."""
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        """The derived key for a secret key (the current one by default), worked out once."""
+        derived = self.__dict__.setdefault("derived_keys", {})
+        if secret_key not in derived:
+            derived[secret_key] = super().derive_key(secret_key)
+        return derived[secret_key]
+
+
 class CompactSerializer(URLSafeTimedSerializer):
-    """itsdangerous' URL-safe timed serializer that tries zlib only on payloads big enough to gain from it: a session
-    or a CSRF token is a few dozen bytes, and setting zlib up costs more than signing them (reads either form)."""
+    """itsdangerous' URL-safe timed serializer that tries zlib only on payloads big enough to gain from it (a session
+    or a CSRF token is a few dozen bytes, and setting zlib up costs more than signing them; it reads either form), and
+    keeps its signers instead of making one for every value."""
+
+    default_signer = KeptKeySigner
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        """The signer for a salt (the serializer's own by default), made once."""
+        signers = self.__dict__.setdefault("signers", {})
+        if salt not in signers:
+            signers[salt] = super().make_signer(salt)
+        return signers[salt]
 
     def dump_payload(self, obj) -> bytes:
         """The payload as URL-safe base64, compressed only when it is long."""
