@@ -224,7 +224,8 @@ def csrf_token() -> str:
         if raw is None:
             raw = visit[CSRF_FIELD] = hashlib.sha1(os.urandom(64)).hexdigest()
         secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
-        serializer = made_once(app, "kinv.csrf_serializer", secret, lambda: CompactSerializer(secret, salt=CSRF_SALT))
+        serializer = made_once(app, "kinv.csrf_serializer", secret, lambda: CompactSerializer(
+            secret, salt=CSRF_SALT, signer_kwargs={"digest_method": hashlib.sha1}))  # SHA-1 as Flask-WTF's, HMAC in C
         token = serializer.dumps(raw)
         setattr(values, CSRF_FIELD, token)
     return token
