@@ -234,7 +234,9 @@ def csrf_token() -> str:
 def init_app(app: Flask) -> None:
     """Register the nonce and CSRF helpers for templates, the NUL and CSRF checks, the header hook and the sessions."""
     app.session_interface = SignedCookieSessions()
-    app.jinja_env.globals.update(csp_nonce=csp_nonce, csrf_token=csrf_token)  # (replaces Flask-WTF's csrf_token)
+    # Shared pages write in this token; a page rendered afresh calls Flask-WTF's own helper (its context processor
+    # comes before globals): the same token, as both keep it in `g` for the request.
+    app.jinja_env.globals.update(csp_nonce=csp_nonce, csrf_token=csrf_token)
     app.before_request(refuse_nul_characters)
     app.before_request(check_csrf)
     app.after_request(set_security_headers)
