@@ -88,6 +88,8 @@ class Config:
         self.SITE_URL = env("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
         # How often each worker reads which policy version is in force (the publishing worker knows at once).
         self.POLICY_RECHECK_SECONDS = float(env("POLICY_RECHECK_SECONDS", "2"))
+        # How long a shared page's whole answer is kept and served before Flask (app.kept_pages); 0: never.
+        self.KEPT_PAGE_SECONDS = float(env("KEPT_PAGE_SECONDS", "1"))
         self.MAIL_SERVER = env("MAIL_SERVER", "")
         self.MAIL_PORT = int(env("MAIL_PORT", "25"))
         self.MAIL_USERNAME = env("MAIL_USERNAME", "")

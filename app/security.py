@@ -10,7 +10,7 @@ from itertools import chain
 
 from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
-from itsdangerous import Signer, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadSignature, Signer, TimestampSigner, URLSafeTimedSerializer
 from itsdangerous.encoding import base64_encode, want_bytes
 from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
@@ -95,8 +95,13 @@ def csp_nonce() -> str:
     values = g._get_current_object()
     nonce = values.get("csp_nonce")
     if nonce is None:
-        nonce = values.csp_nonce = secrets.token_urlsafe(18)
+        nonce = values.csp_nonce = new_nonce()
     return nonce
+
+
+def new_nonce() -> str:
+    """A fresh nonce (18 random bytes, URL-safe base64)."""
+    return secrets.token_urlsafe(18)
 
 
 def allow_sources(directive: str, *sources: str) -> None:
@@ -222,13 +227,39 @@ def csrf_token() -> str:
         visit, app = session._get_current_object(), current_app._get_current_object()
         raw = visit.get(CSRF_FIELD)
         if raw is None:
-            raw = visit[CSRF_FIELD] = hashlib.sha1(os.urandom(64)).hexdigest()
-        secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
-        serializer = made_once(app, "kinv.csrf_serializer", secret, lambda: CompactSerializer(
-            secret, salt=CSRF_SALT, signer_kwargs={"digest_method": hashlib.sha1}))  # SHA-1 as Flask-WTF's, HMAC in C
-        token = serializer.dumps(raw)
+            raw = visit[CSRF_FIELD] = new_csrf_secret()
+        token = csrf_serializer(app).dumps(raw)
         setattr(values, CSRF_FIELD, token)
     return token
+
+
+def new_csrf_secret() -> str:
+    """The random value a visit's CSRF tokens sign (kept in its session), as Flask-WTF makes it."""
+    return hashlib.sha1(os.urandom(64)).hexdigest()
+
+
+def csrf_serializer(app: Flask) -> URLSafeTimedSerializer:
+    """The serializer of CSRF tokens, made once per key: SHA-1 as Flask-WTF's, with HMAC computed in C."""
+    secret = app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key
+    return made_once(app, "kinv.csrf_serializer", secret, lambda: CompactSerializer(
+        secret, salt=CSRF_SALT, signer_kwargs={"digest_method": hashlib.sha1}))
+
+
+def new_visit_with_token(app: Flask) -> tuple[str, str]:
+    """For a visitor without a session: a CSRF token and the session cookie value holding its secret (what Flask and
+    Flask-WTF would send together)."""
+    raw = new_csrf_secret()
+    visit = app.session_interface.get_signing_serializer(app).dumps({CSRF_FIELD: raw})
+    return csrf_serializer(app).dumps(raw), visit
+
+
+def only_csrf_secret(app: Flask, cookie_value: str) -> bool:
+    """Whether a session cookie value holds a CSRF secret and nothing else."""
+    try:
+        visit = app.session_interface.get_signing_serializer(app).loads(cookie_value)
+    except BadSignature:
+        return False
+    return isinstance(visit, dict) and list(visit) == [CSRF_FIELD]
 
 
 def init_app(app: Flask) -> None:

@@ -18,6 +18,7 @@ from app.urls import site_url
 NONCE_MARK = "kinv0shared0nonce0mark"
 CSRF_MARK = "kinv0shared0csrf0mark"
 MAX_SHARED_PAGES = 512
+SHARED_PAGE = "kinv.shared_page"  # in a request's environ: its answer is a shared page (app.kept_pages keeps those)
 CSS_COMMENT = re.compile(r"/\*.*?\*/", re.DOTALL)
 # What else a shared page depends on (the consent banner and tags, ...): each returns a hashable value.
 PAGE_VARIANTS: list[Callable[[], Hashable]] = []
@@ -71,6 +72,8 @@ def render_shared(template: str, key: Hashable = (), context: Callable[[], dict]
     asked, app = request._get_current_object(), current_app._get_current_object()
     if not shareable(asked, app):
         return render_template(template, **context())
+    asked.environ[SHARED_PAGE] = SharedServing(g._get_current_object(), asked.url_rule.endpoint, asked.url_rule.rule,
+                                               str(get_locale()))
     cache = app.extensions.setdefault("kinv.shared_pages", {})
     full_key = (template, key, str(get_locale()), asked.host, asked.path, *(v() for v in PAGE_VARIANTS))
     page = cache.get(full_key)
@@ -97,6 +100,17 @@ def render_with_marks(template: str, context: dict) -> str:
         del g.csp_nonce, g.csrf_token
         for name, value in saved.items():
             setattr(g, name, value)
+
+
+@dataclass(frozen=True)
+class SharedServing:
+    """How a shared page was answered: the request's `g` (its nonce, CSRF token and request id, read once the answer
+    is made), its endpoint, route and language."""
+
+    values: object
+    endpoint: str
+    route: str
+    lang: str
 
 
 NONCE_BYTES, CSRF_BYTES = NONCE_MARK.encode(), CSRF_MARK.encode()

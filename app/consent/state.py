@@ -57,12 +57,23 @@ def encode(state: ConsentState) -> str:
 
 def decode(value: str | None, now: datetime | None = None) -> ConsentState | None:
     """The state in a cookie value, or None when it is missing, forged, malformed or over 6 months old."""
-    if not value:
-        return None
-    state = verified_state(current_app.secret_key, value)
-    if state is None or (now or datetime.now(UTC)) >= state.expires_at or not state.consent_id:
+    return valid_state(current_app.secret_key, value, now or datetime.now(UTC))
+
+
+def valid_state(secret_key: str | bytes, value: str | None, now: datetime) -> ConsentState | None:
+    """The state in a cookie value signed with this key, unless it is missing, forged, malformed or too old."""
+    state = verified_state(secret_key, value) if value else None
+    if state is None or now >= state.expires_at or not state.consent_id:
         return None
     return state
+
+
+def cookie_variant(app, value: str) -> tuple | None:
+    """What pages depend on of a consent cookie: its state but the consent id and date (None: no valid state)."""
+    state = valid_state(app.secret_key, value, datetime.now(UTC))
+    if state is None:
+        return None
+    return state.version, state.complete, state.gpc, state.recorded, tuple(sorted(state.choices.items()))
 
 
 @lru_cache(maxsize=4096)

@@ -14,6 +14,8 @@ import uuid
 from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale
 
+from app.kept_pages import Served
+
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")  # an id given by a proxy in X-Request-ID, if it looks like one
 request_log = logging.getLogger("app.requests")
 
@@ -29,6 +31,8 @@ class JsonFormatter(logging.Formatter):
                 "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
         if has_request_context() and "request_id" in g:
             line["request_id"] = g.request_id
+        elif getattr(record, "request_id", None):  # a request answered before Flask (app.kept_pages)
+            line["request_id"] = record.request_id
         line.update({name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)})
         if record.exc_info:
             line["error"] = record.exc_info[0].__name__ if record.exc_info[0] else None
@@ -37,9 +41,14 @@ class JsonFormatter(logging.Formatter):
 
 def assign_request_id() -> None:
     """Take the proxy's X-Request-ID when it looks like one, else make one; note when the request began."""
-    given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
+    g.request_id = request_id_for(request.environ)
     g.log_started = time.perf_counter()
+
+
+def request_id_for(environ: dict) -> str:
+    """The proxy's X-Request-ID when it looks like one, else a new id."""
+    given = environ.get("HTTP_X_REQUEST_ID", "")
+    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 def log_request(response):
@@ -51,6 +60,15 @@ def log_request(response):
         "endpoint": request.endpoint, "status": response.status_code, "lang": str(get_locale() or "fr"),
         "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None})
     return response
+
+
+def log_kept_page(served: Served) -> None:
+    """The same line for a request answered with a kept page (its id is the one its X-Request-ID header gave)."""
+    if served.app.config["LOG_FORMAT"] == "json":
+        request_log.info("request", extra={
+            "method": served.method, "route": served.route, "endpoint": served.endpoint, "status": served.status,
+            "lang": served.lang, "duration_ms": round(served.seconds * 1000, 1),
+            "request_id": served.headers.get("x-request-id")})
 
 
 def init_app(app: Flask) -> None:

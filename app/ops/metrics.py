@@ -22,6 +22,7 @@ from app.backoffice.stats import count_consent_weeks
 from app.consent.services import current_register
 from app.database import utcnow
 from app.extensions import db, limiter
+from app.kept_pages import Served
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.ops import bp
 
@@ -46,10 +47,20 @@ def count_request(response):
     endpoint = asked.url_rule.endpoint if asked.url_rule else "unmatched"
     if started is not None and endpoint != "ops.metrics":
         method = asked.method if asked.method in METHODS else "other"
-        count, latency = series(endpoint, method, response.status_code)
-        count.inc()
-        latency.observe(time.perf_counter() - started)
+        observe(endpoint, method, response.status_code, time.perf_counter() - started)
     return response
+
+
+def count_kept_page(served: Served) -> None:
+    """Count a request answered with a kept page, as any other."""
+    observe(served.endpoint, served.method, served.status, served.seconds)
+
+
+def observe(endpoint: str, method: str, status: int, seconds: float) -> None:
+    """One request more in its series, and its time."""
+    count, latency = series(endpoint, method, status)
+    count.inc()
+    latency.observe(seconds)
 
 
 @lru_cache(maxsize=1024)
