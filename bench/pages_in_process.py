@@ -17,7 +17,7 @@ from werkzeug.test import EnvironBuilder
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.pages import PAGES, SCRATCH, prepare  # noqa: E402  (after the path is set)
+from bench.pages import PAGES, SCRATCH, page_label, prepare  # noqa: E402  (after the path is set)
 
 BATCH = 20
 
@@ -57,20 +57,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batches", type=int, default=150)
     args = parser.parse_args()
-    cookie = prepare(f"sqlite:///{SCRATCH / 'bench.sqlite'}")
+    visitors = prepare(f"sqlite:///{SCRATCH / 'bench.sqlite'}")
     from bench._site import app as site
 
     print(f"in the process, {args.batches} alternated batches of {BATCH}, 10th percentile (ms per request)\n"
-          f"  {'page':<44}{'ours':>8}{'bare':>8}{'extra':>8}{'×':>6}", flush=True)
-    for path, with_cookie, _goal in PAGES:
-        headers = {"Cookie": f"kinv_consent={cookie}"} if with_cookie else {}
+          f"  {'page':<66}{'ours':>8}{'bare':>8}{'extra':>8}{'×':>6}", flush=True)
+    for path, cookies, _goal in PAGES:
+        headers = visitors[cookies]
         environ = EnvironBuilder(path=path, headers=headers, base_url="http://127.0.0.1:8000").get_environ()
         bare = bare_app(call(site.wsgi_app, environ)).wsgi_app
         for _ in range(50):  # warm both up
             call(site.wsgi_app, environ), call(bare, environ)
         ours, baseline = per_request_ms(site.wsgi_app, environ, args.batches, bare, environ)
-        label = f"`{path}`" + (", consent cookie" if with_cookie else ", no cookie" if "confid" in path else "")
-        print(f"  {label:<44}{ours:>8.3f}{baseline:>8.3f}{ours - baseline:>8.3f}{ours / baseline:>6.1f}", flush=True)
+        label = page_label(path, cookies)
+        print(f"  {label:<66}{ours:>8.3f}{baseline:>8.3f}{ours - baseline:>8.3f}{ours / baseline:>6.1f}", flush=True)
     return 0
 
 
