@@ -70,8 +70,9 @@ def version_by_id(version_id: int) -> PolicyVersion | None:
 
 
 def current_version_number() -> int | None:
-    """The number of the policy in force (recorded with each consent), or None before the first publication."""
-    version = current_version()
+    """The number of the policy in force as this process shows it (recorded with each consent: the version the
+    visitor's pages showed, read at most every POLICY_RECHECK_SECONDS), or None before the first publication."""
+    version = version_in_force()
     return version.number if version else None
 
 
