@@ -72,10 +72,11 @@ def render_shared(template: str, key: Hashable = (), context: Callable[[], dict]
     asked, app = request._get_current_object(), current_app._get_current_object()
     if not shareable(asked, app):
         return render_template(template, **context())
+    lang = str(get_locale())
     asked.environ[SHARED_PAGE] = SharedServing(g._get_current_object(), asked.url_rule.endpoint, asked.url_rule.rule,
-                                               str(get_locale()))
+                                               lang)
     cache = app.extensions.setdefault("kinv.shared_pages", {})
-    full_key = (template, key, str(get_locale()), asked.host, asked.path, *(v() for v in PAGE_VARIANTS))
+    full_key = (template, key, lang, asked.host, asked.path, *(v() for v in PAGE_VARIANTS))
     page = cache.get(full_key)
     if page is None:
         page = SharedPage.cut(render_with_marks(template, context()))
@@ -104,8 +105,8 @@ def render_with_marks(template: str, context: dict) -> str:
 
 @dataclass(frozen=True)
 class SharedServing:
-    """How a shared page was answered: the request's `g` (its nonce, CSRF token and request id, read once the answer
-    is made), its endpoint, route and language."""
+    """How a shared page was answered: the request's `g` (its nonce and CSRF token, read once the answer is made), its
+    endpoint, route and language."""
 
     values: object
     endpoint: str

@@ -1,6 +1,7 @@
 """Shared fixtures: the app on a migrated database, a real SMTP server on loopback, form helpers."""
 
 import contextvars
+import logging
 import os
 import re
 import tempfile
@@ -138,6 +139,16 @@ def client(app):
 def runner(app):
     """A CLI runner for `flask` commands."""
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def app_logger():
+    """Put the `app` logger back as it was after a test that switches it to JSON."""
+    logger = logging.getLogger("app")
+    saved = (logger.handlers[:], logger.level, logger.propagate, logging.getLogger("werkzeug").level)
+    yield logger
+    logger.handlers[:], logger.level, logger.propagate = saved[:3]
+    logging.getLogger("werkzeug").setLevel(saved[3])
 
 
 @pytest.fixture

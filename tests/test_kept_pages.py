@@ -2,7 +2,6 @@
 CSRF token, session and request id; anything that is not a plain page request still goes through Flask."""
 
 import json
-import logging
 import re
 import time
 
@@ -15,6 +14,7 @@ from hypothesis import strategies as st
 from app.consent.register import CONSENT_COOKIE
 from app.policy.services import publish
 from tests.conftest import csrf_token
+from tests.support.consent import choose
 from tests.test_ops import TOKEN, sample
 from tests.test_shared_pages import PAGES
 
@@ -38,8 +38,7 @@ def through_flask():
 def consent_cookie(app, choice: str = "refuse_all") -> str:
     """The consent cookie a visitor gets for a choice, from the site's own answer."""
     client = app.test_client()
-    token = csrf_token(client.get("/confidentialite").get_data(as_text=True))
-    client.post("/cookies/choix", data={"csrf_token": token, "choice": choice})
+    choose(client, choice, page="/confidentialite")
     return client.get_cookie(CONSENT_COOKIE).value
 
 
@@ -160,17 +159,7 @@ def test_a_version_published_elsewhere_shows_within_the_seconds_and_here_at_once
     assert "Version</dt><dd>2<" in visit(worker, "/confidentialite").get_data(as_text=True)
 
 
-@pytest.fixture
-def json_logs():
-    """Put the `app` logger back after a test that switches it to JSON."""
-    logger, werkzeug = logging.getLogger("app"), logging.getLogger("werkzeug")
-    saved = logger.handlers[:], logger.level, logger.propagate, werkzeug.level
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved[:3]
-    werkzeug.setLevel(saved[3])
-
-
-def test_kept_pages_are_counted_and_logged_as_any_other(make_app, policy, json_logs, capsys):
+def test_kept_pages_are_counted_and_logged_as_any_other(make_app, policy, app_logger, capsys):
     app = make_app(METRICS_TOKEN=TOKEN, LOG_FORMAT="json")
     scrape, shown = {"Authorization": f"Bearer {TOKEN}"}, {"endpoint": "policy.show", "method": "GET", "status": "200"}
     before = sample(app.test_client().get("/metrics", headers=scrape).get_data(as_text=True),
@@ -186,7 +175,7 @@ def test_kept_pages_are_counted_and_logged_as_any_other(make_app, policy, json_l
     assert requests[1]["route"] == "/confidentialite" and requests[1]["lang"] == "fr"
 
 
-def test_a_request_id_that_matches_page_text_changes_nobody_else_s_page(make_app, policy, json_logs):
+def test_a_request_id_that_matches_page_text_changes_nobody_else_s_page(make_app, policy, app_logger):
     app = make_app(LOG_FORMAT="json")
     baseline = comparable(visit(app, "/confidentialite"))
     for given_id in ("same-origin", "no-referrer", "confidentialite", "K-Inventory"):

@@ -1,7 +1,6 @@
 """Operators' endpoints: /healthz, /readyz (503 when the database is down), /metrics behind a token, JSON logs."""
 
 import json
-import logging
 import os
 import re
 import socket
@@ -135,16 +134,6 @@ def test_metrics_count_requests_per_endpoint_the_outbox_and_consent_choices(app,
     assert sample(text, "kinv_consent_choices_last_7_days", category="gpc", answer="signal") == 1
     assert 'endpoint="newsletter.unsubscribe"' in text
     assert "tok3n" not in text and "jeanne" not in text
-
-
-@pytest.fixture
-def app_logger():
-    """Put the `app` logger back as it was after a test that switches it to JSON."""
-    logger = logging.getLogger("app")
-    saved = (logger.handlers[:], logger.level, logger.propagate, logging.getLogger("werkzeug").level)
-    yield logger
-    logger.handlers[:], logger.level, logger.propagate = saved[:3]
-    logging.getLogger("werkzeug").setLevel(saved[3])
 
 
 def test_json_logs_one_line_per_request_with_an_id_and_no_token_or_address(app, make_app, app_logger, capsys):

@@ -55,20 +55,26 @@ def log_request(response):
     """One line per request, and the id in the response for whoever reports a problem."""
     response.headers["X-Request-ID"] = g.get("request_id", "")
     started = g.get("log_started")
-    request_log.info("request", extra={
-        "method": request.method, "route": request.url_rule.rule if request.url_rule else None,
-        "endpoint": request.endpoint, "status": response.status_code, "lang": str(get_locale() or "fr"),
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1) if started else None})
+    write_request_line(request.method, request.url_rule.rule if request.url_rule else None, request.endpoint,
+                       response.status_code, str(get_locale() or "fr"),
+                       time.perf_counter() - started if started else None)
     return response
 
 
 def log_kept_page(served: Served) -> None:
     """The same line for a request answered with a kept page (its id is the one its X-Request-ID header gave)."""
     if served.app.config["LOG_FORMAT"] == "json":
-        request_log.info("request", extra={
-            "method": served.method, "route": served.route, "endpoint": served.endpoint, "status": served.status,
-            "lang": served.lang, "duration_ms": round(served.seconds * 1000, 1),
-            "request_id": served.headers.get("x-request-id")})
+        write_request_line(served.method, served.route, served.endpoint, served.status, served.lang, served.seconds,
+                           request_id=served.headers.get("x-request-id"))
+
+
+def write_request_line(method: str, route: str | None, endpoint: str | None, status: int, lang: str,
+                       seconds: float | None, request_id: str | None = None) -> None:
+    """The request line (the request id is read from the request when there is one)."""
+    request_log.info("request", extra={
+        "method": method, "route": route, "endpoint": endpoint, "status": status, "lang": lang,
+        "duration_ms": round(seconds * 1000, 1) if seconds is not None else None,
+        **({"request_id": request_id} if request_id else {})})
 
 
 def init_app(app: Flask) -> None:
