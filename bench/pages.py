@@ -1,12 +1,14 @@
 """Benchmark: pages under gunicorn (2 sync workers) beside a bare Flask app serving the same bytes, and the consent
-choice at 50 concurrent visitors. Loopback only, every run bounded by `wrk -d`.
+choice at 50 concurrent visitors, on SQLite and on PostgreSQL. Loopback only, every run bounded by `wrk -d`.
 
 Each page: its bytes are fetched once from the site, a bare Flask app (bench/_bare.py) serves them from memory under
 the same gunicorn; `wrk -t2 -c16 -dDURATION` runs against the site, then the bare app, ROUNDS times alternated;
 medians are printed with their ratio and the issue's goal. The consent choice: `wrk -t2 -c50 --latency` with
-bench/consent_choice.lua (GET / for the banner's token, then POST the choice, visitor after visitor), on SQLite and,
-with --postgresql URL, on PostgreSQL too. wrk is Debian's package (`make bench` installs it when missing).
-Usage: `.venv/bin/python bench/pages.py [--duration 10] [--rounds 3] [--postgresql URL] [--only pages|consent]`.
+bench/consent_choice.lua (GET / for the banner's token, then POST the choice, visitor after visitor). Each database
+is a scratch one (bench/_scratch.py: a SQLite file, a schema of its own in BENCH_POSTGRESQL_URL's database, dropped
+afterwards). wrk is Debian's package (`make bench` installs it when missing).
+Usage: `.venv/bin/python bench/pages.py [--duration 10] [--rounds 3] [--database sqlite|postgresql]
+[--only pages|consent]`.
 """
 
 import argparse
@@ -24,10 +26,16 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 SCRATCH = Path(tempfile.mkdtemp(prefix="kinv-bench-pages-"))
+sys.path.insert(0, str(ROOT))
+
+from bench._scratch import each_database  # noqa: E402  (after the path is set)
+
 # Both apps run under the project's gunicorn.conf.py (the same logger, token redaction included); the access
 # lines are written to /dev/null rather than over the figures.
 ENV = {**os.environ, "INSTANCE_PATH": str(SCRATCH), "SECRET_KEY": secrets.token_urlsafe(48),
@@ -168,7 +176,7 @@ def bench_consent(site: Gunicorn, duration: int) -> float:
 
 
 def run(name: str, url: str, args) -> bool:
-    """The pages (SQLite only unless asked) and the consent choice on one database."""
+    """The pages and the consent choice on one database."""
     visitors = prepare(url)
     ok = True
     with Gunicorn("bench._site:app", DATABASE_URL=url) as site:
@@ -183,17 +191,25 @@ def run(name: str, url: str, args) -> bool:
 
 
 def main() -> int:
-    """SQLite, then PostgreSQL when given; fail when a goal is missed."""
+    """SQLite, then PostgreSQL (or the one asked for); fail when a goal is missed."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--postgresql", help="a PostgreSQL URL of a database the bench may fill")
+    parser.add_argument("--database", choices=["sqlite", "postgresql"], help="one database only")
     parser.add_argument("--only", choices=["pages", "consent"])
     args = parser.parse_args()
     assert shutil.which("wrk"), "wrk is missing: apt-get install wrk (make bench does)"
-    ok = run("SQLite", f"sqlite:///{SCRATCH / 'bench.sqlite'}", args)
-    if args.postgresql:
-        ok = run("PostgreSQL", args.postgresql, args) and ok
+    ok = True
+    for name, url, setup, teardown in each_database("pages", args.database):
+        engine = sa.create_engine(url)
+        try:
+            if setup:
+                setup(engine)
+            ok = run(name, url, args) and ok
+        finally:
+            if teardown:
+                teardown(engine)
+            engine.dispose()
     return 0 if ok else 1
 
 
