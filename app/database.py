@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app, g, request
+from sqlalchemy.dialects import postgresql
 
 from app.extensions import db
 
@@ -52,6 +53,14 @@ def close_session(_error: BaseException | None = None) -> None:
     except sa.exc.DBAPIError as error:
         if not error.connection_invalidated:
             raise
+
+
+def among(column: sa.ColumnElement, values: list) -> sa.ColumnElement[bool]:
+    """`column IN values` for a bulk statement: on PostgreSQL one array parameter (`= ANY`), since thousands of
+    placeholders cost more to write and parse than the statement itself; on SQLite a plain `IN`."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 class UTCDateTime(sa.types.TypeDecorator):

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.consent.models import ConsentSubject
+from app.database import among
 from app.extensions import db
 from app.mail.models import OutboxMessage
 from app.newsletter.events import Step
@@ -24,6 +25,7 @@ POSITIVE_STEPS = (Step.SUBSCRIBE_REQUESTED, Step.CONFIRMED, Step.SMS_START, Step
 KEPT_MAIL_KINDS = ("rights", "staff")  # mail about a rights request follows the request's own retention
 CHUNK = 5000
 TABLES = ("newsletter_subscribers", "newsletter_subscriptions", "newsletter_events", "newsletter_phone_proofs")
+UNLOADED = {"synchronize_session": False}  # bulk deletes: none of these rows is in the session
 PROOF_RETENTION = timedelta(days=1)  # a code lives 10 minutes; the proof itself is kept on the subscriber
 
 
@@ -81,16 +83,15 @@ def delete_subscribers(ids: list[int]) -> int:
     """Delete subscribers with everything about them: lists, history, mail we queued them, consent links."""
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
-        people = sa.select(Subscriber.email).where(Subscriber.id.in_(chunk))
-        hashes = sa.select(Subscriber.email_hash).where(Subscriber.id.in_(chunk))
-        db.session.execute(sa.delete(OutboxMessage).where(OutboxMessage.recipient.in_(people),
-                                                          OutboxMessage.kind.not_in(KEPT_MAIL_KINDS)))
-        db.session.execute(sa.delete(ConsentSubject).where(ConsentSubject.email_hash.in_(hashes)))
-        db.session.execute(sa.delete(SubscriberEvent).where(SubscriberEvent.subscriber_id.in_(chunk)))
-        db.session.execute(sa.delete(PhoneProof).where(PhoneProof.subscriber_id.in_(chunk)))
-        db.session.execute(sa.delete(Subscription).where(Subscription.subscriber_id.in_(chunk)))
-        db.session.execute(sa.delete(Subscriber).where(Subscriber.id.in_(chunk)),
-                           execution_options={"synchronize_session": False})
+        people = sa.select(Subscriber.email).where(among(Subscriber.id, chunk))
+        hashes = sa.select(Subscriber.email_hash).where(among(Subscriber.id, chunk))
+        statements = [sa.delete(OutboxMessage).where(OutboxMessage.recipient.in_(people),
+                                                     OutboxMessage.kind.not_in(KEPT_MAIL_KINDS)),
+                      sa.delete(ConsentSubject).where(ConsentSubject.email_hash.in_(hashes))]
+        statements += [sa.delete(table).where(among(table.subscriber_id, chunk))
+                       for table in (SubscriberEvent, PhoneProof, Subscription)]
+        for statement in [*statements, sa.delete(Subscriber).where(among(Subscriber.id, chunk))]:
+            db.session.execute(statement, execution_options=UNLOADED)
     return len(ids)
 
 

@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from itsdangerous import URLSafeTimedSerializer
 
-from app.database import utcnow
+from app.database import UTCDateTime, among, utcnow
 from app.extensions import db
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.newsletter import events as ev
@@ -19,7 +19,7 @@ from app.newsletter.lists import ALL_LISTS
 from app.newsletter.mail import LANGUAGES, lang_suffix, render_mail
 from app.newsletter.models import Subscriber, SubscriberEvent
 from app.suppression.models import Channel
-from app.tokens import NEWSLETTER_MANAGE, NEWSLETTER_STAY, InvalidLink, compact_signer, read, secret_keys
+from app.tokens import NEWSLETTER_MANAGE, NEWSLETTER_STAY, InvalidLink, compact_signer, read, timed_serializer
 from app.urls import site_host, site_url
 
 REPERMISSION = "repermission"  # the outbox kind of the question
@@ -29,7 +29,7 @@ BATCH = 1000
 
 def stay_token(public_id: str, serializer: URLSafeTimedSerializer | None = None) -> str:
     """The signed token of the « Oui, je reste abonné » page (NEWSLETTER_STAY's maximum age)."""
-    return (serializer or URLSafeTimedSerializer(secret_keys(), salt=NEWSLETTER_STAY.salt)).dumps(public_id)
+    return (serializer or timed_serializer(NEWSLETTER_STAY)).dumps(public_id)
 
 
 def read_stay_token(token: str) -> str:
@@ -65,14 +65,22 @@ def queue_questions(readers: list[tuple[int, str, str, str]], now: datetime) -> 
         return 0
     slots = (f"stay{uuid.uuid4().hex}", f"leave{uuid.uuid4().hex}")
     built = templates(*slots)
-    signers = (URLSafeTimedSerializer(secret_keys(), salt=NEWSLETTER_STAY.salt), compact_signer(NEWSLETTER_MANAGE))
+    signers = (timed_serializer(NEWSLETTER_STAY), compact_signer(NEWSLETTER_MANAGE))
     for start in range(0, len(readers), BATCH):  # a batch at a time: bodies are a few kB each
         batch = readers[start:start + BATCH]
-        db.session.execute(sa.insert(OutboxMessage), [message(reader, built, slots, signers) for reader in batch])
-        db.session.execute(sa.insert(SubscriberEvent), [
-            {"subscriber_id": reader[0], "occurred_at": now, "action": Step.REPERMISSION_ASKED,
-             "channel": Channel.EMAIL, "source": Source.REPERMISSION, "detail": {}} for reader in batch])
+        db.session.execute(sa.insert(OutboxMessage.__table__), [message(reader, built, slots, signers)
+                                                                for reader in batch])
+        db.session.execute(asked_events([reader[0] for reader in batch], now))
     return len(readers)
+
+
+def asked_events(subscriber_ids: list[int], now: datetime) -> sa.Insert:
+    """The « asked » step in each subscriber's history, written by the database in one statement."""
+    steps = sa.select(Subscriber.id, sa.literal(now, UTCDateTime), sa.literal(Step.REPERMISSION_ASKED),
+                      sa.literal(Channel.EMAIL), sa.literal(Source.REPERMISSION), sa.literal({}, sa.JSON))
+    return sa.insert(SubscriberEvent.__table__).from_select(
+        ["subscriber_id", "occurred_at", "action", "channel", "source", "detail"],
+        steps.where(among(Subscriber.id, subscriber_ids)))
 
 
 def message(reader: tuple[int, str, str, str], built: dict, slots: tuple[str, str], signers: tuple) -> dict:
