@@ -85,12 +85,15 @@ def delete_subscribers(ids: list[int]) -> int:
         chunk = ids[start:start + CHUNK]
         people = sa.select(Subscriber.email).where(among(Subscriber.id, chunk))
         hashes = sa.select(Subscriber.email_hash).where(among(Subscriber.id, chunk))
-        statements = [sa.delete(OutboxMessage).where(OutboxMessage.recipient.in_(people),
-                                                     OutboxMessage.kind.not_in(KEPT_MAIL_KINDS)),
-                      sa.delete(ConsentSubject).where(ConsentSubject.email_hash.in_(hashes))]
-        statements += [sa.delete(table).where(among(table.subscriber_id, chunk))
-                       for table in (SubscriberEvent, PhoneProof, Subscription)]
-        for statement in [*statements, sa.delete(Subscriber).where(among(Subscriber.id, chunk))]:
+        statements = [
+            sa.delete(OutboxMessage).where(OutboxMessage.recipient.in_(people),
+                                           OutboxMessage.kind.not_in(KEPT_MAIL_KINDS)),
+            sa.delete(ConsentSubject).where(ConsentSubject.email_hash.in_(hashes)),
+            *(sa.delete(table).where(among(table.subscriber_id, chunk))
+              for table in (SubscriberEvent, PhoneProof, Subscription)),
+            sa.delete(Subscriber).where(among(Subscriber.id, chunk)),
+        ]
+        for statement in statements:
             db.session.execute(statement, execution_options=UNLOADED)
     return len(ids)
 
