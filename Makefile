@@ -4,9 +4,11 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi:app
+# Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help run test serve setup dev-setup system-deps translations migrate lint bench clean
+.PHONY: help run test fuzz coverage serve setup dev-setup system-deps translations migrate lint bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -51,8 +53,14 @@ lint: $(VENV)/.dev ## Run ruff and the import contracts (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
-test: dev-setup lint ## Set everything up, lint, and run the whole test suite
-	$(VENV)/bin/pytest
+test: dev-setup lint ## Set everything up, lint, and run the whole test suite (in parallel; few hypothesis examples)
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
+
+fuzz: dev-setup ## The property-based tests with many examples (hypothesis profile "full")
+	HYPOTHESIS_PROFILE=full $(VENV)/bin/pytest -n $(TEST_WORKERS) -m fuzz
+
+coverage: dev-setup ## The whole suite with line coverage of app/, per file
+	$(VENV)/bin/pytest -n $(TEST_WORKERS) --cov=app --cov-report=term:skip-covered
 
 bench: dev-setup ## Run the benchmarks (figures go in the README; installs Debian's wrk when missing)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }

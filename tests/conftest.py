@@ -1,4 +1,4 @@
-"""Shared fixtures: the app on a migrated database, a real SMTP server on loopback, form helpers."""
+"""Shared fixtures: one app per worker on its own migrated database, a real SMTP server on loopback, form helpers."""
 
 import contextvars
 import logging
@@ -12,16 +12,28 @@ os.environ.setdefault("INSTANCE_PATH", tempfile.mkdtemp(prefix="kinv-test-instan
 import pytest  # noqa: E402
 import sqlalchemy as sa  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
+from hypothesis import HealthCheck, settings  # noqa: E402
 
-from app import create_app  # noqa: E402
+from app import create_app, kept_pages  # noqa: E402
 from app.config import TestingConfig, psycopg_url  # noqa: E402
 from app.extensions import db as _db  # noqa: E402
+from app.extensions import limiter  # noqa: E402
+from tests.support import workers  # noqa: E402
 from tests.support.smtp import SmtpSink  # noqa: E402
 
-TEST_DATABASE_URL = psycopg_url(
-    os.environ.get("DATABASE_URL") or f"sqlite:///{Path(tempfile.mkdtemp(prefix='kinv-db-')) / 'test.sqlite'}"
-)
+# The server database each worker creates its own beside (DATABASE_URL, or TEST_POSTGRESQL_URL in a SQLite run).
+SERVER_DATABASE_URL = psycopg_url(os.environ.get("DATABASE_URL") or "")
+TEST_DATABASE_URL = workers.worker_database_url(SERVER_DATABASE_URL) if SERVER_DATABASE_URL else psycopg_url(
+    f"sqlite:///{Path(tempfile.mkdtemp(prefix='kinv-db-')) / 'test.sqlite'}")
 CSRF_FIELD = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
+os.environ["REDIS_URL"] = workers.worker_redis_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15"))
+TEMPLATES = workers.MemoryBytecodeCache()  # each template compiled once per worker, whatever app renders it
+
+# Hypothesis: few examples in `make test` (the `ci` profile), many in `make fuzz` (HYPOTHESIS_PROFILE=full).
+for name, examples in (("ci", 15), ("full", 300)):
+    settings.register_profile(name, max_examples=examples, deadline=None, database=None,
+                              suppress_health_check=list(HealthCheck))
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 def is_postgresql() -> bool:
@@ -30,8 +42,31 @@ def is_postgresql() -> bool:
 
 
 # The PostgreSQL database of the tests that need one even in a SQLite run (row locks, both dialects' migrations).
-POSTGRESQL_URL = TEST_DATABASE_URL if is_postgresql() else psycopg_url(
+POSTGRESQL_SERVER_URL = SERVER_DATABASE_URL if is_postgresql() else psycopg_url(
     os.environ.get("TEST_POSTGRESQL_URL") or "postgresql://127.0.0.1:5432/test")
+POSTGRESQL_URL = TEST_DATABASE_URL if is_postgresql() else workers.worker_database_url(POSTGRESQL_SERVER_URL)
+
+
+def pytest_report_header(config) -> str:
+    """Say which databases and how many hypothesis examples this run uses."""
+    profile = settings.get_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+    return (f"database: {TEST_DATABASE_URL.split('?')[0]}; hypothesis profile "
+            f"{os.environ.get('HYPOTHESIS_PROFILE', 'ci')!r}: {profile.max_examples} examples a property")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def worker_postgresql():
+    """This worker's own PostgreSQL database, created afresh and dropped at the end (in a SQLite run, when the
+    server is there: the tests that need PostgreSQL fail on their own without it)."""
+    try:
+        workers.create_database(POSTGRESQL_URL, POSTGRESQL_SERVER_URL)
+    except sa.exc.OperationalError:
+        if is_postgresql():
+            raise
+        yield
+        return
+    yield
+    workers.drop_database(POSTGRESQL_URL, POSTGRESQL_SERVER_URL)
 
 
 class IsolatedClient(FlaskClient):
@@ -65,8 +100,8 @@ def build_config(smtp_port: int, **overrides) -> TestingConfig:
 
 
 @pytest.fixture(scope="session")
-def migrated_database(smtp_server):
-    """Bring the test database to the newest schema once, from a clean slate."""
+def migrated_database(smtp_server, worker_postgresql):
+    """Bring the worker's test database to the newest schema once, from a clean slate."""
     from flask_migrate import upgrade
 
     app = create_app(build_config(smtp_server.port))
@@ -89,44 +124,72 @@ def reset_schema(engine: sa.Engine) -> None:
             metadata.drop_all(connection)
 
 
+@pytest.fixture(scope="session")
+def cleaning_engine(migrated_database):
+    """One connection pool, for emptying the tables after each test."""
+    engine = sa.create_engine(migrated_database, poolclass=sa.pool.StaticPool if "sqlite" in migrated_database
+                              else sa.pool.QueuePool)
+    yield engine
+    engine.dispose()
+
+
 @pytest.fixture
-def make_app(migrated_database, smtp_server):
-    """Build an app with extra settings; tables are emptied and every app's connections closed after the test."""
+def clean_database(cleaning_engine):
+    """Empty every table after the test (whichever apps it built)."""
+    yield
+    workers.empty_tables(cleaning_engine, _db.metadata)
+
+
+def built_app(smtp_port: int, **overrides):
+    """An app with test settings, its test client isolated per request and its templates compiled once a worker."""
+    app = create_app(build_config(smtp_port, **overrides))
+    app.test_client_class = IsolatedClient
+    app.jinja_env.bytecode_cache = TEMPLATES
+    return app
+
+
+@pytest.fixture
+def make_app(clean_database, smtp_server):
+    """Build an app with its own settings (where a test needs other settings than `app`'s); each app's connections
+    are closed after the test."""
     apps = []
 
     def factory(**overrides):
-        app = create_app(build_config(smtp_server.port, **overrides))
-        app.test_client_class = IsolatedClient
-        apps.append(app)
-        return app
+        apps.append(built_app(smtp_server.port, **overrides))
+        return apps[-1]
 
     yield factory
-    for index, built in enumerate(apps):
+    for built in apps:
         with built.app_context():
-            if index == 0:
-                empty_tables()
             _db.session.remove()
             _db.engine.dispose()
 
 
-def empty_tables() -> None:
-    """Delete every row so the next test starts empty."""
-    tables = list(reversed(_db.metadata.sorted_tables))
-    with _db.engine.begin() as connection:
-        if _db.engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+@pytest.fixture(scope="session")
+def shared_app(migrated_database, smtp_server):
+    """The app with the default test settings, built once a worker; what a test changes is put back after it."""
+    app = built_app(smtp_server.port)
+    with app.app_context():
+        _db.engine.connect().close()
+    yield app, dict(app.config), set(app.extensions), dict(vars(limiter))
+    with app.app_context():
+        _db.engine.dispose()
 
 
 @pytest.fixture
-def app(make_app):
+def app(shared_app, clean_database):
     """The app with test settings, inside an application context."""
-    app = make_app()
+    app, config, extensions, limiter_state = shared_app
+    vars(limiter).update(limiter_state)  # the limiter is one object: bound again to this app's storage and settings
+    limiter.reset()
     with app.app_context():
         yield app
+        _db.session.remove()
+    app.config.clear()
+    app.config.update(config)
+    for name in set(app.extensions) - extensions:  # what the test left in memory (pages served, the policy in force)
+        del app.extensions[name]
+    kept_pages.forget(app)
 
 
 @pytest.fixture
@@ -187,12 +250,11 @@ def deliver_mail() -> None:
 
 
 @pytest.fixture
-def live_server(make_app):
+def live_server(app):
     """The app served over real HTTP on 127.0.0.1 (SITE_URL set to it), with the first policy loaded."""
     from app.policy.services import load_first_version
     from tests.support.live import LiveServer
 
-    app = make_app()
     server = LiveServer(app)
     app.config["SITE_URL"] = server.url
     with app.app_context():

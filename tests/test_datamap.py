@@ -25,3 +25,32 @@ def test_every_entry_says_why_on_what_basis_for_whom_and_how_long(app):
     with app.test_request_context("/"):
         for kind in DATA_MAP.values():
             assert all(str(text).strip() for text in (kind.purpose, kind.legal_basis, kind.recipients, kind.retention))
+
+
+# The legal bases the policy names (section 4), as the register words them.
+POLICY_BASES = ("Consentement", "Exécution d’un contrat", "Intérêt légitime", "Intérêts légitimes", "Obligation légale")
+
+
+def test_every_legal_basis_is_one_the_policy_names(app):
+    with app.test_request_context("/"):
+        for name, kind in DATA_MAP.items():
+            basis = str(kind.legal_basis)
+            assert any(word in basis for word in POLICY_BASES), f"{name}: {basis!r} names no basis of the policy"
+
+
+def test_every_table_of_the_map_has_a_retention_rule(app):
+    from app.retention.register import REGISTER
+
+    governed = {table for rule in REGISTER.values() for table in rule.tables}
+    for name, kind in DATA_MAP.items():
+        tables = {model.__table__.name for model in kind.models}
+        assert tables & governed, f"{name}: no retention rule keeps {sorted(tables)} to its stated duration"
+
+
+def test_a_stranger_has_nothing_to_export_or_erase(app, policy):
+    from app.datamap import Person
+
+    stranger = Person(email="personne@example.org", phone="+33699999999")
+    with app.test_request_context("/"):
+        assert {name: kind.export(stranger) for name, kind in DATA_MAP.items()} == dict.fromkeys(DATA_MAP, [])
+        assert {name: kind.erase(stranger) for name, kind in DATA_MAP.items()} == dict.fromkeys(DATA_MAP, 0)

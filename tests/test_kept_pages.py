@@ -8,7 +8,7 @@ import time
 import pytest
 from flask import request_started
 from flask.sessions import SecureCookieSessionInterface
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from app.consent.register import CONSENT_COOKIE
@@ -189,7 +189,7 @@ def kept_and_flask_only(make_app, policy):
     return make_app(), make_app(KEPT_PAGE_SECONDS=0)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.fuzz
 @given(cookie=st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=60),
        language=st.sampled_from(["", "en", "en-GB,en;q=0.9", "fr-FR,fr;q=0.8", "de, *;q=0.1", "xx;q=zz"]),
        path=st.sampled_from(["/confidentialite", "/en/privacy", "/", "/contact", "/newsletter", "/en/newsletter"]))

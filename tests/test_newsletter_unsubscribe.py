@@ -1,6 +1,7 @@
 """Campaigns and unsubscribing: headers and links in real e-mails, scanner-proof GET, RFC 8058 one-click POST."""
 
 import re
+from datetime import UTC, datetime, timedelta
 from email.utils import getaddresses
 
 import pytest
@@ -214,13 +215,10 @@ def test_a_confirmation_token_is_not_a_manage_token_and_vice_versa(client, mailb
     assert client.get(f"/newsletter/confirmer/{manage_token(reader.public_id)}").status_code == 400
 
 
-def test_an_expired_confirmation_link_says_so(client, mailbox, monkeypatch):
-    import time
-
+def test_an_expired_confirmation_link_says_so(client, mailbox, time_machine):
     subscribe(client, "late@example.com", ["evenements"])
     [link] = links(latest_mail(mailbox, "late@example.com"), "/newsletter/confirmer/")
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() + 8 * 24 * 3600)
+    time_machine.move_to(datetime.now(UTC) + timedelta(days=8))
     response = client.get(path_of(link))
     assert response.status_code == 400 and "Lien expiré" in response.get_data(as_text=True)
     assert subscriber("late@example.com").email_status == "pending"

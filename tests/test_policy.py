@@ -1,7 +1,7 @@
 """The policy page: every sentence of the seed text, anchors, versions, English translation."""
 
 import re
-import time
+from datetime import UTC, datetime
 from html import unescape
 from pathlib import Path
 
@@ -26,8 +26,9 @@ def folded(text: str) -> str:
 
 
 def test_repository_copy_is_the_shared_seed():
-    if SHARED_SEED.exists():
-        assert SEED.read_text(encoding="utf-8") == SHARED_SEED.read_text(encoding="utf-8")
+    """The shared seed lies beside the checkout (as in CI); its absence is a failure, never a pass."""
+    assert SHARED_SEED.exists(), f"the policy's seed text is missing: {SHARED_SEED}"
+    assert SEED.read_text(encoding="utf-8") == SHARED_SEED.read_text(encoding="utf-8")
 
 
 def test_every_title_and_sentence_of_the_seed_is_on_the_page(client, policy):
@@ -100,14 +101,17 @@ def test_versions_are_listed_and_old_ones_stay_readable(client, policy):
     assert client.get("/confidentialite/versions/9").status_code == 404
 
 
-def test_a_publication_reaches_every_worker_within_the_recheck_delay(make_app, client, policy):
+def test_a_publication_reaches_every_worker_within_the_recheck_delay(make_app, client, policy, time_machine):
     """Another worker (another app on the same database) serves the new version once its delay has passed."""
-    worker = make_app(POLICY_RECHECK_SECONDS=0.5).test_client()
+    time_machine.move_to(datetime.now(UTC), tick=False)
+    worker = make_app(POLICY_RECHECK_SECONDS=0.5, KEPT_PAGE_SECONDS=0).test_client()
     assert "Version 1" in visible_text(worker.get("/confidentialite").get_data(as_text=True))
     publish(SEED.read_text() + "\nAjout.", "Deuxième version de test.")
     assert "Version 2" in visible_text(client.get("/confidentialite").get_data(as_text=True))  # the publisher: at once
     assert "Version 1" in visible_text(worker.get("/confidentialite").get_data(as_text=True))
-    time.sleep(0.6)
+    time_machine.shift(0.4)
+    assert "Version 1" in visible_text(worker.get("/confidentialite").get_data(as_text=True))
+    time_machine.shift(0.2)
     assert "Version 2" in visible_text(worker.get("/confidentialite").get_data(as_text=True))
     assert "n’est plus en vigueur" not in visible_text(worker.get("/confidentialite/versions/2").get_data(
         as_text=True))

@@ -1,8 +1,9 @@
 """No 500 on any input: NUL characters, big bodies, huge numbers in URLs, CR/LF in `next`, and a property-based
 test posting generated values into every form and every token route (no 5xx; no row written on a 4xx)."""
 
+import pytest
 import sqlalchemy as sa
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from app.extensions import db
@@ -87,7 +88,6 @@ FORMS = [
 TOKEN_ROUTES = ["/newsletter/confirmer/{}", "/newsletter/desabonnement/{}", "/newsletter/reabonnement/{}",
                 "/newsletter/preferences/{}", "/demande/confirmer/{}", "/demande/{}", "/demande/dossier/{}",
                 "/en/request/{}", "/en/request/confirm/{}"]
-FUZZ = settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 
 
 def check(response, before: dict[str, int]) -> None:
@@ -97,6 +97,7 @@ def check(response, before: dict[str, int]) -> None:
         assert row_counts() == before
 
 
+@pytest.mark.fuzz
 def test_generated_values_in_every_public_form(make_app):
     app = make_app(RATELIMIT_ENABLED=False)
     client = app.test_client()
@@ -106,7 +107,6 @@ def test_generated_values_in_every_public_form(make_app):
         load_first_version()
         token = csrf_token(client.get("/contact").get_data(as_text=True))
 
-        @FUZZ
         @given(st.sampled_from(FORMS).flatmap(
             lambda form: st.tuples(st.just(form[0]), st.fixed_dictionaries(dict.fromkeys(form[1], TEXT)))))
         def post(target):
@@ -117,6 +117,7 @@ def test_generated_values_in_every_public_form(make_app):
         post()
 
 
+@pytest.mark.fuzz
 def test_generated_tokens_in_every_token_route(make_app, mailbox):
     app = make_app(RATELIMIT_ENABLED=False)
     client = app.test_client()
@@ -127,7 +128,6 @@ def test_generated_tokens_in_every_token_route(make_app, mailbox):
                                                                    RIGHTS_STATUS, RIGHTS_DOWNLOAD)]
         genuine.append(manage_token("not-a-known-id", "actualites-produit"))
 
-        @FUZZ
         @given(st.sampled_from(TOKEN_ROUTES), st.one_of(TOKEN, st.sampled_from(genuine)), st.booleans(),
                st.dictionaries(st.sampled_from(["email_on", "sms_on", "lists", "List-Unsubscribe"]), TEXT))
         def visit(route, value, post, data):
@@ -139,6 +139,7 @@ def test_generated_tokens_in_every_token_route(make_app, mailbox):
         visit()
 
 
+@pytest.mark.fuzz
 def test_generated_values_in_the_back_office_forms(make_app, mailbox):
     app = make_app(RATELIMIT_ENABLED=False)
     with app.app_context():
@@ -154,7 +155,6 @@ def test_generated_values_in_the_back_office_forms(make_app, mailbox):
         actions = {"rectifier": ("name", "email", "phone"), "note": ("text",), "prolonger": ("months", "reason"),
                    "effacer": (), "dossier": (), "opposition": (), "inconnue": ("x",)}
 
-        @FUZZ
         @given(st.sampled_from(sorted(actions)).flatmap(lambda action: st.tuples(
             st.just(action), st.fixed_dictionaries(dict.fromkeys(actions[action], TEXT)))))
         def act(target):

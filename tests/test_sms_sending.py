@@ -10,7 +10,6 @@ from twilio.request_validator import RequestValidator
 
 from app.extensions import db
 from app.newsletter import sms as newsletter_sms
-from app.sms import services as sms_services
 from app.sms.models import SmsMessage
 from app.sms.schedule import PARIS, next_allowed_slot
 from app.sms.services import deliver_due
@@ -40,11 +39,10 @@ def paris(*args) -> datetime:
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    """Set the time the SMS services and the newsletter's SMS rules see."""
+def clock(time_machine):
+    """Set the time the whole site sees (time-machine), standing still."""
     def set_to(moment: datetime) -> None:
-        for module in (sms_services, newsletter_sms):
-            monkeypatch.setattr(module, "utcnow", lambda: moment)
+        time_machine.move_to(moment, tick=False)
     set_to(paris(2026, 12, 2, 10, 0))  # a Wednesday morning
     return set_to
 

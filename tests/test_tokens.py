@@ -1,6 +1,6 @@
 """Signed links: one purpose each, a maximum age each, and key rotation that keeps old links working."""
 
-import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from itsdangerous import Signer, URLSafeTimedSerializer
@@ -61,11 +61,10 @@ def test_rotating_the_secret_key_keeps_status_and_unsubscribe_links_working(make
     assert forgotten.get(unsubscribe).status_code == 400
 
 
-def test_an_expired_link_says_how_long_it_lived_and_where_to_get_another(app, client, monkeypatch):
+def test_an_expired_link_says_how_long_it_lived_and_where_to_get_another(app, client, time_machine):
     with app.test_request_context("/"):
         token = sign(RIGHTS_CONFIRM, "0" * 32)
-    real = time.time
-    monkeypatch.setattr(time, "time", lambda: real() + 31 * 24 * 3600)
+    time_machine.move_to(datetime.now(UTC) + timedelta(days=31))
     response = client.get(f"/demande/confirmer/{token}")
     html = response.get_data(as_text=True)
     assert response.status_code == 400 and "Lien expiré" in html and "valable que 30 jours" in html

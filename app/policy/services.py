@@ -54,13 +54,14 @@ IN_FORCE = "kinv.policy_in_force"
 
 
 def version_in_force() -> VersionInForce | None:
-    """The latest published version, read from the database at most every POLICY_RECHECK_SECONDS in a process."""
-    known = current_app.extensions.setdefault(IN_FORCE, {"until": 0.0})
-    now = time.monotonic()
-    if known["until"] <= now:
+    """The latest published version, read from the database at most every POLICY_RECHECK_SECONDS in a process
+    (and again at once if the clock went back)."""
+    known = current_app.extensions.setdefault(IN_FORCE, {"read_at": -1.0})
+    now = time.time()
+    if not known["read_at"] <= now < known["read_at"] + current_app.config["POLICY_RECHECK_SECONDS"]:
         latest = current_version()
         known["version"] = VersionInForce(latest.id, latest.number, latest.published_at) if latest else None
-        known["until"] = now + current_app.config["POLICY_RECHECK_SECONDS"]
+        known["read_at"] = now
     return known["version"]
 
 
