@@ -1,12 +1,10 @@
 """K-Inventory privacy site: the application factory, a table of contents of what is connected to what."""
 
-from functools import cache
-
 import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import datamap, i18n, kept_pages, schema, security, templating
+from app import crossorigin, datamap, headers, i18n, schema, security, templating
 from app.audiences import datamap as audience_data
 from app.audiences import retention as audience_retention
 from app.audiences.cli import audiences
@@ -28,9 +26,6 @@ from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
 from app.consent import reports as consent_reports
 from app.consent.cli import consent
-from app.consent.hooks import shared_page_variant
-from app.consent.register import CONSENT_COOKIE
-from app.consent.state import cookie_variant
 from app.database import close_session, enable_sqlite_wal, retry_after_disconnect
 from app.errors import register_errorhandlers
 from app.extensions import babel, csrf, db, limiter, login
@@ -74,17 +69,17 @@ def create_app(config: Config | None = None) -> Flask:
     config = config or config_for_environment()
     refuse_insecure_config(config)
     app = Flask(__name__, static_folder="../static", instance_relative_config=True)
-    app.ensure_sync = cache(app.ensure_sync)  # Flask would ask `inspect` of every hook and view on every request
     app.config.from_object(config)
-    kept_pages.init_app(app)  # shared pages served before Flask; behind the proxy fix, which must come after
     trust_proxies(app)
+    headers.init_app(app)  # first registered, so its after-request hook runs last and sees every cookie set
     app.url_map.converters["int"] = security.BoundedIntConverter  # out-of-range numbers in URLs are 404s
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
     register_features()
-    security.init_app(app)
+    crossorigin.init_app(app)  # before any other check: a forged post is refused as such
+    security.init_app(app, staff_blueprints=(auth_bp.name, backoffice_bp.name))  # public forms: app.crossorigin
     metrics.init_app(app)
     logs.init_app(app)
     return app
@@ -141,7 +136,7 @@ def register_commands(app: Flask) -> None:
 
 def register_features() -> None:
     """What each feature tells the others: the data map, the retention register, opt-out changes, policy notices,
-    what shared pages vary on (and kept pages: cookies, headers, observers), campaign bodies for the outbox."""
+    campaign bodies for the outbox."""
     retention_register.register(*newsletter_retention.RULES, *consent_reports.RULES, *rights_retention.RULES,
                                 *mail_retention.RULES, *sms_retention.RULES, *audience_retention.RULES,
                                 *staff_reads_retention.RULES, *retention_register.RULES)
@@ -156,10 +151,4 @@ def register_features() -> None:
     datamap.person_erased.connect(erasure_journal.note_erasure)
     erasure_journal.listen()
     notice_recipients_wanted.connect(confirmed_addresses)
-    templating.vary_shared_pages(shared_page_variant)
-    kept_pages.vary_on_cookie(CONSENT_COOKIE, cookie_variant)
-    kept_pages.flask_only_with("HTTP_SEC_GPC")  # a GPC signal may be recorded: app.consent.hooks
-    kept_pages.fresh_header("X-Request-ID", logs.request_id_for)
-    kept_pages.on_served(metrics.count_kept_page)
-    kept_pages.on_served(logs.log_kept_page)
     register_template_source(MARKETING, campaign_content)

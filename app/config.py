@@ -61,8 +61,8 @@ class Config:
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
     WTF_CSRF_TIME_LIMIT = None
-    # Flask-WTF's own hook would look up CSRF exemptions on every GET before noticing the method: app.security checks
-    # the requests that can change something (Flask-WTF's documented `csrf.protect()` for this setting).
+    # CSRF tokens on staff forms only (app.security.check_staff_csrf, Flask-WTF's documented `csrf.protect()` for this
+    # setting); every state-changing request is checked for its origin (app.crossorigin).
     WTF_CSRF_CHECK_DEFAULT = False
     RATELIMIT_HEADERS_ENABLED = True
     # Said explicitly: the one Limiter instance would otherwise keep the last app's choice (tests turn it off).
@@ -88,8 +88,8 @@ class Config:
         self.SITE_URL = env("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
         # How often each worker reads which policy version is in force (the publishing worker knows at once).
         self.POLICY_RECHECK_SECONDS = float(env("POLICY_RECHECK_SECONDS", "2"))
-        # How long a shared page's whole answer is kept and served before Flask (app.kept_pages); 0: never.
-        self.KEPT_PAGE_SECONDS = float(env("KEPT_PAGE_SECONDS", "1"))
+        # How long a shared cache (nginx: deploy/nginx.conf) may serve a public page before asking the app again.
+        self.PAGE_CACHE_SECONDS = int(env("PAGE_CACHE_SECONDS", "5"))
         self.MAIL_SERVER = env("MAIL_SERVER", "")
         self.MAIL_PORT = int(env("MAIL_PORT", "25"))
         self.MAIL_USERNAME = env("MAIL_USERNAME", "")

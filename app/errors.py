@@ -6,8 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError, SecurityError
 
+from app.crossorigin import CrossOriginRequest
 from app.extensions import db
-from app.security import NulCharacter, mark_private
+from app.headers import mark_private
+from app.security import NulCharacter
 from app.tokens import ExpiredLink, InvalidLink
 
 TITLES = {
@@ -34,6 +36,8 @@ EXPLANATIONS = {
 NUL_EXPLANATION = _l("Le texte envoyé contient un caractère nul, que nous ne pouvons pas enregistrer : rien n’a "
                      "été modifié. Retapez le texte au lieu de le coller et réessayez.")
 CSRF_EXPLANATION = _l("Le formulaire a expiré ou n’a pas pu être vérifié. Rechargez la page et réessayez.")
+CROSS_ORIGIN_EXPLANATION = _l("Ce formulaire a été envoyé depuis un autre site : rien n’a été enregistré. Si c’était "
+                              "bien vous, ouvrez la page sur notre site et envoyez-le de nouveau.")
 
 
 def render_error(code: int, explanation=None):
@@ -47,6 +51,11 @@ def render_error(code: int, explanation=None):
 def csrf_error(_error: CSRFError):
     """A form whose CSRF token expired or is missing."""
     return render_error(400, CSRF_EXPLANATION)
+
+
+def cross_origin(_error: CrossOriginRequest):
+    """A form another site's page sent through the visitor's browser."""
+    return render_error(403, CROSS_ORIGIN_EXPLANATION)
 
 
 def untrusted_host(_error: SecurityError):
@@ -79,6 +88,7 @@ def invalid_link(error: InvalidLink):
 def register_errorhandlers(app: Flask) -> None:
     """Attach the handlers."""
     app.register_error_handler(CSRFError, csrf_error)
+    app.register_error_handler(CrossOriginRequest, cross_origin)
     app.register_error_handler(SecurityError, untrusted_host)
     app.register_error_handler(NulCharacter, nul_character)
     app.register_error_handler(HTTPException, http_error)

@@ -56,6 +56,14 @@ class Form(FlaskForm):
             return wtforms_catalogue(str(get_locale() or "fr"))
 
 
+class PublicForm(Form):
+    """A form of the public pages: no CSRF token (its page is the same for every visitor; app.crossorigin checks
+    where a post comes from)."""
+
+    class Meta:
+        csrf = False
+
+
 @cache
 def wtforms_catalogue(locale: str) -> Translations:
     """WTForms' messages translated into one language."""

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from app.consent.register import CONSENT_COOKIE, REGISTER
+from app.consent.register import CONSENT_COOKIE, REGISTER, VARIANT_COOKIE
 from tests.conftest import csrf_token
 from tests.support.consent import (
     CHOOSE_URL,
@@ -84,7 +84,7 @@ def test_three_equal_real_buttons_and_a_continue_without_accepting_control(clien
         assert f'name="choice" value="{value}"' in section
     assert 'form="cc-custom"' in section  # « Personnaliser » is a real button that opens the preferences
     assert 'value="continue_without_accepting"' in section
-    assert 'method="post"' in section and 'name="csrf_token"' in section
+    assert 'method="post"' in section and 'name="csrf_token"' not in section  # the same page for everyone
 
 
 def test_banner_css_overlays_and_never_moves_the_content():
@@ -153,10 +153,11 @@ def test_open_redirect_falls_back_to_the_english_home(client, policy):
     assert response.headers["Location"] == "/en/"
 
 
-def test_choice_without_csrf_token_is_refused(client, policy):
-    response = client.post(CHOOSE_URL["fr"], data={"choice": "accept_all", "next": "/"})
-    assert response.status_code == 400
-    assert "Le formulaire a expiré" in visible_text(response.get_data(as_text=True))
+def test_a_choice_posted_by_another_site_is_refused(client, policy):
+    response = client.post(CHOOSE_URL["fr"], data={"choice": "accept_all", "next": "/"},
+                           headers={"Sec-Fetch-Site": "cross-site", "Origin": "https://attacker.example"})
+    assert response.status_code == 403
+    assert "envoyé depuis un autre site" in visible_text(response.get_data(as_text=True))
     assert records() == [] and client.get_cookie(CONSENT_COOKIE) is None
 
 
@@ -200,6 +201,9 @@ def test_consent_cookie_is_signed_first_party_and_lasts_six_months(client, polic
     [header] = [h for h in set_cookie_headers(response) if h.startswith(CONSENT_COOKIE + "=")]
     assert "Max-Age=15552000" in header and "HttpOnly" in header and "SameSite=Lax" in header
     assert "Path=/" in header and "Domain=" not in header
+    [variant] = [h for h in set_cookie_headers(response) if h.startswith(VARIANT_COOKIE + "=")]
+    assert "Max-Age=15552000" in variant and "HttpOnly" in variant and "SameSite=Lax" in variant
+    assert variant.split(";")[0] == f"{VARIANT_COOKIE}={REGISTER.version}~-~01"  # no identifier, no date
     state = cookie_state(client)
     assert state.consent_id == records()[0].consent_id
     assert abs((state.decided_at - datetime.now(UTC)).total_seconds()) < 60
@@ -237,11 +241,21 @@ def test_forged_or_broken_cookie_counts_as_no_choice(client, policy, value):
     assert response.status_code == 200 and banner_shown(response.get_data(as_text=True))
 
 
-def test_cookie_signed_with_another_key_is_ignored(app, client, policy, make_app):
+def test_a_consent_cookie_signed_with_another_key_proves_nothing(app, client, policy, make_app):
     other = make_app(SECRET_KEY="another-secret-key-that-is-long-enough-000")
     with other.app_context():
         give_cookie(client, all_choices(True))
-    assert banner_shown(client.get("/").get_data(as_text=True))
+    assert "pas encore fait de choix" in visible_text(client.get("/cookies/mon-choix").get_data(as_text=True))
+    choose(client, "refuse_all")  # recorded under a new consent id, not the forged one
+    assert records()[0].consent_id != "11111111-2222-4333-8444-555555555555"
+
+
+def test_a_claimed_variant_changes_only_the_claimants_own_page(client, policy):
+    """The variant cookie is unsigned on purpose: it names a page, no one's consent; no proof is made of it."""
+    client.set_cookie(VARIANT_COOKIE, f"{REGISTER.version}~analytics~01")
+    html = client.get("/").get_data(as_text=True)
+    assert not banner_shown(html) and 'data-consent-tag="google_analytics"' in html
+    assert records() == [] and client.get_cookie(CONSENT_COOKIE) is None
 
 
 def test_no_banner_on_the_preferences_page_itself(client, policy):

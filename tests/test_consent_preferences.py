@@ -103,10 +103,14 @@ def test_english_footer_link_reaches_the_english_page(client, policy):
 
 def test_current_choice_and_consent_id_are_shown(app, client, policy):
     state = give_cookie(client, {"analytics": True, "advertising": False, "affiliation": False})
-    html = client.get("/cookies").get_data(as_text=True)
-    text = visible_text(html)
-    assert state.consent_id in text and "est en vigueur jusqu’au" in text
-    assert toggles(html)["analytics"] is True
+    page = client.get("/cookies")
+    html = page.get_data(as_text=True)
+    assert state.consent_id not in html and "sont en vigueur" in visible_text(html)  # the same page for all alike
+    assert toggles(html)["analytics"] is True and 'href="/cookies/mon-choix"' in html
+    mine = client.get("/cookies/mon-choix")
+    text = visible_text(mine.get_data(as_text=True))
+    assert state.consent_id in text and "En vigueur jusqu’au" in text
+    assert mine.headers["Cache-Control"] == "private, no-store"
 
 
 def test_choice_for_an_old_register_version_is_not_preselected(app, client, policy):

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from app.consent.expiry import cookie_domains
-from app.consent.register import CONSENT_COOKIE
+from app.consent.register import CONSENT_COOKIE, VARIANT_COOKIE
 from tests.conftest import csrf_token
 from tests.support.consent import (
     JSON,
@@ -20,6 +20,7 @@ from tests.support.consent import (
     save_preferences,
     visible_text,
 )
+from tests.test_security import INLINE, sha256_source
 
 THIRD_PARTY_SCRIPT_HOSTS = ("www.googletagmanager.com", "connect.facebook.net", "www.dwin1.com")
 SITE = "http://www.k-inventory.com"
@@ -46,9 +47,11 @@ def test_before_a_choice_no_tag_is_rendered(client, policy):
 def test_while_the_banner_is_open_the_csp_admits_only_the_register_tags(client, policy):
     """So that a tag started by the JavaScript enhancement after « Tout accepter » can load its own scripts."""
     csp = client.get("/").headers["Content-Security-Policy"]
-    assert script_src(csp).split() == ["'self'", *(f"https://{host}" for host in THIRD_PARTY_SCRIPT_HOSTS),
-                                       script_src(csp).split()[-1]]
-    assert script_src(csp).split()[-1].startswith("'nonce-")
+    sources = script_src(csp).split()
+    hashes = [source for source in sources if source.startswith("'sha256-")]
+    assert [source for source in sources if source not in hashes] == [
+        "'self'", *(f"https://{host}" for host in THIRD_PARTY_SCRIPT_HOSTS)]
+    assert len(hashes) == 2  # Consent Mode's defaults and the banner's loader
     assert "frame-src https://td.doubleclick.net;" in csp
 
 
@@ -58,25 +61,30 @@ def test_without_the_banner_and_without_consent_the_csp_admits_no_third_party(cl
     assert "frame-src 'none'" in csp
 
 
-def test_consent_mode_defaults_to_denied_before_any_tag_with_the_nonce(client, policy):
+def test_consent_mode_defaults_to_denied_before_any_tag_allowed_by_its_hash(client, policy):
     response = client.get("/")
     html = response.get_data(as_text=True)
-    nonce = re.search(r"'nonce-([\w-]+)'", response.headers["Content-Security-Policy"]).group(1)
     default = html.index("gtag('consent','default'")
     assert re.search(r'"ad_storage": "denied", "analytics_storage": "denied", "ad_user_data": "denied", '
                      r'"ad_personalization": "denied"', html)
     assert "gtag('consent','update'" not in html
-    assert html.rfind("<script", 0, default) == html.rfind(f'<script nonce="{nonce}">', 0, default)
+    start = html.rfind("<script>", 0, default)
+    assert start == html.rfind("<script", 0, default) and "data-consent-tag" not in html[:default]
+    code = html[start + len("<script>"):html.index("</script>", default)]
+    assert sha256_source(code) in script_src(response.headers["Content-Security-Policy"]).split()
 
 
-def test_every_script_carries_the_nonce_after_accepting(client, policy):
+def test_every_script_is_allowed_by_its_hash_or_its_host_after_accepting(client, policy):
     choose(client, "accept_all")
     response = client.get("/confidentialite")
     html = response.get_data(as_text=True)
-    nonce = re.search(r"'nonce-([\w-]+)'", response.headers["Content-Security-Policy"]).group(1)
+    allowed = script_src(response.headers["Content-Security-Policy"]).split()
     tags = scripts(html)
     assert len(tags) == 7  # Consent Mode; GA4 and the one gtag.js; Google Ads' config; Meta's two; Awin's
-    assert all(f'nonce="{nonce}"' in tag for tag in tags)
+    for kind, code in INLINE.findall(html):
+        assert kind == "style" or sha256_source(code) in allowed
+    for src in re.findall(r'<script[^>]* src="(https://[^/"]+)', html):
+        assert src in allowed
 
 
 def test_accept_all_renders_every_tag_after_the_consent_mode_update(client, policy):
@@ -150,8 +158,8 @@ def test_refusal_renders_no_tag(client, policy):
 
 def test_tags_stop_when_the_choice_lapses(app, client, policy):
     choose(client, "accept_all")
-    app.config["CONSENT_REGISTER"] = None
-    client.set_cookie("kinv_consent", "tampered")
+    assert "data-consent-tag" in client.get("/").get_data(as_text=True)
+    client.delete_cookie(VARIANT_COOKIE)  # as the browser does when its Max-Age (the choice's 6 months) runs out
     assert "data-consent-tag" not in client.get("/").get_data(as_text=True)
 
 
@@ -288,6 +296,6 @@ def test_gpc_after_a_choice_records_nothing(app, client, policy):
     assert [r.action for r in records()] == ["refuse_all"]
 
 
-def test_gpc_endpoint_needs_the_csrf_token(client, policy):
-    assert client.post("/cookies/gpc").status_code == 400
+def test_gpc_endpoint_refuses_another_sites_post(client, policy):
+    assert client.post("/cookies/gpc", headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
     assert records() == []

@@ -226,10 +226,11 @@ def test_the_footer_links_to_the_newsletter(client, policy):
     assert 'href="/en/newsletter"' in client.get("/en/").get_data(as_text=True)
 
 
-def test_csrf_is_required_on_the_form(client, mailbox):
+def test_another_sites_post_of_the_form_is_refused(client, mailbox):
     response = client.post("/newsletter", data={"form": "subscribe", "email": "a@example.com",
-                                                "lists": ["evenements"], "consent": "y"})
-    assert response.status_code == 400
+                                                "lists": ["evenements"], "consent": "y"},
+                           headers={"Sec-Fetch-Site": "cross-site"})
+    assert response.status_code == 403
     assert subscriber("a@example.com") is None
 
 

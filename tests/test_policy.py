@@ -104,7 +104,7 @@ def test_versions_are_listed_and_old_ones_stay_readable(client, policy):
 def test_a_publication_reaches_every_worker_within_the_recheck_delay(make_app, client, policy, time_machine):
     """Another worker (another app on the same database) serves the new version once its delay has passed."""
     time_machine.move_to(datetime.now(UTC), tick=False)
-    worker = make_app(POLICY_RECHECK_SECONDS=0.5, KEPT_PAGE_SECONDS=0).test_client()
+    worker = make_app(POLICY_RECHECK_SECONDS=0.5).test_client()
     assert "Version 1" in visible_text(worker.get("/confidentialite").get_data(as_text=True))
     publish(SEED.read_text() + "\nAjout.", "Deuxième version de test.")
     assert "Version 2" in visible_text(client.get("/confidentialite").get_data(as_text=True))  # the publisher: at once

@@ -51,7 +51,7 @@ def test_only_staff_see_the_record(client):
 def test_the_record_page_shows_every_activity_and_validates(app, client, mailbox, tmp_path):
     every_feature(app, client, mailbox)
     response = staff_client(app, "agent").get(URL)
-    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "private, no-store"
     html = response.get_data(as_text=True)
     for title in ("Newsletter et SMS", "Liste d’opposition", "Demandes d’exercice des droits et questions",
                   "Cookies\u00a0: Mesure d’audience", "Catégories de personnes concernées",

@@ -18,7 +18,7 @@ def test_the_package_csvs_have_a_bom_and_semicolons_and_the_download_is_no_store
     [link] = links(latest_mail(mailbox, EMAIL), "/demande/dossier/")
     response = client.get(path_of(link))
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     archive = zipfile.ZipFile(io.BytesIO(response.data))
     raw = archive.read("demandes_droits.csv")
     assert raw.startswith(b"\xef\xbb\xbf")

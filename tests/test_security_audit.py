@@ -36,7 +36,7 @@ def test_views_packages_and_exports_are_journaled_and_the_dpo_reads_them(app, cl
     page = dpo.get("/admin/journal")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "agent@k-inventory.com" in html and f">{reference}</a>" in html
-    assert "Dossier de données" in html and page.headers["Cache-Control"] == "no-store"
+    assert "Dossier de données" in html and page.headers["Cache-Control"] == "private, no-store"
     assert vnu_errors({"journal.html": page.data}, tmp_path) == []
 
     result = runner.invoke(args=["audit", "export", "--since", "2020-01-01"])

@@ -4,8 +4,8 @@ back-office, signed links, /contact, error pages) sends no referrer and is never
 import pytest
 
 from app.consent.register import REGISTER
+from app.headers import PUBLIC_PAGES
 from app.newsletter.links import manage_token
-from app.security import PUBLIC_PAGES
 from tests.support.consent import choose
 from tests.support.newsletter import confirmed_subscriber, links, path_of
 from tests.support.rights import confirmed_request, latest_mail, staff_client
@@ -21,7 +21,7 @@ def assert_private(response) -> None:
     assert TAG_MARK not in html and "gtag(" not in html and "fbq(" not in html
     assert not [host for host in TAG_HOSTS if host in csp], csp
     assert response.headers["Referrer-Policy"] == "no-referrer"
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def assert_tags(response) -> None:
@@ -70,7 +70,7 @@ def test_while_the_banner_is_open_only_public_pages_allow_tag_hosts(client, poli
 
 def test_a_form_post_on_a_public_page_is_private(client, policy):
     response = client.post("/newsletter", data={"email": "x@example.fr"})
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 @pytest.mark.browser

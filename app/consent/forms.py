@@ -5,13 +5,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectMultipleField, StringField, ValidationError
 from wtforms.validators import AnyOf, InputRequired
 
-from app.i18n import Form
+from app.i18n import PublicForm
 
 BANNER_CHOICES = ("accept_all", "refuse_all", "continue_without_accepting")
 PREFERENCE_CHOICES = ("save", "accept_all", "refuse_all")
 
 
-class BannerForm(Form):
+class BannerForm(PublicForm):
     """One of the banner's buttons: accept all, refuse all, continue without accepting."""
 
     choice = StringField(validators=[InputRequired(_l("Choisissez une option.")),
@@ -19,7 +19,7 @@ class BannerForm(Form):
     next = HiddenField()
 
 
-class PreferencesForm(Form):
+class PreferencesForm(PublicForm):
     """A toggle per optional category, and save / refuse all / accept all."""
 
     choice = StringField(default="save", validators=[

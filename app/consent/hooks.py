@@ -19,7 +19,7 @@ from werkzeug.exceptions import SecurityError
 from app.consent import bp
 from app.consent.expiry import expire_cookies, names_to_expire
 from app.consent.models import ConsentRecord
-from app.consent.register import CONSENT_COOKIE, REGISTER, Register
+from app.consent.register import CONSENT_COOKIE, REGISTER, VARIANT_COOKIE, Register
 from app.consent.services import (
     GPC,
     GPC_SIGNAL,
@@ -29,15 +29,15 @@ from app.consent.services import (
     current_choice,
     current_register,
     effective_choices,
-    gpc_active,
     gpc_requested,
     new_consent_id,
+    page_gpc,
     record_choice,
 )
 from app.consent.state import ConsentState, read_state, request_cache, write_cookie
 from app.consent.tags import consent_mode_script, page_tag_hosts, tag_list
 from app.extensions import db
-from app.security import allow_sources, public_page
+from app.headers import allow_sources, public_page
 
 NO_BANNER_ENDPOINTS = {"consent.preferences"}
 CONSENT_COOKIE_SET = f"{CONSENT_COOKIE}="
@@ -77,7 +77,7 @@ def unrecorded_gpc_state(consent_id: str, version: str) -> ConsentState:
     """The GPC default for a visitor seen for the first time (this request reads it too)."""
     state = ConsentState(consent_id, choices_for(GPC_SIGNAL, gpc=True), version,
                          datetime.now(UTC).replace(microsecond=0), complete=False, gpc=True, recorded=False)
-    request_cache()["state"] = state
+    request_cache()["state"] = request_cache()["made"] = state
     return state
 
 
@@ -99,7 +99,7 @@ def apply_consent(response):
         return response
     if g.get("gpc_state") is not None:
         return remember_choice(response, g.gpc_state)
-    own = (CONSENT_COOKIE, current_app.config["SESSION_COOKIE_NAME"])  # necessary: never expired
+    own = (CONSENT_COOKIE, VARIANT_COOKIE, current_app.config["SESSION_COOKIE_NAME"])  # necessary: never expired
     others = [name for name in asked.cookies if name not in own]
     if others:
         expire_cookies(response, names_to_expire(effective_choices(), others, include_named=False), asked.host)
@@ -156,7 +156,7 @@ def consent_page() -> ConsentPage:
         register = current_register()
         show_banner = banner_needed() and request.endpoint not in NO_BANNER_ENDPOINTS
         cache["page"] = page = consent_page_for(register, tuple(effective_choices().items()), show_banner,
-                                                gpc_active(), public_page())
+                                                page_gpc(), public_page())
         for directive, hosts in page.csp.items():
             allow_sources(directive, *hosts)
     return cache["page"]
@@ -182,12 +182,6 @@ def consent_page_for(register: Register, choices: tuple, show_banner: bool, gpc:
             CONSENT_PAGES.clear()
         CONSENT_PAGES[key] = page
     return page
-
-
-def shared_page_variant() -> tuple:
-    """What a page served to many visitors depends on of consent (asking also opens this response's CSP to tags)."""
-    page = consent_page()
-    return id(page.register), page.register.version, page.show_banner, page.gpc, page.choices
 
 
 @bp.app_template_global()

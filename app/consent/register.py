@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 MAX_LIFETIME_MONTHS = 13
 MAX_LIFETIME_DAYS = 395
 CONSENT_COOKIE = "kinv_consent"
+VARIANT_COOKIE = "kinv_page"  # the page a choice shows: what a shared cache keys on (app.consent.state)
 # The tag identifiers of K-Inventory's accounts (edit here; they are public in any page source).
 GOOGLE_ANALYTICS_ID = "G-K1NV3NT0RY"
 GOOGLE_ADS_ID = "AW-1122334455"
@@ -219,10 +220,14 @@ REGISTER = Register(
                     purpose=_l("Sécurité des formulaires et mémorisation de vos choix."),
                     cookies=(
                         Cookie("session", Lifetime(), _l(
-                            "Session de navigation\u00a0: jeton anti-falsification (CSRF) des formulaires, messages.")),
+                            "Session de navigation, seulement après l’envoi d’un formulaire ou dans l’espace du "
+                            "personnel\u00a0: message de confirmation, jeton anti-falsification (CSRF).")),
                         Cookie(CONSENT_COOKIE, CONSENT_LIFETIME, _l(
                             "Vos choix en matière de cookies, signés (identifiant de consentement, "
                             "choix, version du registre, date).")),
+                        Cookie(VARIANT_COOKIE, CONSENT_LIFETIME, _l(
+                            "La version des pages qui correspond à vos choix (catégories acceptées, version du "
+                            "registre), sans identifiant\u00a0: elle permet de vous servir une page déjà prête.")),
                     ),
                 ),
                 Service(

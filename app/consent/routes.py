@@ -14,13 +14,13 @@ from app.consent.services import (
     PREFERENCES,
     current_choice,
     current_register,
-    gpc_active,
+    page_choice,
+    page_gpc,
     record_choice,
 )
 from app.consent.tags import consent_mode, tag_list
 from app.extensions import limit_posts, limiter
 from app.i18n import localized_route
-from app.templating import render_shared
 from app.urls import safe_next
 
 GPC_SUPPORT_SINCE = "2026-11-30"  # when the site began to record the signal once per visitor (the GPC spec's date)
@@ -63,26 +63,30 @@ def choose(lang: str):
 @limit_posts("30/minute")
 def preferences(lang: str):
     """A toggle per category (off by default), save, refuse all, accept all; GPC said when it applies."""
-    register, choice = current_register(), current_choice()
+    register, choice = current_register(), page_choice()
     if request.method == "GET":
-        if choice is not None:  # the visitor's own choice, date and consent id: never shared
-            return render_template("consent/preferences.html", **preferences_context(register, choice))
-        return render_shared("consent/preferences.html", context=lambda: preferences_context(register, choice))
+        return render_template("consent/preferences.html", **preferences_context(register, choice))
     form = PreferencesForm(register)
     if form.validate_on_submit():
         state = record_choice(PREFERENCE_ACTIONS[form.choice.data], PREFERENCES, NO_JS, form.categories.data or [])
         flash(saved_message(), "success")
         return remember_choice(redirect(safe_next(form.next.data) or url_for("consent.preferences"), 303), state)
     return render_template("consent/preferences.html", form=form, register=register, choice=choice,
-                           gpc=gpc_active()), 400
+                           gpc=page_gpc()), 400
 
 
 def preferences_context(register, choice) -> dict:
-    """The preferences page as first shown: the visitor's choice ticked (built only when the page is rendered)."""
+    """The preferences page as first shown: the categories of the choice it shows ticked."""
     form = PreferencesForm(register)
     form.next.data = safe_next(request.args.get("next")) or ""
-    form.categories.data = [key for key, value in (choice.choices if choice else {}).items() if value]
-    return {"form": form, "register": register, "choice": choice, "gpc": gpc_active()}
+    form.categories.data = sorted(choice.accepted) if choice else []
+    return {"form": form, "register": register, "choice": choice, "gpc": page_gpc()}
+
+
+@localized_route(bp, "/cookies/mon-choix", "/en/cookies/my-choice")
+def my_choice(lang: str):
+    """The visitor's own choice: when it was made, until when it holds, its consent id (never kept by a cache)."""
+    return render_template("consent/my_choice.html", choice=current_choice())
 
 
 @bp.post("/cookies/gpc")

@@ -9,7 +9,7 @@ from flask import current_app, has_request_context, request
 
 from app.consent.models import ConsentRecord, ConsentSubject
 from app.consent.register import REGISTER, Register
-from app.consent.state import ConsentState, read_state, request_cache
+from app.consent.state import ConsentState, PageVariant, page_variant, read_state, request_cache
 from app.extensions import db
 from app.personal import keyed_hash, normalise_email, truncate_ip
 from app.policy.services import current_version_number
@@ -58,15 +58,24 @@ def current_choice() -> ConsentState | None:
     return state
 
 
+def page_choice() -> PageVariant | None:
+    """The choice this page shows, from the variant cookie only (what a shared cache keys on, so a page kept for
+    one visitor is right for every visitor with the same cookie): a choice made for this register version."""
+    variant = page_variant()
+    if variant is None or not variant.complete or variant.version != current_register().version:
+        return None
+    return variant
+
+
 def banner_needed() -> bool:
     """The banner shows until the visitor has a valid choice."""
-    return current_choice() is None
+    return page_choice() is None
 
 
 def effective_choices() -> dict[str, bool]:
-    """What this response may use: the valid choice, else everything optional refused (silence is refusal)."""
-    state = current_choice()
-    return {c.key: bool(state and state.accepted(c.key)) for c in current_register().optional}
+    """What this page may use: the choice it shows, else everything optional refused (silence is refusal)."""
+    variant = page_choice()
+    return {c.key: bool(variant and c.key in variant.accepted) for c in current_register().optional}
 
 
 def gpc_requested() -> bool:
@@ -78,6 +87,12 @@ def gpc_active() -> bool:
     """Whether GPC applies: sent now, or recorded in the visitor's cookie."""
     state = read_state()
     return gpc_requested() or bool(state and state.gpc)
+
+
+def page_gpc() -> bool:
+    """Whether the page says GPC applies: sent now, or in the variant the page is made for."""
+    variant = page_variant()
+    return gpc_requested() or bool(variant and variant.gpc)
 
 
 def choices_for(action: str, selected: tuple[str, ...] | list[str] = (), gpc: bool = False) -> dict[str, bool]:
@@ -117,7 +132,7 @@ def record_choice(action: str, source: str, channel: str, selected: tuple[str, .
         db.session.rollback()
     state = ConsentState(consent_id, choices, register.version, now.replace(microsecond=0),
                          complete=action != GPC_SIGNAL, gpc=gpc)
-    request_cache()["state"] = state  # the rest of this request reads the new choice
+    request_cache()["state"] = request_cache()["made"] = state  # the rest of this request reads the new choice
     return state
 
 

@@ -1,5 +1,6 @@
 """The visitor's choice, kept in a signed first-party cookie (consent id, choices, register version, date)."""
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
@@ -7,7 +8,7 @@ from functools import lru_cache
 from flask import current_app, has_request_context, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from app.consent.register import CONSENT_COOKIE, CONSENT_LIFETIME
+from app.consent.register import CONSENT_COOKIE, CONSENT_LIFETIME, VARIANT_COOKIE
 
 COOKIE_LIFETIME = timedelta(seconds=CONSENT_LIFETIME.seconds)  # 180 days: never more than the 6 months declared
 SALT = "kinv-consent-cookie"
@@ -68,14 +69,6 @@ def valid_state(secret_key: str | bytes, value: str | None, now: datetime) -> Co
     return state
 
 
-def cookie_variant(app, value: str) -> tuple | None:
-    """What pages depend on of a consent cookie: its state but the consent id and date (None: no valid state)."""
-    state = valid_state(app.secret_key, value, datetime.now(UTC))
-    if state is None:
-        return None
-    return state.version, state.complete, state.gpc, state.recorded, tuple(sorted(state.choices.items()))
-
-
 @lru_cache(maxsize=4096)
 def verified_state(secret_key: str | bytes, value: str) -> ConsentState | None:
     """The state a cookie value holds once its signature is checked, or None (a visitor's cookie is read once, not
@@ -111,8 +104,51 @@ def read_state() -> ConsentState | None:
 
 
 def write_cookie(response, state: ConsentState) -> None:
-    """Set the signed consent cookie on a response, valid 6 months."""
-    response.set_cookie(
-        CONSENT_COOKIE, encode(state), max_age=int(COOKIE_LIFETIME.total_seconds()), path="/",
-        secure=current_app.config.get("SESSION_COOKIE_SECURE", False), httponly=True, samesite="Lax",
-    )
+    """Set the signed consent cookie on a response, valid 6 months, and the page variant cookie beside it."""
+    lifetime = math.ceil((state.expires_at - datetime.now(UTC)).total_seconds())  # the variant lapses with the choice
+    secure = current_app.config.get("SESSION_COOKIE_SECURE", False)
+    response.set_cookie(CONSENT_COOKIE, encode(state), max_age=int(COOKIE_LIFETIME.total_seconds()), path="/",
+                        secure=secure, httponly=True, samesite="Lax")
+    response.set_cookie(VARIANT_COOKIE, variant_value(state), max_age=max(lifetime, 0), path="/", secure=secure,
+                        httponly=True, samesite="Lax")
+
+
+@dataclass(frozen=True)
+class PageVariant:
+    """What a page shows of a visitor's choice: the register version, the accepted categories, GPC, whether they
+    chose (a GPC default alone is no choice). No identifier, no date: the same for everyone who chose alike."""
+
+    version: str
+    accepted: frozenset[str]
+    gpc: bool
+    complete: bool
+
+
+VARIANT_FLAGS = {"0": False, "1": True}
+
+
+def variant_value(state: ConsentState) -> str:
+    """The variant cookie's value: `version~accepted.categories~` then 1/0 for GPC and for a complete choice."""
+    accepted = ".".join(sorted(key for key, value in state.choices.items() if value)) or "-"
+    return f"{state.version}~{accepted}~{int(state.gpc)}{int(state.complete)}"
+
+
+def parse_variant(value: str | None) -> PageVariant | None:
+    """The variant a cookie value names, or None (absent or malformed: the page of a visitor who has not chosen)."""
+    parts = value.rsplit("~", 2) if value else []
+    if len(parts) != 3 or len(parts[2]) != 2 or not set(parts[2]) <= set(VARIANT_FLAGS):
+        return None
+    version, accepted, flags = parts
+    keys = frozenset() if accepted == "-" else frozenset(accepted.split("."))
+    return PageVariant(version, keys, VARIANT_FLAGS[flags[0]], VARIANT_FLAGS[flags[1]])
+
+
+def page_variant() -> PageVariant | None:
+    """The variant this request's page is made for: its variant cookie's, or the choice made in this request."""
+    if not has_request_context():
+        return None
+    cache = request_cache()
+    if "variant" not in cache:
+        made = cache.get("made")
+        cache["variant"] = parse_variant(variant_value(made) if made else request.cookies.get(VARIANT_COOKIE))
+    return cache["variant"]

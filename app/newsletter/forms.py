@@ -5,7 +5,7 @@ from wtforms import BooleanField, EmailField, SelectMultipleField, StringField, 
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.i18n import Form
+from app.i18n import PublicForm
 from app.newsletter.lists import LISTS
 from app.personal import normalise_phone
 
@@ -22,7 +22,7 @@ def list_choices() -> list[tuple[str, str]]:
     return [(slug, name) for slug, name in LISTS.items()]
 
 
-class EmailOnly(Form):
+class EmailOnly(PublicForm):
     """An e-mail address field, checked the same way everywhere."""
 
     email = EmailField(_l("Adresse e-mail"), validators=[
@@ -62,11 +62,11 @@ class LinkForm(EmailOnly):
     """Someone who lost our e-mails asks for a fresh link."""
 
 
-class ButtonForm(Form):
+class ButtonForm(PublicForm):
     """A page with one button (confirm, resubscribe): only the CSRF token."""
 
 
-class PreferencesForm(Form):
+class PreferencesForm(PublicForm):
     """The preference centre: e-mail on/off, a toggle per list, SMS on/off and the number."""
 
     email_on = BooleanField(_l("Recevoir des e-mails"))
@@ -83,7 +83,7 @@ class PreferencesForm(Form):
             raise ValidationError(_l("Cette liste n’existe pas."))
 
 
-class CodeForm(Form):
+class CodeForm(PublicForm):
     """The 6-digit code received by SMS."""
 
     code = StringField(_l("Code reçu par SMS"), validators=[

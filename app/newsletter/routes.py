@@ -17,7 +17,6 @@ from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscri
 from app.personal import keyed_hash, normalise_phone, truncate_ip
 from app.sms.services import record_status
 from app.sms.twilio import classify, signature_valid, twiml
-from app.templating import render_shared
 from app.tokens import NEWSLETTER_CONFIRM, InvalidLink
 
 PROOF_KEY = "sms_proof"  # the session remembers which code the visitor was sent
@@ -40,8 +39,7 @@ def here(endpoint: str, token: str) -> str:
 def subscribe(lang: str):
     """The form; the answer is the same whether the address is known or not."""
     if request.method == "GET":
-        return render_shared("newsletter/subscribe.html", context=lambda: {
-            "form": SubscribeForm(), "link_form": LinkForm(formdata=None)})
+        return render_template("newsletter/subscribe.html", form=SubscribeForm(), link_form=LinkForm(formdata=None))
     wants_link = request.method == "POST" and request.form.get("form") == "link"
     form = SubscribeForm(formdata=None) if wants_link else SubscribeForm()
     link_form = LinkForm() if wants_link else LinkForm(formdata=None)

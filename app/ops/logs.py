@@ -14,8 +14,6 @@ import uuid
 from flask import Flask, g, has_request_context, request
 from flask_babel import get_locale
 
-from app.kept_pages import Served
-
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")  # an id given by a proxy in X-Request-ID, if it looks like one
 request_log = logging.getLogger("app.requests")
 
@@ -31,8 +29,6 @@ class JsonFormatter(logging.Formatter):
                 "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
         if has_request_context() and "request_id" in g:
             line["request_id"] = g.request_id
-        elif getattr(record, "request_id", None):  # a request answered before Flask (app.kept_pages)
-            line["request_id"] = record.request_id
         line.update({name: getattr(record, name) for name in self.FIELDS if hasattr(record, name)})
         if record.exc_info:
             line["error"] = record.exc_info[0].__name__ if record.exc_info[0] else None
@@ -61,20 +57,12 @@ def log_request(response):
     return response
 
 
-def log_kept_page(served: Served) -> None:
-    """The same line for a request answered with a kept page (its id is the one its X-Request-ID header gave)."""
-    if served.app.config["LOG_FORMAT"] == "json":
-        write_request_line(served.method, served.route, served.endpoint, served.status, served.lang, served.seconds,
-                           request_id=served.headers.get("x-request-id"))
-
-
 def write_request_line(method: str, route: str | None, endpoint: str | None, status: int, lang: str,
-                       seconds: float | None, request_id: str | None = None) -> None:
-    """The request line (the request id is read from the request when there is one)."""
+                       seconds: float | None) -> None:
+    """The request line (the request id is read from the request)."""
     request_log.info("request", extra={
         "method": method, "route": route, "endpoint": endpoint, "status": status, "lang": lang,
-        "duration_ms": round(seconds * 1000, 1) if seconds is not None else None,
-        **({"request_id": request_id} if request_id else {})})
+        "duration_ms": round(seconds * 1000, 1) if seconds is not None else None})
 
 
 def init_app(app: Flask) -> None:

@@ -22,7 +22,6 @@ from app.backoffice.stats import count_consent_weeks
 from app.consent.services import current_register
 from app.database import utcnow
 from app.extensions import db, limiter
-from app.kept_pages import Served
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.ops import bp
 
@@ -49,11 +48,6 @@ def count_request(response):
         method = asked.method if asked.method in METHODS else "other"
         observe(endpoint, method, response.status_code, time.perf_counter() - started)
     return response
-
-
-def count_kept_page(served: Served) -> None:
-    """Count a request answered with a kept page, as any other."""
-    observe(served.endpoint, served.method, served.status, served.seconds)
 
 
 def observe(endpoint: str, method: str, status: int, seconds: float) -> None:

@@ -1,6 +1,7 @@
 """Policy pages: the current version, the list of versions, each older version."""
 
-from flask import abort, render_template
+from flask import abort, current_app, render_template
+from markupsafe import Markup
 
 from app.i18n import localized_route
 from app.policy import bp
@@ -14,7 +15,6 @@ from app.policy.services import (
     version_in_force,
 )
 from app.policy.text import parse_policy
-from app.templating import render_shared
 
 
 @localized_route(bp, "/confidentialite", "/en/privacy")
@@ -42,16 +42,21 @@ def versions(lang: str):
     return render_template("policy/versions.html", versions=all_versions(), current=current_version())
 
 
-def render_policy(version, lang: str, is_current: bool):
-    """A version in French, or its English translation when there is one: typeset once, then served from memory."""
-    return render_shared("policy/show.html", (version.id, version.number, version.published_at, is_current),
-                         lambda: policy_context(version, lang, is_current))
-
-
-def policy_context(heading, lang: str, is_current: bool) -> dict:
-    """What the policy template shows of a version (its text read and parsed here, once per cached page)."""
+def render_policy(heading, lang: str, is_current: bool):
+    """A version in French, or its English translation when there is one (its sections typeset once)."""
     version = version_by_id(heading.id)
     translated = lang == "en" and bool(version.text_en)
-    document = parse_policy(version.text_en if translated else version.text_fr)
-    return {"version": version, "document": document, "is_current": is_current, "translated": translated,
-            "controller_name": CONTROLLER_NAME, "controller_address": CONTROLLER_ADDRESS}
+    document, blocks = typeset(version, lang, translated)
+    return render_template("policy/show.html", version=version, document=document, blocks=blocks,
+                           is_current=is_current, translated=translated, controller_name=CONTROLLER_NAME,
+                           controller_address=CONTROLLER_ADDRESS)
+
+
+def typeset(version, lang: str, translated: bool) -> tuple:
+    """A version's parsed text and each section's typeset paragraphs, worked out once per version and language."""
+    done = current_app.extensions.setdefault("kinv.typeset_policies", {})
+    if (version.id, lang) not in done:
+        document = parse_policy(version.text_en if translated else version.text_fr)
+        done[version.id, lang] = document, [Markup(render_template("policy/_body.html", section=section))
+                                            for section in document.sections]
+    return done[version.id, lang]

@@ -12,7 +12,6 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy.orm import defer
 
-from app import kept_pages
 from app.extensions import db
 from app.mail.services import queue_template_mail
 from app.personal import normalise_email
@@ -101,7 +100,6 @@ def publish(text_fr: str, summary: str, text_en: str | None = None,
     notified = queue_material_notices(version) if material else 0
     db.session.commit()
     current_app.extensions.pop(IN_FORCE, None)  # this process serves the new version at once
-    kept_pages.forget(current_app)
     return version, notified
 
 

@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from app.security import allow_sources
+from app.headers import allow_sources
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, RadioField, StringField, TelField, TextAreaField, ValidationError
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from app.i18n import Form
+from app.i18n import PublicForm
 from app.personal import normalise_phone
 from app.rights.labels import KIND_LABELS
 from app.rights.models import Kind
@@ -23,7 +23,7 @@ def kind_choices() -> list[tuple[str, str]]:
     return list(KIND_LABELS.items())
 
 
-class ContactForm(Form):
+class ContactForm(PublicForm):
     """Who writes, what they ask, and what that type of request needs."""
 
     name = StringField(_l("Nom et prénom"), validators=[

@@ -14,7 +14,6 @@ from app.rights import models as m
 from app.rights.deadlines import UNCONFIRMED_LIFETIME
 from app.rights.forms import ContactForm
 from app.rights.labels import EVENT_LABELS, KIND_LABELS, REQUESTER
-from app.templating import render_shared
 from app.tokens import (
     RIGHTS_CONFIRM,
     RIGHTS_DOWNLOAD,
@@ -39,7 +38,7 @@ def contact(lang: str):
     """The form; a request is stored only once the form and the anti-spam check are both valid."""
     captcha.allow_captcha_sources()
     if request.method != "POST":
-        return render_shared("rights/contact.html", context=lambda: contact_context(ContactForm()))
+        return render_template("rights/contact.html", **contact_context(ContactForm()))
     form = ContactForm()
     if form.validate_on_submit():
         if form.is_bot():

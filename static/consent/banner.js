@@ -12,7 +12,7 @@
   function post(url, data) {
     return fetch(url, {
       method: 'POST', body: data, credentials: 'same-origin',
-      headers: {Accept: 'application/json', 'X-CSRFToken': data.get('csrf_token')}
+      headers: {Accept: 'application/json'}
     }).then(function (r) {
       if (!r.ok) throw r.status;
       return r.json();

@@ -8,8 +8,8 @@ from html import unescape
 import sqlalchemy as sa
 
 from app.consent.models import ConsentRecord
-from app.consent.register import CONSENT_COOKIE, REGISTER
-from app.consent.state import ConsentState, decode, encode
+from app.consent.register import CONSENT_COOKIE, REGISTER, VARIANT_COOKIE
+from app.consent.state import ConsentState, decode, encode, variant_value
 from app.extensions import db
 from tests.conftest import csrf_token
 
@@ -54,13 +54,16 @@ def cookie_state(client) -> ConsentState | None:
 def give_cookie(client, choices: dict[str, bool] | None = None, version: str | None = None,
                 decided_at: datetime | None = None, consent_id: str = "11111111-2222-4333-8444-555555555555",
                 complete: bool = True, gpc: bool = False) -> ConsentState:
-    """Put a signed consent cookie in the client (inside an app context)."""
+    """Put the cookies a choice leaves in the client, as a browser keeps them (inside an app context): the signed
+    consent cookie, and its page variant until its Max-Age runs out (the test client never expires a cookie)."""
     state = ConsentState(
         consent_id=consent_id, choices=choices if choices is not None else dict.fromkeys(OPTIONAL, False),
         version=version or REGISTER.version, decided_at=decided_at or datetime.now(UTC).replace(microsecond=0),
         complete=complete, gpc=gpc,
     )
     client.set_cookie(CONSENT_COOKIE, encode(state))
+    if state.expires_at > datetime.now(UTC):
+        client.set_cookie(VARIANT_COOKIE, variant_value(state))
     return state
 
 
