@@ -174,7 +174,7 @@ def test_gunicorn_workers_add_up_their_metrics(app, tmp_path):
         base = f"http://127.0.0.1:{port}"
         for _ in range(100):
             try:
-                urllib.request.urlopen(base + "/healthz", timeout=1).close()
+                urllib.request.urlopen(base + "/healthz", timeout=10).close()  # not abandoned: counted before
                 break
             except OSError:
                 time.sleep(0.1)

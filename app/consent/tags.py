@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from app.consent.register import Service
 from app.consent.services import current_register
+from app.headers import source_hash
 
 CONSENT_MODE_SIGNALS = ("ad_storage", "analytics_storage", "ad_user_data", "ad_personalization")
 GOOGLE_TAG_START = "gtag('js',new Date());"
@@ -41,13 +42,23 @@ def tag_list(choices: dict[str, bool]) -> list[dict]:
 def page_tag_hosts(choices: dict[str, bool], banner_open: bool) -> dict[str, list[str]]:
     """The hosts a public page opens its CSP to: the accepted categories' tags, or every tag while the banner is open.
 
-    A tag starts only from a script carrying the page's nonce, injected after the visitor accepts; opening its
-    hosts while the banner is open lets it then load its own scripts and send its beacons without a reload. Nothing
-    is requested before.
+    A tag starts only from a script whose hash the page's CSP lists, injected after the visitor accepts; opening its
+    hosts (and its snippets' hashes) while the banner is open lets it then load its own scripts and send its beacons
+    without a reload. Nothing is requested before.
     """
     if banner_open:
-        return csp_hosts([s for category in current_register().optional for s in category.services if s.tag])
+        tagged = [s for category in current_register().optional for s in category.services if s.tag]
+        hosts = csp_hosts(tagged)
+        return {**hosts, "script-src": [*hosts.get("script-src", []), *possible_snippet_hashes(tagged)]}
     return csp_hosts(accepted_services(choices))
+
+
+def possible_snippet_hashes(services: list[Service]) -> list[str]:
+    """The CSP hashes of every inline snippet the banner's script may start after a choice (a Google service's own
+    line, or the same line after gtag.js's start when it is the first Google service accepted)."""
+    codes = [service.tag.snippet for service in services if service.tag.snippet]
+    codes += [GOOGLE_TAG_START + service.tag.snippet for service in services if service.tag.google]
+    return [source_hash(code) for code in codes]
 
 
 # The CSP hosts of each set of services asked for so far, by the services' identities (kept alive with them).

@@ -7,7 +7,6 @@
   css.href = banner.getAttribute('data-css');
   document.head.appendChild(css);
   if (!window.fetch) return;
-  var nonce = (document.querySelector('script[nonce]') || {}).nonce;
 
   function post(url, data) {
     return fetch(url, {
@@ -21,7 +20,6 @@
 
   function script(attr, value) {
     var s = document.createElement('script');
-    s.nonce = nonce;
     s[attr] = value;
     if (attr == 'src') s.async = true;
     document.body.appendChild(s);
