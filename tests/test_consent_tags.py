@@ -51,7 +51,11 @@ def test_while_the_banner_is_open_the_csp_admits_only_the_register_tags(client, 
     hashes = [source for source in sources if source.startswith("'sha256-")]
     assert [source for source in sources if source not in hashes] == [
         "'self'", *(f"https://{host}" for host in THIRD_PARTY_SCRIPT_HOSTS)]
-    assert len(hashes) == 2  # Consent Mode's defaults and the banner's loader
+    page = client.get("/").get_data(as_text=True)
+    inline = [sha256_source(code) for kind, code in INLINE.findall(page) if kind == "script"]
+    assert len(inline) == 2 and set(inline) <= set(hashes)  # Consent Mode's defaults and the banner's loader
+    answer = choose(client, "accept_all", headers=JSON).get_json()
+    assert {sha256_source(tag["code"]) for tag in answer["tags"] if tag["code"]} <= set(hashes)  # what the script runs
     assert "frame-src https://td.doubleclick.net;" in csp
 
 
