@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import crossorigin, datamap, headers, i18n, schema, security, templating
+from app import crossorigin, datamap, headers, i18n, pagecache, schema, security, templating
 from app.audiences import datamap as audience_data
 from app.audiences import retention as audience_retention
 from app.audiences.cli import audiences
@@ -26,9 +26,10 @@ from app.consent import bp as consent_bp
 from app.consent import datamap as consent_data
 from app.consent import reports as consent_reports
 from app.consent.cli import consent
+from app.consent.hooks import page_variant_key
 from app.database import close_session, enable_sqlite_wal, retry_after_disconnect
 from app.errors import register_errorhandlers
-from app.extensions import babel, csrf, db, limiter, login
+from app.extensions import babel, cache, csrf, db, limiter, login
 from app.jobs.cli import jobs
 from app.jobs.models import ScheduledJob
 from app.mail import datamap as mail_data
@@ -48,7 +49,7 @@ from app.ops import bp as ops_bp
 from app.ops import logs, metrics
 from app.policy import bp as policy_bp
 from app.policy.cli import policy
-from app.policy.services import notice_recipients_wanted
+from app.policy.services import current_version_number, notice_recipients_wanted
 from app.retention import register as retention_register
 from app.retention.cli import retention
 from app.rights import bp as rights_bp
@@ -77,7 +78,7 @@ def create_app(config: Config | None = None) -> Flask:
     register_blueprints(app)
     register_errorhandlers(app)
     register_commands(app)
-    register_features()
+    register_features(app)
     crossorigin.init_app(app)  # before any other check: a forged post is refused as such
     security.init_app(app, staff_blueprints=(auth_bp.name, backoffice_bp.name))  # public forms: app.crossorigin
     metrics.init_app(app)
@@ -112,6 +113,7 @@ def register_extensions(app: Flask) -> None:
     login.login_view = "auth.login"
     login.user_loader(load_user)
     limiter.init_app(app)
+    cache.init_app(app)
     app.register_error_handler(sa.exc.DBAPIError, retry_after_disconnect)
     app.teardown_appcontext(close_session)  # runs before Flask-SQLAlchemy's own teardown
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
@@ -134,9 +136,9 @@ def register_commands(app: Flask) -> None:
     sms.add_command(sms_send)  # `flask sms send`: the newsletter's lists are its audience
 
 
-def register_features() -> None:
+def register_features(app: Flask) -> None:
     """What each feature tells the others: the data map, the retention register, opt-out changes, policy notices,
-    campaign bodies for the outbox."""
+    campaign bodies for the outbox, what public pages depend on besides their address."""
     retention_register.register(*newsletter_retention.RULES, *consent_reports.RULES, *rights_retention.RULES,
                                 *mail_retention.RULES, *sms_retention.RULES, *audience_retention.RULES,
                                 *staff_reads_retention.RULES, *retention_register.RULES)
@@ -152,3 +154,5 @@ def register_features() -> None:
     erasure_journal.listen()
     notice_recipients_wanted.connect(confirmed_addresses)
     register_template_source(MARKETING, campaign_content)
+    pagecache.vary_on(app, current_version_number)  # a publication changes every page's key at once
+    pagecache.vary_on(app, page_variant_key)  # the banner, the tags, the choices ticked, the GPC notice

@@ -60,6 +60,9 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     PREFERRED_URL_SCHEME = "http"
     HSTS = False
+    # Public pages kept in each process (app.pagecache) for PAGE_CACHE_SECONDS; SimpleCache: per process, no server.
+    CACHE_TYPE = "SimpleCache"
+    CACHE_THRESHOLD = 1000
     WTF_CSRF_TIME_LIMIT = None
     # CSRF tokens on staff forms only (app.security.check_staff_csrf, Flask-WTF's documented `csrf.protect()` for this
     # setting); every state-changing request is checked for its origin (app.crossorigin).

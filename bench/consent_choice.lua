@@ -1,8 +1,8 @@
--- One visitor after another on each connection: GET / (banner, CSRF token, session cookie), then POST the choice.
--- The pairs go through a queue shared by the thread's connections: a GET's answer feeds the next request's POST.
+-- One visitor after another on each connection: GET / (the banner; a page view sets no cookie), then POST the
+-- choice as the banner's form does (same origin, no token: app.crossorigin). A GET's answer feeds the next POST.
 -- At the end, how many choices were answered with the redirect that follows a recorded choice (303).
 local threads = {}
-local waiting = {}
+local waiting = 0
 recorded = 0
 
 setup = function(thread)
@@ -10,25 +10,21 @@ setup = function(thread)
 end
 
 request = function()
-  local pair = table.remove(waiting)
-  if pair == nil then
+  if waiting == 0 then
     return wrk.format("GET", "/", {})
   end
+  waiting = waiting - 1
   return wrk.format("POST", "/cookies/choix", {
-    ["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = pair.cookie,
-  }, "csrf_token=" .. pair.token .. "&choice=accept_all&next=%2F")
+    ["Content-Type"] = "application/x-www-form-urlencoded", ["Sec-Fetch-Site"] = "same-origin",
+  }, "choice=accept_all&next=%2F")
 end
 
 response = function(status, headers, body)
   if status == 303 then
     recorded = recorded + 1
   end
-  if status == 200 then
-    local token = body:match('name="csrf_token" value="([^"]+)"')
-    local cookie = headers["Set-Cookie"]
-    if token and cookie then
-      table.insert(waiting, {token = token, cookie = cookie:match("^([^;]+)")})
-    end
+  if status == 200 and body:find('id="cc"', 1, true) then
+    waiting = waiting + 1
   end
 end
 

@@ -40,12 +40,12 @@ from bench._scratch import each_database  # noqa: E402  (after the path is set)
 # lines are written to /dev/null rather than over the figures.
 ENV = {**os.environ, "INSTANCE_PATH": str(SCRATCH), "SECRET_KEY": secrets.token_urlsafe(48),
        "HASH_KEY": secrets.token_urlsafe(48), "PYTHONPATH": str(ROOT), "GUNICORN_ACCESS_LOG": "/dev/null"}
-# page, the cookies sent (none, the consent cookie, or it and a session), goal (ratio to bare; None: for information)
-PAGES = [("/confidentialite", "", 0.7), ("/confidentialite", "consent", 0.7), ("/", "", 0.5), ("/cookies", "", 0.5),
-         ("/contact", "", 0.5), ("/newsletter", "", 0.5), ("/en/privacy", "", 0.5),
-         ("/confidentialite", "consent+session", None)]
-LABELS = {"": ", no cookie (banner)", "consent": ", consent cookie",
-          "consent+session": ", consent cookie and a session (through Flask)"}
+# page, the visitor (which cookies they send), goal (ratio to the bare app serving the same bytes)
+PATHS = ("/confidentialite", "/", "/cookies", "/contact", "/newsletter", "/en/privacy")
+PAGES = [(path, visitor, 0.4) for path in PATHS for visitor in ("", "refused", "accepted+tags")] + [
+    ("/confidentialite", "session", 0.4)]
+LABELS = {"": ", no choice (banner)", "refused": ", all refused",
+          "accepted+tags": ", all accepted, with _ga and _gcl_au", "session": ", with a session (after a form)"}
 CONSENT_P99_GOAL_MS = 250
 
 
@@ -57,16 +57,17 @@ def free_port() -> int:
 
 
 def prepare(url: str) -> dict[str, dict[str, str]]:
-    """Migrate the database and publish the policy; the headers of each kind of visitor in PAGES (a refuse-all
-    consent cookie, and a session holding a CSRF secret, as a visitor has once a page gave them a form)."""
+    """Migrate the database and publish the policy; the headers of each kind of visitor in PAGES (the cookies a
+    choice leaves, the tags' own cookies, a session as a form sent without JavaScript leaves it)."""
     os.environ.update(ENV)
     os.environ["DATABASE_URL"] = url
     sys.path.insert(0, str(ROOT))
     from flask_migrate import upgrade
 
     from app import create_app
+    from app.consent.register import CONSENT_COOKIE, VARIANT_COOKIE
     from app.consent.services import choices_for, current_register
-    from app.consent.state import ConsentState, encode
+    from app.consent.state import ConsentState, encode, variant_value
     from app.extensions import db
     from app.policy.services import load_first_version
 
@@ -75,13 +76,16 @@ def prepare(url: str) -> dict[str, dict[str, str]]:
         upgrade(directory=str(ROOT / "migrations"), revision="heads")
         load_first_version()
         db.engine.dispose()
+    cookies = {}
     with app.test_request_context("/"):
-        state = ConsentState("bench-0000", choices_for("refuse_all"), current_register().version,
-                             datetime.now(UTC).replace(microsecond=0))
-        consent = f"kinv_consent={encode(state)}"
-    visit = app.session_interface.get_signing_serializer(app).dumps({"csrf_token": secrets.token_hex(20)})
-    return {"": {}, "consent": {"Cookie": consent},
-            "consent+session": {"Cookie": f"{consent}; {app.config['SESSION_COOKIE_NAME']}={visit}"}}
+        for action in ("refuse_all", "accept_all"):
+            state = ConsentState(f"bench-{action}", choices_for(action), current_register().version,
+                                 datetime.now(UTC).replace(microsecond=0))
+            cookies[action] = f"{CONSENT_COOKIE}={encode(state)}; {VARIANT_COOKIE}={variant_value(state)}"
+    visit = app.session_interface.get_signing_serializer(app).dumps({"_flashes": []})
+    return {"": {}, "refused": {"Cookie": cookies["refuse_all"]},
+            "accepted+tags": {"Cookie": f"_ga=GA1.1.123.456; _gcl_au=1.1.789; {cookies['accept_all']}"},
+            "session": {"Cookie": f"{cookies['refuse_all']}; {app.config['SESSION_COOKIE_NAME']}={visit}"}}
 
 
 class Gunicorn:
@@ -158,7 +162,7 @@ def bench_pages(site: Gunicorn, visitors: dict, duration: int, rounds: int) -> l
 
 def page_label(path: str, cookies: str) -> str:
     """A page and its visitor as the README's tables name them."""
-    return f"`{path}`" + (LABELS[cookies] if cookies or "confid" in path else "")
+    return f"`{path}`" + LABELS[cookies]
 
 
 def bench_consent(site: Gunicorn, duration: int) -> float:

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, settings  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.config import TestingConfig, psycopg_url  # noqa: E402
+from app.extensions import cache, limiter  # noqa: E402
 from app.extensions import db as _db  # noqa: E402
-from app.extensions import limiter  # noqa: E402
 from tests.support import workers  # noqa: E402
 from tests.support.smtp import SmtpSink  # noqa: E402
 
@@ -185,6 +185,7 @@ def app(shared_app, clean_database):
     with app.app_context():
         yield app
         _db.session.remove()
+        cache.clear()  # the pages it kept
     app.config.clear()
     app.config.update(config)
     for name in set(app.extensions) - extensions:  # what the test left in memory (pages served, the policy in force)

@@ -184,6 +184,13 @@ def consent_page_for(register: Register, choices: tuple, show_banner: bool, gpc:
     return page
 
 
+def page_variant_key() -> tuple:
+    """What a public page depends on of consent: what `consent_page` is made of (worked out without making it, so an
+    error page rendered later in the request still makes its own, private one)."""
+    show_banner = banner_needed() and request.endpoint not in NO_BANNER_ENDPOINTS
+    return current_register().version, tuple(effective_choices().items()), show_banner, page_gpc(), public_page()
+
+
 @bp.app_template_global()
 def consent_loader() -> Markup:
     """The inline script that loads the banner's script once the page has loaded (read once)."""

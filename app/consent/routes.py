@@ -21,6 +21,7 @@ from app.consent.services import (
 from app.consent.tags import consent_mode, tag_list
 from app.extensions import limit_posts, limiter
 from app.i18n import localized_route
+from app.pagecache import cached_page
 from app.urls import safe_next
 
 GPC_SUPPORT_SINCE = "2026-11-30"  # when the site began to record the signal once per visitor (the GPC spec's date)
@@ -61,6 +62,7 @@ def choose(lang: str):
 
 @localized_route(bp, "/cookies", "/en/cookies", methods=["GET", "POST"])
 @limit_posts("30/minute")
+@cached_page
 def preferences(lang: str):
     """A toggle per category (off by default), save, refuse all, accept all; GPC said when it applies."""
     register, choice = current_register(), page_choice()

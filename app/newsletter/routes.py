@@ -14,6 +14,7 @@ from app.newsletter.forms import ButtonForm, CodeForm, LinkForm, PreferencesForm
 from app.newsletter.links import manage_token, read_confirm_token, read_manage_token
 from app.newsletter.lists import ALL_LISTS, list_name
 from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscriber
+from app.pagecache import cached_page
 from app.personal import keyed_hash, normalise_phone, truncate_ip
 from app.sms.services import record_status
 from app.sms.twilio import classify, signature_valid, twiml
@@ -36,6 +37,7 @@ def here(endpoint: str, token: str) -> str:
 
 @localized_route(bp, "/newsletter", "/en/newsletter", methods=["GET", "POST"])
 @limit_posts("10/minute")
+@cached_page
 def subscribe(lang: str):
     """The form; the answer is the same whether the address is known or not."""
     if request.method == "GET":

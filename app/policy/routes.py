@@ -4,6 +4,7 @@ from flask import abort, current_app, render_template
 from markupsafe import Markup
 
 from app.i18n import localized_route
+from app.pagecache import cached_page
 from app.policy import bp
 from app.policy.services import (
     CONTROLLER_ADDRESS,
@@ -18,6 +19,7 @@ from app.policy.text import parse_policy
 
 
 @localized_route(bp, "/confidentialite", "/en/privacy")
+@cached_page
 def show(lang: str):
     """The policy in force."""
     version = version_in_force()
@@ -27,6 +29,7 @@ def show(lang: str):
 
 
 @localized_route(bp, "/confidentialite/versions/<int:number>", "/en/privacy/versions/<int:number>")
+@cached_page
 def version(lang: str, number: int):
     """One published version, marked when it is no longer in force."""
     wanted, latest = version_by_number(number), version_in_force()
@@ -37,6 +40,7 @@ def version(lang: str, number: int):
 
 
 @localized_route(bp, "/confidentialite/versions", "/en/privacy/versions")
+@cached_page
 def versions(lang: str):
     """Every published version with its date and summary."""
     return render_template("policy/versions.html", versions=all_versions(), current=current_version())

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from app.database import utcnow
 from app.extensions import db, limit_posts
 from app.i18n import localized_route
+from app.pagecache import cached_page
 from app.personal import truncate_ip
 from app.rights import bp, captcha, services
 from app.rights import models as m
@@ -34,6 +35,7 @@ def statuses() -> dict:
 
 @localized_route(bp, "/contact", "/en/contact", methods=["GET", "POST"])
 @limit_posts("5/minute;30/hour")
+@cached_page
 def contact(lang: str):
     """The form; a request is stored only once the form and the anti-spam check are both valid."""
     captcha.allow_captcha_sources()
