@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import crossorigin, datamap, headers, i18n, pagecache, schema, security, templating
+from app import crossorigin, datamap, headers, i18n, pagecache, schema, security, templating, translate
 from app.audiences import datamap as audience_data
 from app.audiences import retention as audience_retention
 from app.audiences.cli import audiences
@@ -130,7 +130,7 @@ def register_blueprints(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
-    for group in (i18n.translate, secrets_group, outbox, mail, policy, consent, newsletter, rights, users, audit,
+    for group in (translate.translate, secrets_group, outbox, mail, policy, consent, newsletter, rights, users, audit,
                   registre, connectors, audiences, sms, retention, backup, jobs):
         app.cli.add_command(group)
     sms.add_command(sms_send)  # `flask sms send`: the newsletter's lists are its audience
@@ -139,20 +139,20 @@ def register_commands(app: Flask) -> None:
 def register_features(app: Flask) -> None:
     """What each feature tells the others: the data map, the retention register, opt-out changes, policy notices,
     campaign bodies for the outbox, what public pages depend on besides their address."""
-    retention_register.register(*newsletter_retention.RULES, *consent_reports.RULES, *rights_retention.RULES,
+    retention_register.register(app, *newsletter_retention.RULES, *consent_reports.RULES, *rights_retention.RULES,
                                 *mail_retention.RULES, *sms_retention.RULES, *audience_retention.RULES,
                                 *staff_reads_retention.RULES, *retention_register.RULES)
-    datamap.register(*consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
+    datamap.register(app, *consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
                      *suppression_data.KINDS, *audience_data.KINDS, *sms_data.KINDS)
-    datamap.exempt(StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
-    datamap.exempt(ConnectedSystem, "connected systems: company systems and their endpoints, no one's personal data")
-    datamap.exempt(RecoveryCode, "staff second-factor codes (keyed hashes): part of the staff account")
-    datamap.exempt(StaffRead, "the journal of staff reads: staff addresses and request references, kept as evidence")
-    datamap.exempt(ScheduledJob, "a scheduled job's name and last result: nothing about a person")
+    datamap.exempt(app, StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
+    datamap.exempt(app, ConnectedSystem, "connected systems: company systems and endpoints, no one's personal data")
+    datamap.exempt(app, RecoveryCode, "staff second-factor codes (keyed hashes): part of the staff account")
+    datamap.exempt(app, StaffRead, "the journal of staff reads: staff addresses and request references, as evidence")
+    datamap.exempt(app, ScheduledJob, "a scheduled job's name and last result: nothing about a person")
     suppression_changed.connect(follow_suppression)
     datamap.person_erased.connect(erasure_journal.note_erasure)
     erasure_journal.listen()
     notice_recipients_wanted.connect(confirmed_addresses)
-    register_template_source(MARKETING, campaign_content)
+    register_template_source(app, MARKETING, campaign_content)
     pagecache.vary_on(app, current_version_number)  # a publication changes every page's key at once
     pagecache.vary_on(app, page_variant_key)  # the banner, the tags, the choices ticked, the GPC notice

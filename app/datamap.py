@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from blinker import signal
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 
@@ -53,38 +54,46 @@ HOSTING = _l("Hébergeur du site.")
 REGISTER_FIELDS = ("title", "purpose", "legal_basis", "people", "data_categories", "recipients", "processors",
                    "transfers", "safeguards", "retention", "security")
 
-DATA_MAP: dict[str, DataKind] = {}
+DATA_MAP, EXEMPT = "kinv.data_map", "kinv.data_map_exempt"  # in app.extensions, filled by create_app
 
 # Sent with the person after every erasure (the backups' erasure journal listens, wired in create_app).
 person_erased = signal("person-erased")
 
 
-def register(*kinds: DataKind) -> None:
-    """Add kinds of data to the map (create_app registers each feature's kinds)."""
+def register(app: Flask, *kinds: DataKind) -> None:
+    """Add kinds of data to the app's map (create_app registers each feature's kinds)."""
+    known = app.extensions.setdefault(DATA_MAP, {})
     for kind in kinds:
-        DATA_MAP[kind.name] = kind
+        known[kind.name] = kind
+
+
+def data_map() -> dict[str, DataKind]:
+    """The current app's kinds of personal data, by name."""
+    return current_app.extensions.get(DATA_MAP, {})
 
 
 def covered_models() -> set[type]:
     """Every model some entry covers."""
-    return {model for kind in DATA_MAP.values() for model in kind.models}
+    return {model for kind in data_map().values() for model in kind.models}
 
 
 def export_person(person: Person) -> dict[str, list[dict]]:
     """Every row held about the person, by kind of data."""
-    return {name: kind.export(person) for name, kind in sorted(DATA_MAP.items())}
+    return {name: kind.export(person) for name, kind in sorted(data_map().items())}
 
 
 def erase_person(person: Person) -> dict[str, int]:
     """Erase or anonymise the person in every kind; return the count per kind (the caller commits)."""
-    erased = {name: kind.erase(person) for name, kind in sorted(DATA_MAP.items())}
+    erased = {name: kind.erase(person) for name, kind in sorted(data_map().items())}
     person_erased.send(None, person=person)
     return erased
 
 
-EXEMPT: dict[type, str] = {}
-
-
-def exempt(model: type, reason: str) -> None:
+def exempt(app: Flask, model: type, reason: str) -> None:
     """Declare a model with personal fields that is not about the public (such as staff accounts), and why."""
-    EXEMPT[model] = reason
+    app.extensions.setdefault(EXEMPT, {})[model] = reason
+
+
+def exemptions() -> dict[type, str]:
+    """The current app's models with personal fields that the map leaves out on purpose, and why."""
+    return current_app.extensions.get(EXEMPT, {})

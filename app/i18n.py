@@ -1,25 +1,12 @@
-"""Language selection, French typography, and the `flask translate` commands for the one `messages` catalogue."""
+"""Language selection (French by default, English under /en/), URLs in pairs, French typography."""
 
 import re
-import subprocess
-import sys
-from functools import cache
-from pathlib import Path
 
-import click
 from babel import Locale
-from babel.support import Translations
-from flask import current_app, request, url_for
-from flask.cli import AppGroup
+from flask import request, url_for
 from flask_babel import get_locale
-from flask_wtf import FlaskForm
-from wtforms.i18n import messages_path
 
-ROOT = Path(__file__).resolve().parent.parent
 LANGUAGES = ("fr", "en")
-CATALOGUE = "translations/messages.pot"
-# Keywords beyond pybabel's defaults: lazy_gettext, lazy_pgettext and the N_ marker of messages translated later.
-KEYWORDS = ("-k", "_l", "-k", "_lp:1c,2", "-k", "N_")
 NBSP, NNBSP = "\u00a0", "\u202f"
 LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
 
@@ -45,67 +32,12 @@ def localized_by_browser() -> bool:
     return request.endpoint is not None and request.view_args is not None and "lang" not in request.view_args
 
 
-class Form(FlaskForm):
-    """Every form of the site: WTForms' own messages in the page's language, read once per language."""
-
-    class Meta:
-        def get_translations(self, form):
-            """The page language's WTForms catalogue (Flask-WTF would read it again for every request)."""
-            if not current_app.config.get("WTF_I18N_ENABLED", True):
-                return super().get_translations(form)
-            return wtforms_catalogue(str(get_locale() or "fr"))
-
-
-class PublicForm(Form):
-    """A form of the public pages: no CSRF token (its page is the same for every visitor; app.crossorigin checks
-    where a post comes from)."""
-
-    class Meta:
-        csrf = False
-
-
-@cache
-def wtforms_catalogue(locale: str) -> Translations:
-    """WTForms' messages translated into one language."""
-    return Translations.load(messages_path(), [locale], domain="wtforms")
-
-
 def french_typography(text: str) -> str:
     """Non-breaking spaces before « : ; ! ? » and inside guillemets, as French typesetting wants."""
     text = re.sub(r"\s+([;!?])", NNBSP + r"\1", text)
     text = re.sub(r"\s+:", NBSP + ":", text)
     text = re.sub(r"«\s*", "«" + NBSP, text)
     return re.sub(r"\s*»", NBSP + "»", text)
-
-
-def pybabel(*args: str) -> None:
-    """Run a pybabel command from the project root, failing loudly."""
-    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "-q", *args], cwd=ROOT, check=True)
-
-
-translate = AppGroup("translate", help="Extract, update and compile the translation catalogue.")
-
-
-@translate.command("extract")
-@click.option("--output", "-o", default=CATALOGUE, show_default=True, help="Where to write the template.")
-def extract(output: str = CATALOGUE) -> None:
-    """Extract every string of app/ (Python and templates) into the catalogue template."""
-    pybabel("extract", "-F", "babel.cfg", *KEYWORDS, "--no-location", "--sort-output", "-w", "120", "-o", output,
-            "app")
-
-
-@translate.command("update")
-def update() -> None:
-    """Extract, then merge new strings into the English catalogue (French is the source)."""
-    extract.callback()
-    action = "update" if (ROOT / "translations/en/LC_MESSAGES/messages.po").exists() else "init"
-    pybabel(action, "-i", CATALOGUE, "-d", "translations", "-l", "en", "-w", "120")
-
-
-@translate.command("compile")
-def compile_catalogue() -> None:
-    """Compile the .po file into the .mo file the app reads."""
-    pybabel("compile", "-d", "translations", "--statistics")
 
 
 def init_app(app) -> None:

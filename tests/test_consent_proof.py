@@ -13,7 +13,7 @@ from app.consent.models import ConsentRecord, ConsentSubject
 from app.consent.register import REGISTER
 from app.consent.services import browser_family, current_consent_id, link_consent_to_person
 from app.database import AppendOnlyError
-from app.datamap import DATA_MAP, Person, covered_models, erase_person, export_person
+from app.datamap import Person, covered_models, data_map, erase_person, export_person
 from app.extensions import db
 from app.personal import truncate_ip
 from tests.support.consent import CHOOSE_URL, all_choices, choose, give_cookie, records, save_preferences
@@ -120,10 +120,11 @@ def test_link_without_consent_id_or_email_does_nothing(app, consent_id, email):
     assert len(db.session.new) == 0
 
 
-def test_data_map_covers_the_consent_models():
+def test_data_map_covers_the_consent_models(app):
     assert {ConsentRecord, ConsentSubject} <= covered_models()
-    kind = DATA_MAP["consentements_cookies"]
-    assert "5 ans" in str(kind.retention) and kind.export(Person()) == [] and kind.erase(Person()) == 0
+    kind = data_map()["consentements_cookies"]
+    with app.test_request_context("/"):
+        assert "5 ans" in str(kind.retention) and kind.export(Person()) == [] and kind.erase(Person()) == 0
 
 
 def make_record(day: datetime, choices: dict, action: str = "custom") -> None:

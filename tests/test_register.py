@@ -9,7 +9,7 @@ from flask_babel import force_locale
 
 from app.backoffice.register import COLUMNS, activities
 from app.consent.services import current_register
-from app.datamap import DATA_MAP, REGISTER_FIELDS, DataKind
+from app.datamap import REGISTER_FIELDS, DataKind, data_map
 from tests.support.pages import axe_violations, vnu_errors
 from tests.support.rights import staff_client
 from tests.test_dashboard import every_feature, log_in_to
@@ -26,7 +26,7 @@ def test_a_data_map_entry_without_the_register_columns_is_refused():
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_every_entry_of_the_data_map_fills_every_column_of_the_register(app, lang):
     with app.test_request_context(f"/?lang={lang}"):
-        for kind in DATA_MAP.values():
+        for kind in data_map().values():
             empty = [name for name in REGISTER_FIELDS if not str(getattr(kind, name)).strip()]
             assert empty == [], kind.name
 
@@ -35,7 +35,7 @@ def test_the_record_has_an_activity_per_kind_of_data_and_per_cookie_category(app
     with app.test_request_context("/"):
         found = activities()
     categories = current_register().categories
-    assert [a.key for a in found] == sorted(DATA_MAP) + [f"cookies_{c.key}" for c in categories]
+    assert [a.key for a in found] == sorted(data_map()) + [f"cookies_{c.key}" for c in categories]
     for activity in found:
         assert all(str(getattr(activity, column)).strip() for column in COLUMNS), activity.key
     audience = next(a for a in found if a.key == "cookies_analytics")
@@ -69,11 +69,11 @@ def test_flask_registre_export_writes_csv_for_a_spreadsheet_and_json(app, runner
     with force_locale("fr"):
         assert list(rows[0]) == [str(label) for label in COLUMNS.values()]
     assert list(rows[0])[:2] == ["Activité de traitement", "Finalité"] and "Mesures de sécurité" in rows[0]
-    assert len(rows) == len(DATA_MAP) + len(current_register().categories)
+    assert len(rows) == len(data_map()) + len(current_register().categories)
     assert {row["Activité de traitement"] for row in rows} >= {"Newsletter et SMS", "Liste d’opposition"}
     exported = json.loads(runner.invoke(args=["registre", "export", "--format", "json"]).output)
     assert exported["controller"]["name"] == "K-Technology & Services"
-    assert {activity["key"] for activity in exported["activities"]} >= set(DATA_MAP)
+    assert {activity["key"] for activity in exported["activities"]} >= set(data_map())
     english = json.loads(runner.invoke(args=["registre", "export", "--format", "json", "--lang", "en"]).output)
     assert english["activities"][0]["name"] != exported["activities"][0]["name"]
 

@@ -14,7 +14,7 @@ from app.mail.models import OutboxMessage, OutboxStatus, SoftBounce
 from app.mail.services import queue_mail
 from app.newsletter.models import Subscriber, SubscriberEvent
 from app.retention.models import RetentionRun
-from app.retention.register import P8_NO_ANSWER, P8_PROSPECTS, REGISTER, covered_tables
+from app.retention.register import P8_NO_ANSWER, P8_PROSPECTS, all_rules, covered_tables
 from app.rights import models as m
 from app.rights.package import readme_text
 from app.suppression.services import is_suppressed, suppress
@@ -61,7 +61,7 @@ def test_every_table_holding_personal_data_has_a_rule(app):
 
 
 def test_every_rule_quotes_the_policy_verbatim_and_runs_with_a_period(app):
-    for rule in REGISTER.values():
+    for rule in all_rules():
         assert rule.policy and all(sentence in POLICY for sentence in rule.policy), rule.key
         assert not rule.runs or rule.period is not None, rule.key
 
@@ -247,7 +247,7 @@ def test_a_dry_run_changes_nothing_and_every_run_is_audited(app, runner):
     audit = db.session.scalars(sa.select(RetentionRun).where(RetentionRun.rule == "preuves_consentement")
                                .order_by(RetentionRun.id)).all()
     assert [(a.dry_run, a.matched, a.acted, a.ok) for a in audit] == [(True, 1, 1, True), (False, 1, 1, True)]
-    assert count(RetentionRun) == len([r for r in REGISTER.values() if r.runs]) + 1
+    assert count(RetentionRun) == len([r for r in all_rules() if r.runs]) + 1
     assert runner.invoke(args=["retention", "run", "--rule", "nope"]).exit_code != 0
     assert runner.invoke(args=["retention", "run", "--now", "hier"]).exit_code != 0
 

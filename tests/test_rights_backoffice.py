@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from app.consent.models import ConsentRecord, ConsentSubject
-from app.datamap import DATA_MAP, Person, export_person
+from app.datamap import Person, data_map, export_person
 from app.extensions import db
 from app.newsletter.models import Subscriber
 from app.rights.deadlines import extended_date
@@ -275,9 +275,9 @@ def test_create_staff_asks_the_password_twice(runner):
     assert mismatch.exit_code != 0
 
 
-def test_every_kind_of_personal_data_is_in_the_data_map():
+def test_every_kind_of_personal_data_is_in_the_data_map(app):
     assert {"newsletter", "consentements_cookies", "demandes_droits", "directives_post_mortem",
-            "liste_opposition", "emails_envoyes"} <= set(DATA_MAP)
+            "liste_opposition", "emails_envoyes"} <= set(data_map())
     assert Suppression
 
 

@@ -3,7 +3,7 @@
 import pytest
 import sqlalchemy as sa
 
-from app.datamap import DATA_MAP, Person, covered_models, erase_person, export_person
+from app.datamap import Person, covered_models, data_map, erase_person, export_person
 from app.extensions import db
 from app.personal import keyed_hash
 from app.suppression.models import Suppression
@@ -114,7 +114,7 @@ def test_the_list_is_in_the_data_map_exported_and_never_erased(app):
     suppress("email", email="other@example.com", source="one_click")
     db.session.commit()
     assert Suppression in covered_models()
-    kind = DATA_MAP["liste_opposition"]
+    kind = data_map()["liste_opposition"]
     with app.test_request_context("/"):
         assert "Obligation légale" in str(kind.legal_basis)
     person = Person(email="a@example.com", phone="+33612345678")

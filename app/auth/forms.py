@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, PasswordField, StringField
 from wtforms.validators import InputRequired, Length
 
-from app.i18n import Form
+from app.forms import Form
 
 
 class LoginForm(Form):

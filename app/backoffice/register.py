@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from app.backoffice import bp
 from app.consent.register import SITE, Category
 from app.consent.services import current_register
-from app.datamap import DATA_MAP, NO_TRANSFER, POLICY_SAFEGUARDS, REGISTER_FIELDS, SITE_SECURITY, DataKind
+from app.datamap import NO_TRANSFER, POLICY_SAFEGUARDS, REGISTER_FIELDS, SITE_SECURITY, DataKind, data_map
 from app.policy.services import CONTROLLER_ADDRESS, CONTROLLER_NAME
 from app.rights.package import csv_text
 
@@ -99,7 +99,7 @@ def from_cookie_category(category: Category) -> Activity:
 
 def activities() -> list[Activity]:
     """Every processing activity: the data map's kinds by name, then the cookie categories in the register's order."""
-    kinds = [from_data_kind(DATA_MAP[name]) for name in sorted(DATA_MAP)]
+    kinds = [from_data_kind(kind) for _name, kind in sorted(data_map().items())]
     return kinds + [from_cookie_category(category) for category in current_register().categories]
 
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from app.backoffice.forms import ActionForm, AnswerForm, ExtendForm, NoteForm, OverrideForm, RectifyForm, RefuseForm
 from app.extensions import db
-from app.i18n import Form
+from app.forms import Form
 from app.rights import fulfilment
 from app.rights import models as m
 from app.rights.fulfilment import Action, Staff

@@ -5,7 +5,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, SelectMultipleField, StringField, ValidationError
 from wtforms.validators import AnyOf, InputRequired
 
-from app.i18n import PublicForm
+from app.forms import PublicForm
 
 BANNER_CHOICES = ("accept_all", "refuse_all", "continue_without_accepting")
 PREFERENCE_CHOICES = ("save", "accept_all", "refuse_all")

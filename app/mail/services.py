@@ -133,19 +133,19 @@ class Written:
 
 # How a row written once for many readers gets its content, per outbox kind (the newsletter's campaigns): the
 # feature that stored the shared body fills it in, registered in create_app (mail may not import the features).
-TEMPLATE_SOURCES: dict[str, Callable[[OutboxMessage], MessageContent]] = {}
+TEMPLATE_SOURCES = "kinv.mail_template_sources"  # in app.extensions
 
 
-def register_template_source(kind: str, fill: Callable[[OutboxMessage], MessageContent]) -> None:
-    """Name the function that fills in the shared body of rows of that kind."""
-    TEMPLATE_SOURCES[kind] = fill
+def register_template_source(app, kind: str, fill: Callable[[OutboxMessage], MessageContent]) -> None:
+    """Name the function that fills in the shared body of the app's rows of that kind."""
+    app.extensions.setdefault(TEMPLATE_SOURCES, {})[kind] = fill
 
 
 def message_content(message: OutboxMessage) -> MessageContent:
     """The text, HTML and headers the recipient receives: the row's own, or its shared body filled in."""
     if message.template_id is None:
         return MessageContent(message.body_text, message.body_html, message.headers)
-    return TEMPLATE_SOURCES[message.kind](message)
+    return current_app.extensions[TEMPLATE_SOURCES][message.kind](message)
 
 
 def written(message: OutboxMessage) -> OutboxMessage | Written:

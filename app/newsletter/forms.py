@@ -5,7 +5,7 @@ from wtforms import BooleanField, EmailField, SelectMultipleField, StringField, 
 from wtforms.validators import Email, InputRequired, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app.i18n import PublicForm
+from app.forms import PublicForm
 from app.newsletter.lists import LISTS
 from app.personal import normalise_phone
 

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import force_locale
 
-from app.retention.register import REGISTER
+from app.retention.register import all_rules
 from app.retention.runner import run_rules
 
 retention = AppGroup("retention", help="Apply the retention register.")
@@ -44,6 +44,6 @@ def run(dry_run: bool, now_text: str | None, only: tuple[str, ...]) -> None:
 def rules() -> None:
     """Print the register: each rule, its period, what it counts from and the action."""
     with force_locale("fr"):
-        for rule in REGISTER.values():
+        for rule in all_rules():
             click.echo(f"{rule.key}: {rule.period_label} from {rule.counts_from} -> {rule.action} "
                            f"({', '.join(rule.tables) or 'files'})")

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 
@@ -88,23 +89,29 @@ class Rule:
         return now - self.period
 
 
-REGISTER: dict[str, Rule] = {}
+REGISTER = "kinv.retention_rules"  # in app.extensions, filled by create_app
 
 
-def register(*rules: Rule) -> None:
-    """Add rules (create_app registers each feature's), in the order they run."""
+def register(app: Flask, *rules: Rule) -> None:
+    """Add rules to the app's register (create_app registers each feature's), in the order they run."""
+    known = app.extensions.setdefault(REGISTER, {})
     for rule in rules:
-        REGISTER[rule.key] = rule
+        known[rule.key] = rule
+
+
+def all_rules() -> list[Rule]:
+    """The current app's rules, in the order they run."""
+    return list(current_app.extensions.get(REGISTER, {}).values())
 
 
 def rules_for_tables(tables: set[str]) -> list[Rule]:
     """The rules about any of these tables, in register order (the access package's README quotes them)."""
-    return [rule for rule in REGISTER.values() if tables & set(rule.tables)]
+    return [rule for rule in all_rules() if tables & set(rule.tables)]
 
 
 def covered_tables() -> set[str]:
     """Every table some rule covers."""
-    return {table for rule in REGISTER.values() for table in rule.tables}
+    return {table for rule in all_rules() for table in rule.tables}
 
 
 BACKUPS = timedelta(days=90)

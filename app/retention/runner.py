@@ -10,7 +10,7 @@ from flask import current_app
 from app.database import utcnow
 from app.extensions import db
 from app.retention.models import RetentionRun
-from app.retention.register import REGISTER, Outcome, Rule
+from app.retention.register import Outcome, Rule, all_rules
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,10 @@ def bulk(statement) -> Outcome:
 def run_rules(now: datetime | None = None, *, dry_run: bool = False, only: tuple[str, ...] = ()) -> list[RuleReport]:
     """Apply every rule (or the named ones) as of `now`; a dry run rolls each rule back and reports what it would do."""
     now = now or utcnow()
-    unknown = set(only) - set(REGISTER)
+    unknown = set(only) - {rule.key for rule in all_rules()}
     if unknown:
         raise KeyError(f"unknown rule(s): {', '.join(sorted(unknown))}")
-    rules = [rule for rule in REGISTER.values() if rule.runs and (not only or rule.key in only)]
+    rules = [rule for rule in all_rules() if rule.runs and (not only or rule.key in only)]
     return [apply_rule(rule, now, dry_run) for rule in rules]
 
 

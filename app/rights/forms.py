@@ -4,7 +4,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import EmailField, RadioField, StringField, TelField, TextAreaField, ValidationError
 from wtforms.validators import Email, InputRequired, Length, Optional
 
-from app.i18n import PublicForm
+from app.forms import PublicForm
 from app.personal import normalise_phone
 from app.rights.labels import KIND_LABELS
 from app.rights.models import Kind

@@ -12,7 +12,7 @@ import zipfile
 from flask import render_template
 from flask_babel import force_locale
 
-from app.datamap import DATA_MAP, Person, export_person
+from app.datamap import Person, data_map, export_person
 from app.policy.services import CONTROLLER_ADDRESS, CONTROLLER_NAME
 from app.retention.register import ACTION_LABELS, rules_for_tables
 
@@ -49,7 +49,7 @@ def exported_kinds(person: Person) -> dict[str, list[dict]]:
 
 def readme_text(person: Person, reference: str, held: dict[str, list[dict]]) -> str:
     """The French README (Art. 15): what each file holds, why, on what basis, for whom, for how long."""
-    kinds = [DATA_MAP[name] for name in sorted(DATA_MAP)]
+    kinds = [kind for _name, kind in sorted(data_map().items())]
     retention = {kind.name: rules_for_tables({model.__tablename__ for model in kind.models}) for kind in kinds}
     with force_locale("fr"):
         return render_template("rights/package_readme.txt", person=person, reference=reference, held=held,
