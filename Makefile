@@ -6,6 +6,17 @@ FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi:app
 # Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= auto
+# make serve: gunicorn on GUNICORN_BIND and, when Debian's nginx is installed, nginx on PORT in front of it for the
+# host names SERVER_NAMES (deploy/nginx.conf filled by envsubst; its cache, logs and temporary files in NGINX_DIR).
+GUNICORN_BIND ?= 127.0.0.1:8000
+PORT ?= 8080
+SERVER_NAMES ?= 127.0.0.1 localhost
+NGINX ?= $(firstword $(wildcard /usr/sbin/nginx) $(shell command -v nginx))
+NGINX_DIR := $(abspath instance/nginx)
+NGINX_VARIABLES := $${NGINX_ADDRESS} $${NGINX_PORT} $${NGINX_SERVER_NAMES} $${NGINX_UPSTREAM} $${NGINX_CACHE_DIR} \
+	$${NGINX_STATIC_DIR}
+# As root (a container), nginx's workers keep root's rights to read the working copy (else they run as `nobody`).
+NGINX_USER := $(if $(filter 0,$(shell id -u)),user root;)
 
 .DEFAULT_GOAL := help
 .PHONY: help run test fuzz coverage serve setup dev-setup system-deps translations migrate lint bench clean
@@ -36,9 +47,11 @@ migrate: $(VENV)/.runtime ## Apply the database migrations
 setup: $(VENV)/.runtime translations migrate ## Install, compile translations, migrate, load the first policy
 	$(FLASK) policy init
 
-system-deps: ## Install Debian's Chromium and a Java runtime when missing (browser and HTML tests)
+system-deps: ## Install Debian's Chromium, a Java runtime (browser and HTML tests), nginx and envsubst (make serve's cache, its tests) when missing
 	@command -v /usr/bin/chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium; }
 	@command -v java >/dev/null || { apt-get update -qq && apt-get install -y -qq default-jre-headless; }
+	@test -x /usr/sbin/nginx || command -v nginx >/dev/null || { apt-get update -qq && apt-get install -y -qq nginx; }
+	@command -v envsubst >/dev/null || { apt-get update -qq && apt-get install -y -qq gettext-base; }
 
 dev-setup: setup $(VENV)/.dev node_modules/.installed system-deps
 
@@ -46,8 +59,19 @@ run: setup ## Start the site on http://127.0.0.1:5000 (with the scheduler: mail 
 	@echo "Mail without MAIL_SERVER is written to instance/mail/*.eml"
 	trap 'kill 0' EXIT; $(FLASK) jobs run & $(FLASK) run --host 127.0.0.1 --port 5000
 
-serve: setup ## Start the site with gunicorn (production style; settings and log redaction in gunicorn.conf.py)
-	$(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
+serve: setup ## Start gunicorn on 127.0.0.1:8000 and, when nginx is installed, nginx in front on http://127.0.0.1:8080 (PORT; deploy/nginx.conf: public pages cached, static files); Ctrl-C stops both
+	@trap 'kill 0' EXIT; \
+	if [ -n "$(NGINX)" ]; then \
+	  mkdir -p $(NGINX_DIR)/temp; \
+	  NGINX_ADDRESS=127.0.0.1 NGINX_PORT=$(PORT) NGINX_SERVER_NAMES="$(SERVER_NAMES)" NGINX_UPSTREAM=$(GUNICORN_BIND) \
+	    NGINX_CACHE_DIR=$(NGINX_DIR)/cache NGINX_STATIC_DIR=$(CURDIR)/static \
+	    envsubst '$(NGINX_VARIABLES)' < deploy/nginx.conf > $(NGINX_DIR)/nginx.conf || exit 1; \
+	  $(NGINX) -p $(NGINX_DIR) -c $(NGINX_DIR)/nginx.conf -e $(NGINX_DIR)/error.log \
+	    -g 'daemon off; pid $(NGINX_DIR)/nginx.pid; error_log $(NGINX_DIR)/error.log; $(NGINX_USER)' & \
+	  export TRUSTED_PROXY_COUNT=1; \
+	  echo "nginx in front of gunicorn: http://127.0.0.1:$(PORT)"; \
+	else echo "nginx is not installed (make system-deps): gunicorn alone on http://$(GUNICORN_BIND)"; fi; \
+	GUNICORN_BIND=$(GUNICORN_BIND) $(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
 
 lint: $(VENV)/.dev ## Run ruff and the import contracts (import-linter)
 	$(VENV)/bin/ruff check .
