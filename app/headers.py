@@ -108,6 +108,8 @@ def cache_control(response) -> str:
     if shared_copy_allowed(response):
         response.headers["Vary"] = VARIES_ON
         return f"public, max-age=0, s-maxage={current_app.config['PAGE_CACHE_SECONDS']}"
+    if request.endpoint in CACHEABLE_PAGES:  # this visitor's own answer, but still one that varies so
+        response.vary.update(name.strip() for name in VARIES_ON.split(","))
     return "private, no-store"
 
 
