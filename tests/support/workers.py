@@ -8,15 +8,18 @@ from jinja2 import BytecodeCache
 
 WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", … under xdist; "" in a plain run
 WORKER_NUMBER = int(WORKER[2:]) if WORKER.startswith("gw") else 0
+# One run's id (the same in all its workers), so two runs on one machine never share a database.
+RUN = (os.environ.get("PYTEST_XDIST_TESTRUNUID") or str(os.getpid()))[:8]
 
 
 def worker_database_url(url: str) -> str:
-    """The worker's own PostgreSQL database beside the one named (`test` → `test_gw1`); SQLite URLs as they are."""
+    """The worker's own PostgreSQL database beside the one named (`test` → `test_gw1_<run>`); SQLite URLs as they
+    are."""
     if not url.startswith("postgresql"):
         return url
     parts = urlsplit(url)
     name = parts.path.lstrip("/") or "test"
-    return urlunsplit(parts._replace(path=f"/{name}_{WORKER or 'main'}"))
+    return urlunsplit(parts._replace(path=f"/{name}_{WORKER or 'main'}_{RUN}"))
 
 
 def worker_redis_url(url: str) -> str:
