@@ -1,16 +1,18 @@
 """STOP by SMS: Twilio's signed webhook, the keywords in every form, TwiML answers, nothing changed when unsigned."""
 
+import hashlib
+import json
 import logging
 import uuid
 
 import pytest
 import sqlalchemy as sa
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import HMAC_SHA1, HMAC_SHA256, RequestValidator
 
 from app.extensions import db
 from app.newsletter.campaigns import sms_audience
 from app.newsletter.models import SubscriberEvent
-from app.sms.twilio import KEYWORDS, Keyword, expected_signature, keyword
+from app.sms.twilio import KEYWORDS, Keyword, keyword
 from app.suppression.models import Suppression
 from app.suppression.services import is_suppressed
 from tests.support.newsletter import confirmed_subscriber, subscriber
@@ -19,9 +21,9 @@ SECRET = "twilio-auth-token-for-tests-0123456789"
 NUMBER = "+33612345678"
 
 
-def twilio_signature(url: str, params: dict, secret: str = SECRET) -> str:
+def twilio_signature(url: str, params: dict, secret: str = SECRET, algorithm: str | None = None) -> str:
     """What Twilio sends, computed by the official `twilio` package's RequestValidator."""
-    return RequestValidator(secret).compute_signature(url, params)
+    return RequestValidator(secret).compute_signature(url, params, algorithm)
 
 
 def inbound(body: str, sender: str = NUMBER) -> dict:
@@ -49,13 +51,6 @@ def post_sms(app, params: dict, signature: str | None = "auto", path: str = "/we
                                                    base_url="http://127.0.0.1:8000")
 
 
-def test_the_signature_matches_twilios_published_example():
-    params = [("CallSid", "CA1234567890ABCDE"), ("Caller", "+14158675310"), ("Digits", "1234"),
-              ("From", "+14158675310"), ("To", "+18005551212")]
-    assert expected_signature("12345", "https://mycompany.com/myapp.php?foo=1&bar=2", params) == \
-        "GvWf1cFY/Q7PnoempGyD5oXAezc="
-
-
 @pytest.mark.parametrize("body", ["STOP", "stop", "Stop", " STOP ", "STOP.", "Stop !", "« STOP »", "ARRET", "arrêt",
                                   "ARRÊT", "Arrêt.", "STOP SMS", "stop  sms", "Stop-SMS", "UNSUBSCRIBE",
                                   "unsubscribe!", "DESABONNER", "désabonner", "Désabonner ?", "\nSTOP\n"])
@@ -72,7 +67,7 @@ def test_every_stop_variant_opts_the_number_out_with_a_french_twiml_reply(sms_ap
 def test_other_bodies_are_logged_without_the_number_and_answered_empty(sms_app, body, caplog):
     caplog.set_level(logging.INFO)
     response = post_sms(sms_app, inbound(body))
-    assert response.status_code == 200 and response.get_data(as_text=True).endswith("<Response/>")
+    assert response.status_code == 200 and response.get_data(as_text=True).endswith("<Response />")
     assert not is_suppressed("sms", phone=NUMBER)
     logged = "\n".join(record.getMessage() for record in caplog.records)
     assert "SMS webhook" in logged and NUMBER not in logged and "612345678" not in logged
@@ -135,7 +130,7 @@ def test_start_from_the_phone_is_the_confirmed_sms_opt_in_after_a_stop(sms_app, 
 
 def test_start_from_an_unknown_number_does_nothing(sms_app):
     response = post_sms(sms_app, inbound("START", "+33698765432"))
-    assert response.get_data(as_text=True).endswith("<Response/>")
+    assert response.get_data(as_text=True).endswith("<Response />")
 
 
 @pytest.mark.parametrize(("body", "expected"), [("  Arrêt !! ", "ARRET"), ("stop-sms", "STOP SMS"),
@@ -161,7 +156,7 @@ def test_each_twilio_opt_out_word_takes_the_number_out_of_the_sms_audience(sms_a
 def test_opt_out_type_stop_is_authoritative(sms_app, mailbox, body):
     confirmed_subscriber(sms_app.test_client(), mailbox, "o@example.com", ["evenements"], phone=NUMBER)
     response = post_sms(sms_app, {**inbound(body), "OptOutType": "STOP"})
-    assert response.get_data(as_text=True).endswith("<Response/>"), "Twilio's Advanced Opt-Out answers itself"
+    assert response.get_data(as_text=True).endswith("<Response />"), "Twilio's Advanced Opt-Out answers itself"
     assert sms_audience() == [] and subscriber("o@example.com").sms_status == "unsubscribed"
 
 
@@ -192,7 +187,7 @@ def test_a_replayed_start_changes_nothing(sms_app, mailbox):
     post_sms(sms_app, start)
     post_sms(sms_app, inbound("STOP"))
     replay = post_sms(sms_app, start)
-    assert replay.status_code == 200 and replay.get_data(as_text=True).endswith("<Response/>")
+    assert replay.status_code == 200 and replay.get_data(as_text=True).endswith("<Response />")
     assert is_suppressed("sms", phone=NUMBER) and sms_audience() == []
     assert subscriber("r@example.com").sms_status == "unsubscribed"
 
@@ -231,3 +226,44 @@ def test_every_posted_parameter_is_part_of_the_signature(sms_app):
     params = {**inbound("STOP"), "MediaUrl0": "https://example.com/a.jpg"}
     response = post_sms(sms_app, params)
     assert response.status_code == 200 and is_suppressed("sms", phone=NUMBER)
+
+
+def settings_header(algorithm: str) -> dict:
+    """X-Twilio-Webhooks-Signature-Settings as Twilio sends it with a webhook signed by a SharedKey."""
+    return {"X-Twilio-Webhooks-Signature-Settings": f"key=webhooks_sharedkey_0123456789,algorithm={algorithm}"}
+
+
+@pytest.mark.parametrize("algorithm", [None, HMAC_SHA1, HMAC_SHA256])
+def test_every_signing_method_of_the_twilio_package_is_accepted(sms_app, algorithm):
+    params, url = inbound("STOP"), "https://www.k-inventory.com/webhooks/sms"
+    headers = {"X-Twilio-Signature": twilio_signature(url, params, algorithm=algorithm)}
+    headers |= settings_header(algorithm) if algorithm else {}
+    response = sms_app.test_client(use_cookies=False).post("/webhooks/sms", data=params, headers=headers)
+    assert response.status_code == 200 and is_suppressed("sms", phone=NUMBER)
+
+
+@pytest.mark.parametrize(("signed_with", "announced"), [
+    (HMAC_SHA256, None),  # without its settings header a signature is checked as SHA-1
+    (HMAC_SHA1, HMAC_SHA256),
+    (HMAC_SHA256, "HMAC_SHA512"),  # an algorithm the package does not know
+])
+def test_a_signature_checked_by_another_algorithm_gets_403(sms_app, signed_with, announced):
+    params, url = inbound("STOP"), "https://www.k-inventory.com/webhooks/sms"
+    headers = {"X-Twilio-Signature": twilio_signature(url, params, algorithm=signed_with)}
+    headers |= settings_header(announced) if announced else {}
+    response = sms_app.test_client(use_cookies=False).post("/webhooks/sms", data=params, headers=headers)
+    assert response.status_code == 403 and not is_suppressed("sms", phone=NUMBER)
+
+
+def post_json(app, body: str, signed_body: str | None = None):
+    """A JSON webhook as Twilio signs it: the body's SHA-256 (hex) as bodySHA256 in the signed URL, no parameters."""
+    path = "/webhooks/sms/status?bodySHA256=" + hashlib.sha256((signed_body or body).encode()).hexdigest()
+    signature = twilio_signature("https://www.k-inventory.com" + path, {})
+    return app.test_client(use_cookies=False).post(path, data=body, content_type="application/json",
+                                                   headers={"X-Twilio-Signature": signature})
+
+
+def test_a_json_body_signed_by_its_body_sha256_is_accepted_and_a_changed_one_refused(sms_app):
+    body = json.dumps({"MessageSid": "SM" + uuid.uuid4().hex, "MessageStatus": "delivered"})
+    assert post_json(sms_app, body).status_code == 204
+    assert post_json(sms_app, body.replace("delivered", "failed"), signed_body=body).status_code == 403

@@ -7,7 +7,6 @@ List-Unsubscribe-Post. A field listed here but absent from a message is signed a
 
 import base64
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from flask import current_app
@@ -45,43 +44,10 @@ class DkimSigner:
         """The message with its DKIM-Signature headers first, each computed over the message alone."""
         import dkim  # 16 MB with its crypto: loaded by the worker that signs, not by the web or a campaign send
 
-        for key in self.keys:
-            if key.algorithm == RSA:
-                sign_with_openssl(key.private_key)
         signatures = [dkim.sign(data, key.selector.encode(), self.domain.encode(), key.private_key,
                                 canonicalize=(b"relaxed", b"relaxed"), signature_algorithm=key.algorithm,
                                 include_headers=[name.encode() for name in SIGNED_HEADERS]) for key in self.keys]
         return b"".join(signatures) + data
-
-
-# dkimpy computes RSA in Python (`pow`: 8–13 ms a 2048-bit signature). A PKCS#1 v1.5 signature is deterministic,
-# so OpenSSL (`cryptography`) gives the very same bytes in about 0.3 ms: dkimpy still canonicalises, hashes and
-# writes the header; only its RSA function is handed our keys. Any other key keeps dkimpy's own.
-OPENSSL_KEYS: dict[int, object] = {}  # our private keys, by modulus
-
-
-@lru_cache(maxsize=8)
-def sign_with_openssl(private_pem: bytes) -> None:
-    """Have dkimpy sign with this key through OpenSSL (once per process and key)."""
-    import dkim
-    from cryptography.hazmat.primitives import serialization
-
-    key = serialization.load_pem_private_key(private_pem, password=None)
-    OPENSSL_KEYS[key.private_numbers().public_numbers.n] = key
-    dkim.RSASSA_PKCS1_v1_5_sign = openssl_pkcs1_sign  # the name dkimpy's signer calls
-
-
-def openssl_pkcs1_sign(digest, private_key: dict) -> bytes:
-    """RSASSA-PKCS1-v1_5 of dkimpy's hash with dkimpy's parsed key: by OpenSSL for our keys, else by dkimpy."""
-    import dkim.crypto
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import padding, utils
-
-    key = OPENSSL_KEYS.get(private_key["modulus"])
-    algorithm = {"sha256": hashes.SHA256, "sha1": hashes.SHA1}.get(digest.name.lower())
-    if key is None or algorithm is None:
-        return dkim.crypto.RSASSA_PKCS1_v1_5_sign(digest, private_key)
-    return key.sign(digest.digest(), padding.PKCS1v15(), utils.Prehashed(algorithm()))
 
 
 def make_signer() -> DkimSigner | None:

@@ -1,17 +1,19 @@
-"""Twilio's webhook format: the X-Twilio-Signature check (as its RequestValidator does), keywords, TwiML."""
+"""Twilio's webhooks: the X-Twilio-Signature check and the TwiML answer (the `twilio` package), our keywords."""
 
-import base64
-import hashlib
-import hmac
 import re
 import unicodedata
-from collections import defaultdict
+from collections.abc import Mapping
 from enum import StrEnum
-from urllib.parse import urlsplit, urlunsplit
-from xml.sax.saxutils import escape
+
+from twilio.request_validator import (
+    SIGNATURE_HEADER,
+    SIGNATURE_SETTINGS_HEADER,
+    RequestValidator,
+    get_signature_algorithm,
+)
+from twilio.twiml.messaging_response import MessagingResponse
 
 NOT_WORD = re.compile(r"[^A-Z0-9]+")
-DEFAULT_PORTS = {"https": 443, "http": 80}
 
 
 class Keyword(StrEnum):
@@ -32,37 +34,14 @@ KEYWORDS = {
 }
 
 
-def signed_text(url: str, params: list[tuple[str, str]]) -> str:
-    """What Twilio signs: the URL, then each parameter name with each of its values, names and values sorted."""
-    values = defaultdict(set)
-    for name, value in params:
-        values[name].add(value)
-    return url + "".join(name + value for name in sorted(values) for value in sorted(values[name]))
-
-
-def expected_signature(secret: str, url: str, params: list[tuple[str, str]]) -> str:
-    """Twilio's signature: base64 HMAC-SHA1 of the signed text, keyed with the Auth Token."""
-    digest = hmac.new(secret.encode(), signed_text(url, params).encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
-
-
-def url_variants(url: str) -> tuple[str, str]:
-    """The URL as given and with its default port added or removed (Twilio signs either form)."""
-    parts = urlsplit(url)
-    if parts.port:
-        other = parts._replace(netloc=parts.netloc.rsplit(":", 1)[0])
-    else:
-        other = parts._replace(netloc=f"{parts.netloc}:{DEFAULT_PORTS.get(parts.scheme, 80)}")
-    return url, urlunsplit(other)
-
-
-def signature_valid(secret: str, url: str, params: list[tuple[str, str]], signature: str | None) -> bool:
-    """Whether the request was signed with our secret, for the URL with or without its port (never without both)."""
+def signature_valid(secret: str, url: str, params: Mapping | str, headers: Mapping) -> bool:
+    """Whether twilio's RequestValidator accepts X-Twilio-Signature, by the algorithm the settings header names."""
+    signature = headers.get(SIGNATURE_HEADER)
+    # Never without a secret or a signature: the validator would accept a signature made with an empty key.
     if not secret or not signature:
         return False
-    given = signature.strip().encode()
-    return any(hmac.compare_digest(expected_signature(secret, variant, params).encode(), given)
-               for variant in url_variants(url))
+    algorithm = get_signature_algorithm(headers.get(SIGNATURE_SETTINGS_HEADER))
+    return RequestValidator(secret).validate(url, params, signature, algorithm)
 
 
 def keyword(body: str | None) -> str:
@@ -80,8 +59,8 @@ def classify(body: str | None, opt_out_type: str | None = None) -> Keyword | Non
 
 
 def twiml(message: str | None = None) -> str:
-    """A TwiML answer: one reply SMS, or none."""
-    head = '<?xml version="1.0" encoding="UTF-8"?>'
-    if message is None:
-        return head + "<Response/>"
-    return f"{head}<Response><Message>{escape(message)}</Message></Response>"
+    """A TwiML answer (twilio's MessagingResponse): one reply SMS, or none."""
+    answer = MessagingResponse()
+    if message is not None:
+        answer.message(message)
+    return str(answer)
