@@ -22,7 +22,7 @@ def page_key() -> str | None:
     session; a query string: unbounded keys)."""
     asked = request._get_current_object()
     if asked.method not in ("GET", "HEAD") or asked.query_string or (
-            current_app.config["SESSION_COOKIE_NAME"] in asked.cookies and "_flashes" in session):
+            current_app.config["SESSION_COOKIE_NAME"] in asked.cookies and session.get("_flashes")):
         return None
     variants = tuple(variant() for variant in current_app.extensions.get(VARIANTS, ()))
     return repr(("page", asked.scheme, asked.host, asked.script_root, asked.path, variants))

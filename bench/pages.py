@@ -65,7 +65,7 @@ def prepare(url: str) -> dict[str, dict[str, str]]:
     from flask_migrate import upgrade
 
     from app import create_app
-    from app.consent.register import CONSENT_COOKIE, VARIANT_COOKIE
+    from app.consent.register import CONSENT_COOKIE, REGISTER, VARIANT_COOKIE
     from app.consent.services import choices_for, current_register
     from app.consent.state import ConsentState, encode, variant_value
     from app.extensions import db
@@ -82,7 +82,8 @@ def prepare(url: str) -> dict[str, dict[str, str]]:
             state = ConsentState(f"bench-{action}", choices_for(action), current_register().version,
                                  datetime.now(UTC).replace(microsecond=0))
             cookies[action] = f"{CONSENT_COOKIE}={encode(state)}; {VARIANT_COOKIE}={variant_value(state)}"
-    visit = app.session_interface.get_signing_serializer(app).dumps({"_flashes": []})
+    # what a session holds once its message was shown (here: the GPC signal recorded for this register)
+    visit = app.session_interface.get_signing_serializer(app).dumps({"gpc_recorded": REGISTER.version})
     return {"": {}, "refused": {"Cookie": cookies["refuse_all"]},
             "accepted+tags": {"Cookie": f"_ga=GA1.1.123.456; _gcl_au=1.1.789; {cookies['accept_all']}"},
             "session": {"Cookie": f"{cookies['refuse_all']}; {app.config['SESSION_COOKIE_NAME']}={visit}"}}
