@@ -56,6 +56,22 @@ def each_database(name: str, only: str | None) -> Iterator[tuple[str, str, Hook,
             yield ("PostgreSQL", *database)
 
 
+def run_on_each_database(name: str, only: str | None, run: Callable[[str, str], bool]) -> bool:
+    """`run(name, url)` on each scratch database (set up before, released after, whatever happens); all passed."""
+    ok = True
+    for label, url, setup, teardown in each_database(name, only):
+        engine = sa.create_engine(url)
+        try:
+            if setup:
+                setup(engine)
+            ok = run(label, url) and ok
+        finally:
+            if teardown:
+                teardown(engine)
+            engine.dispose()
+    return ok
+
+
 def migrate_scratch(setup: Hook) -> None:
     """In the app's context: create the scratch schema (PostgreSQL) and bring it to the newest migration."""
     from flask_migrate import upgrade

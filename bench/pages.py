@@ -26,15 +26,13 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
 SCRATCH = Path(tempfile.mkdtemp(prefix="kinv-bench-pages-"))
 sys.path.insert(0, str(ROOT))
 
-from bench._scratch import each_database  # noqa: E402  (after the path is set)
+from bench._scratch import run_on_each_database  # noqa: E402  (after the path is set)
 
 # Both apps run under the project's gunicorn.conf.py (the same logger, token redaction included); the access
 # lines are written to /dev/null rather than over the figures.
@@ -204,18 +202,7 @@ def main() -> int:
     parser.add_argument("--only", choices=["pages", "consent"])
     args = parser.parse_args()
     assert shutil.which("wrk"), "wrk is missing: apt-get install wrk (make bench does)"
-    ok = True
-    for name, url, setup, teardown in each_database("pages", args.database):
-        engine = sa.create_engine(url)
-        try:
-            if setup:
-                setup(engine)
-            ok = run(name, url, args) and ok
-        finally:
-            if teardown:
-                teardown(engine)
-            engine.dispose()
-    return 0 if ok else 1
+    return 0 if run_on_each_database("pages", args.database, lambda name, url: run(name, url, args)) else 1
 
 
 if __name__ == "__main__":

@@ -19,12 +19,10 @@ import sys
 import urllib.request
 from pathlib import Path
 
-import sqlalchemy as sa
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench._scratch import each_database  # noqa: E402  (after the path is set)
+from bench._scratch import run_on_each_database  # noqa: E402  (after the path is set)
 from bench.pages import SCRATCH, Gunicorn, prepare, requests_per_second, wrk  # noqa: E402
 from tests.support.nginx import Nginx, free_port  # noqa: E402
 
@@ -122,18 +120,7 @@ def main() -> int:
     parser.add_argument("--page", action="append", help="a page of PAGES to measure (repeatable; default: all)")
     args = parser.parse_args()
     assert shutil.which("wrk"), "wrk is missing: apt-get install wrk (make bench does)"
-    ok = True
-    for name, url, setup, teardown in each_database("pages_nginx", args.database):
-        engine = sa.create_engine(url)
-        try:
-            if setup:
-                setup(engine)
-            ok = run(name, url, args) and ok
-        finally:
-            if teardown:
-                teardown(engine)
-            engine.dispose()
-    return 0 if ok else 1
+    return 0 if run_on_each_database("pages_nginx", args.database, lambda name, url: run(name, url, args)) else 1
 
 
 if __name__ == "__main__":
