@@ -57,10 +57,10 @@ def app_under_test(make_app):
 
     if is_postgresql():
         options = {**Config.SQLALCHEMY_ENGINE_OPTIONS, "connect_args": {"application_name": APP_NAME}}
-        app = make_app(RATELIMIT_ENABLED=False, SQLALCHEMY_ENGINE_OPTIONS=options)
+        app = make_app(RATELIMIT_ENABLED=False, PAGE_CACHE_SECONDS=0, SQLALCHEMY_ENGINE_OPTIONS=options)
         terminate = terminate_app_connections
     else:
-        app = make_app(RATELIMIT_ENABLED=False)
+        app = make_app(RATELIMIT_ENABLED=False, PAGE_CACHE_SECONDS=0)  # every page asks the database
         with app.app_context():
             terminate = SqliteConnections(db.engine).terminate
     with app.app_context():
