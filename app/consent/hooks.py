@@ -93,7 +93,7 @@ def apply_consent(response):
     """Remember a GPC default recorded for this page; else expire cookies of categories not accepted."""
     asked = request._get_current_object()
     if "page" in request_cache():
-        add_vary(response, "Sec-GPC")  # the banner and the tags depend on the signal
+        response.vary.add("Sec-GPC")  # the banner and the tags depend on the signal
     if asked.endpoint == "static" or sets_consent_cookie(response) or isinstance(
             asked.routing_exception, SecurityError):  # a host outside TRUSTED_HOSTS: no page, no cookie work
         return response
@@ -104,15 +104,6 @@ def apply_consent(response):
     if others:
         expire_cookies(response, names_to_expire(effective_choices(), others, include_named=False), asked.host)
     return response
-
-
-def add_vary(response, header: str) -> None:
-    """Add a header to the response's `Vary` (without parsing it into a set and writing it back)."""
-    vary = next((value for name, value in response.headers if name.lower() == "vary"), None)  # no KeyError made
-    if vary is None:
-        response.headers.add("Vary", header)
-    elif header.lower() not in (name.strip().lower() for name in vary.split(",")):
-        response.headers["Vary"] = f"{vary}, {header}"
 
 
 def sets_consent_cookie(response) -> bool:

@@ -58,13 +58,8 @@ def encode(state: ConsentState) -> str:
 
 def decode(value: str | None, now: datetime | None = None) -> ConsentState | None:
     """The state in a cookie value, or None when it is missing, forged, malformed or over 6 months old."""
-    return valid_state(current_app.secret_key, value, now or datetime.now(UTC))
-
-
-def valid_state(secret_key: str | bytes, value: str | None, now: datetime) -> ConsentState | None:
-    """The state in a cookie value signed with this key, unless it is missing, forged, malformed or too old."""
-    state = verified_state(secret_key, value) if value else None
-    if state is None or now >= state.expires_at or not state.consent_id:
+    state = verified_state(current_app.secret_key, value) if value else None
+    if state is None or (now or datetime.now(UTC)) >= state.expires_at or not state.consent_id:
         return None
     return state
 

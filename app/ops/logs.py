@@ -37,14 +37,9 @@ class JsonFormatter(logging.Formatter):
 
 def assign_request_id() -> None:
     """Take the proxy's X-Request-ID when it looks like one, else make one; note when the request began."""
-    g.request_id = request_id_for(request.environ)
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if REQUEST_ID.match(given) else uuid.uuid4().hex
     g.log_started = time.perf_counter()
-
-
-def request_id_for(environ: dict) -> str:
-    """The proxy's X-Request-ID when it looks like one, else a new id."""
-    given = environ.get("HTTP_X_REQUEST_ID", "")
-    return given if REQUEST_ID.match(given) else uuid.uuid4().hex
 
 
 def log_request(response):
