@@ -191,6 +191,18 @@ def test_each_variant_has_its_own_entry(site):
         assert cache_status(again) == "HIT" and again.content == first.content, variant
 
 
+def test_an_expired_page_is_renewed_while_the_visitor_gets_the_kept_copy(site):
+    address, _token = fresh("/cookies")
+    first = visit(site, address)
+    time.sleep(PAGE_CACHE_SECONDS + 1.1)  # nginx counts whole seconds
+    on_expiry = visit(site, address)  # answered at once; one request to the app renews the entry behind it
+    assert cache_status(on_expiry) in {"STALE", "UPDATING"} and on_expiry.content == first.content
+    deadline = time.monotonic() + 5
+    while cache_status(renewed := visit(site, address)) != "HIT" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert cache_status(renewed) == "HIT" and renewed.status_code == 200
+
+
 def test_other_cookies_are_served_the_entry_of_their_variant(site):
     address, _token = fresh("/confidentialite")
     first = visit(site, address, variant_cookie(site, "accepted"))
