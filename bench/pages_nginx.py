@@ -5,7 +5,9 @@ a consent variant (`kinv_page`, from a real accept-all choice).
 gunicorn (2 sync workers, bench/_site.py, one trusted proxy) on a scratch database (bench/_scratch.py); Debian's
 nginx started as tests/test_nginx.py starts it, with a second server of its own serving each page's body from a
 file. `wrk -t2 -c16 -dDURATION` against the cached page, then its static twin, ROUNDS times alternated; medians and
-their ratio are printed; fails when a page is not answered from the cache or a ratio is under 0.9. The pages stay
+their ratio are printed, with nginx's own CPU time a request for each (its workers' user and system time over
+wrk's request count: a figure the machine's other load hardly moves); fails when a page is not answered from the
+cache or a ratio is under 0.9. The pages stay
 cached for the app's PAGE_CACHE_SECONDS (5 s by default), so each run includes the page's renewals.
 Usage: `.venv/bin/python bench/pages_nginx.py [--duration 10] [--rounds 3] [--database sqlite|postgresql]
 [--page /cookies …]`.
@@ -13,6 +15,8 @@ Usage: `.venv/bin/python bench/pages_nginx.py [--duration 10] [--rounds 3] [--da
 
 import argparse
 import http.client
+import os
+import re
 import shutil
 import statistics
 import sys
@@ -58,15 +62,28 @@ def cached_body(url: str, headers: dict) -> bytes | None:
     return body if status == "HIT" else None
 
 
-def requests_per_second_ok(url: str, duration: int, headers: dict) -> float:
-    """wrk's requests per second; every answer must be a 200."""
+def workers_cpu_seconds(nginx: Nginx) -> float:
+    """The CPU time (user and system) nginx's worker processes have used so far."""
+    ticks = 0
+    for child in Path(f"/proc/{nginx.process.pid}/task/{nginx.process.pid}/children").read_text().split():
+        fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime and stime, fields 14 and 15 of proc(5)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def measured(nginx: Nginx, url: str, duration: int, headers: dict) -> tuple[float, float]:
+    """wrk's requests per second (every answer a 200) and nginx's CPU microseconds a request."""
+    before = workers_cpu_seconds(nginx)
     report = wrk(url, duration, headers=headers)
+    used = workers_cpu_seconds(nginx) - before
     assert "Non-2xx or 3xx" not in report, report
-    return requests_per_second(report)
+    count = int(re.search(r"(\d+) requests in", report).group(1))
+    return requests_per_second(report), used * 1e6 / count
 
 
-def bench_page(nginx: Nginx, twin: tuple[Path, int], path: str, headers: dict, args) -> tuple[float, float] | None:
-    """The page from nginx's cache against its static twin, alternated; the medians (None: the page is not cached)."""
+def bench_page(nginx: Nginx, twin: tuple[Path, int], path: str, headers: dict, args) -> tuple | None:
+    """The page from nginx's cache against its static twin, alternated: the medians of requests per second and of
+    nginx's CPU microseconds a request (None: the page is not cached)."""
     body = cached_body(nginx.url + path, headers)
     if body is None:
         return None
@@ -75,18 +92,19 @@ def bench_page(nginx: Nginx, twin: tuple[Path, int], path: str, headers: dict, a
     saved.write_bytes(body)
     cached, static = [], []
     for _ in range(args.rounds):
-        cached.append(requests_per_second_ok(nginx.url + path, args.duration, headers))
-        static.append(requests_per_second_ok(f"http://127.0.0.1:{port}/{saved.name}", args.duration, headers))
-    return statistics.median(cached), statistics.median(static)
+        cached.append(measured(nginx, nginx.url + path, args.duration, headers))
+        static.append(measured(nginx, f"http://127.0.0.1:{port}/{saved.name}", args.duration, headers))
+    return tuple(statistics.median(run[i] for run in runs) for runs in (cached, static) for i in (0, 1))
 
 
-def print_row(label: str, medians: tuple[float, float] | None) -> bool:
+def print_row(label: str, medians: tuple | None) -> bool:
     """One line of the table; whether the page meets the goal."""
     if medians is None:
         print(f"  {label:<52}  not answered from the cache", flush=True)
         return False
-    cached, static = medians
-    print(f"  {label:<52}{cached:>9,.0f}{static:>9,.0f}{cached / static:>7.2f}", flush=True)
+    cached, cached_cpu, static, static_cpu = medians
+    print(f"  {label:<52}{cached:>9,.0f}{static:>9,.0f}{cached / static:>7.2f}{cached_cpu:>9.1f}{static_cpu:>9.1f}",
+          flush=True)
     return cached / static >= GOAL
 
 
@@ -103,7 +121,8 @@ def run(name: str, url: str, args) -> bool:
             visitors = {"no choice": {}, "variant": {"Cookie": chosen_variant(nginx.port)}}
             print(f"{name}: wrk -t2 -c16 -d{args.duration}s, nginx cache vs the same nginx serving the bytes as a "
                   f"file, {args.rounds} rounds alternated, medians (goal: ratio >= {GOAL})\n"
-                  f"  {'page, visitor':<52}{'cached':>9}{'static':>9}{'ratio':>7}", flush=True)
+                  f"  {'page, visitor':<52}{'cached':>9}{'static':>9}{'ratio':>7}{'µs/req':>9}{'µs/req':>9}"
+                  f"  (nginx's CPU a request: cached, static)", flush=True)
             met = [print_row(f"`{path}`, {visitor}", bench_page(nginx, (folder, port), path, headers, args))
                    for path in args.page or PAGES for visitor, headers in visitors.items()]  # every row printed
             return all(met)
