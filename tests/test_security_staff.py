@@ -8,6 +8,7 @@ import time
 
 import pyotp
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from app.auth.models import StaffUser
 from app.auth.routes import LOGIN_AT, SEEN_AT
@@ -162,6 +163,27 @@ def test_login_gives_a_new_session_and_csrf_token(app):
     enrol_staff(client, "agent@k-inventory.com")
     after = csrf_token(client.get("/admin/").get_data(as_text=True))
     assert before != after
+
+
+def signed_days_ago(app, raw: str, days: int) -> str:
+    """The session's CSRF secret signed as Flask-WTF signs it, by a clock set back some days."""
+
+    class Earlier(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - days * 86400
+
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token", signer=Earlier).dumps(raw)
+
+
+@pytest.mark.parametrize(("days", "status"), [(400, 400), (1, 400), (0, 303)])
+def test_a_staff_csrf_token_lives_no_longer_than_a_staff_session(app, days, status):
+    staff = staff_client(app)
+    staff.get("/admin/")  # a page with a form: the session's CSRF secret
+    with staff.session_transaction() as session:
+        raw = session["csrf_token"]
+    response = staff.post("/admin/deconnexion", data={"csrf_token": signed_days_ago(app, raw, days)})
+    assert response.status_code == status
+    assert staff.get("/admin/").status_code == (200 if status == 400 else 302)
 
 
 @pytest.mark.parametrize(("key", "age"), [(SEEN_AT, 31 * 60), (LOGIN_AT, 12 * 3600 + 60)])

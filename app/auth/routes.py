@@ -9,6 +9,7 @@ from flask_login import current_user, login_user, logout_user
 from app.auth import bp, services
 from app.auth.forms import CodeForm, LoginForm, LogoutForm
 from app.auth.models import StaffUser
+from app.config import STAFF_SESSION_MAX_SECONDS
 from app.extensions import db, limit_posts, limiter
 from app.personal import keyed_hash, normalise_email, truncate_ip
 from app.urls import safe_next
@@ -16,7 +17,7 @@ from app.urls import safe_next
 PENDING_KEY, NEXT_KEY = "staff_pending", "staff_next"
 LOGIN_AT, SEEN_AT = "staff_login_at", "staff_seen_at"
 PENDING_LIFETIME = 300  # seconds between the password and the code
-IDLE_TIMEOUT, ABSOLUTE_TIMEOUT = 30 * 60, 12 * 3600
+IDLE_TIMEOUT, ABSOLUTE_TIMEOUT = 30 * 60, STAFF_SESSION_MAX_SECONDS
 
 
 @bp.before_app_request
