@@ -133,6 +133,7 @@ class Config:
         self.SMS_MAX_ATTEMPTS = int(env("SMS_MAX_ATTEMPTS", "8"))
         self.SMS_TIMEOUT = float(env("SMS_TIMEOUT", "10"))
         self.SMS_FILE_DIR = env("SMS_FILE_DIR", str(INSTANCE_DIR / "sms"))
+        self.PRIVACY_EMAIL = env("PRIVACY_EMAIL", "")  # named on the contact page: rights by e-mail, handled by hand
         self.CAPTCHA_PROVIDER = env("CAPTCHA_PROVIDER", "recaptcha")
         for prefix in CAPTCHA_SETTING_PREFIXES.values():
             setattr(self, f"{prefix}_SITE_KEY", env(f"{prefix}_SITE_KEY", ""))
