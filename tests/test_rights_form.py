@@ -13,7 +13,7 @@ from app.mail.models import OutboxMessage
 from app.rights.models import RightsRequest
 from tests.conftest import submit_form
 from tests.support.newsletter import latest_mail, links, path_of, text_part
-from tests.support.rights import confirmed_request, send_request, staff_client, stored_request
+from tests.support.rights import confirmed_request, from_network, send_request, staff_client, stored_request
 
 SECRET = "secret-key-for-tests-0123456789abcdef"
 
@@ -218,13 +218,6 @@ def test_siteverify_unreachable_is_a_check_that_cannot_run(make_app, mailbox):
     with app.app_context():
         assert send_request(app.test_client(), **{"g-recaptcha-response": "token"}).status_code == 303
         assert db.session.scalar(sa.select(RightsRequest.without_captcha)) is True
-
-
-def from_network(app, address: str):
-    """A test client whose requests come from this address."""
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
 
 
 def test_requests_without_the_check_have_stricter_limits_per_address_and_per_network(protected, mailbox):

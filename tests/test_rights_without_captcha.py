@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.rights.models import RightsRequest
-from tests.support.live import LiveServer
+from tests.support.live import serving
 
 SECRET = "secret-key-for-tests-0123456789abcdef"
 
@@ -14,16 +14,10 @@ SECRET = "secret-key-for-tests-0123456789abcdef"
 @pytest.fixture
 def protected_live(make_app, httpserver):
     """The site over real HTTP with reCAPTCHA keys (siteverify on loopback) and a privacy address."""
-    from app.policy.services import load_first_version
-
-    app = make_app(RECAPTCHA_SITE_KEY="site-key", RECAPTCHA_SECRET_KEY=SECRET, PRIVACY_EMAIL="dpo@k-inventory.com",
-                   CAPTCHA_VERIFY_URL=httpserver.url_for("/siteverify"))
-    server = LiveServer(app)
-    with app.app_context():
-        load_first_version()
-        server.start()
+    with serving(make_app(RECAPTCHA_SITE_KEY="site-key", RECAPTCHA_SECRET_KEY=SECRET,
+                          PRIVACY_EMAIL="dpo@k-inventory.com",
+                          CAPTCHA_VERIFY_URL=httpserver.url_for("/siteverify"))) as server:
         yield server
-        server.stop()
 
 
 @pytest.mark.browser

@@ -21,6 +21,7 @@ from tests.support.pages import vnu_errors
 from tests.support.rights import (
     STAFF_PASSWORD,
     enrol_staff,
+    from_network,
     log_in_with_password,
     next_totp_code,
     second_factor,
@@ -51,13 +52,6 @@ def test_a_wrong_password_costs_as_long_for_a_known_and_an_unknown_address(make_
         unknown.append(timed_login(client, "nobody@k-inventory.com"))
     ratio = statistics.median(known) / statistics.median(unknown)
     assert 0.6 < ratio < 1.7, (known, unknown)
-
-
-def from_network(app, address: str):
-    """A test client whose requests come from this address."""
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
 
 
 def test_failures_slow_down_the_client_never_the_account(make_app):

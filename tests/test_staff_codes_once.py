@@ -81,31 +81,30 @@ def test_one_code_posted_by_three_logins_at_once_opens_one_session(live):
 UNICODE_DIGITS = ["١٢٣٤٥٦", "۱۲۳۴۵۶", "¹²³⁴⁵⁶", "１２３４５６", "𝟏𝟐𝟑𝟒𝟓𝟔", "١٢٣-٤٥٦"]
 
 
+@pytest.fixture
+def at_code_step(make_app):
+    """A client that passed the password of an enrolled account (no rate limit)."""
+    app = make_app(RATELIMIT_ENABLED=False)
+    with app.app_context():
+        create_staff(EMAIL, STAFF_PASSWORD, "agent")
+        enrol_staff(app.test_client(), EMAIL)
+        client = app.test_client()
+        log_in_with_password(client, EMAIL)
+        yield client
+
+
 @pytest.mark.parametrize("code", UNICODE_DIGITS)
-def test_digits_other_than_ascii_are_a_wrong_code(make_app, code):
-    app = make_app(RATELIMIT_ENABLED=False)
-    with app.app_context():
-        create_staff(EMAIL, STAFF_PASSWORD, "agent")
-        enrol_staff(app.test_client(), EMAIL)
-        client = app.test_client()
-        log_in_with_password(client, EMAIL)
-        response = second_factor(client, code)
-        assert response.status_code == 400 and "Code incorrect" in response.get_data(as_text=True)
+def test_digits_other_than_ascii_are_a_wrong_code(at_code_step, code):
+    response = second_factor(at_code_step, code)
+    assert response.status_code == 400 and "Code incorrect" in response.get_data(as_text=True)
 
 
-def test_any_text_at_the_code_step_is_a_page_never_an_error(make_app):
-    app = make_app(RATELIMIT_ENABLED=False)
-    with app.app_context():
-        create_staff(EMAIL, STAFF_PASSWORD, "agent")
-        enrol_staff(app.test_client(), EMAIL)
-        client = app.test_client()
-        log_in_with_password(client, EMAIL)
+def test_any_text_at_the_code_step_is_a_page_never_an_error(at_code_step):
+    @given(st.text(max_size=50))
+    def typed(code):
+        response = second_factor(at_code_step, code)
+        assert response.status_code in (400, 303), code
+        if response.status_code == 303:
+            log_in_with_password(at_code_step, EMAIL)
 
-        @given(st.text(max_size=50))
-        def typed(code):
-            response = second_factor(client, code)
-            assert response.status_code in (400, 303), code
-            if response.status_code == 303:
-                log_in_with_password(client, EMAIL)
-
-        typed()
+    typed()
