@@ -15,7 +15,7 @@ from app.auth.routes import LOGIN_AT, SEEN_AT
 from app.auth.services import create_staff, find_staff
 from app.database import utcnow
 from app.extensions import db
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, submit_form
 from tests.support.newsletter import deliver_mail, latest_mail
 from tests.support.pages import vnu_errors
 from tests.support.rights import (
@@ -68,6 +68,20 @@ def test_failures_slow_down_the_client_never_the_account(make_app):
         assert log_in_with_password(owner, "agent@k-inventory.com").status_code == 303, "the account is not locked"
         other = from_network(app, "198.51.100.10")
         assert log_in_with_password(other, "someone-else@k-inventory.com", "x" * 12).status_code == 400
+
+
+def test_wrong_codes_slow_down_the_client_whatever_else_the_post_carries(make_app):
+    app = make_app()
+    with app.app_context():
+        staff_client(app)
+        stranger = from_network(app, "198.51.100.7")
+        log_in_with_password(stranger, "agent@k-inventory.com")
+        statuses = [submit_form(stranger, "/admin/verification", {"code": "123456", "email": f"x{n}@example.fr"})
+                    .status_code for n in range(4)]
+        assert statuses == [400, 400, 400, 429]
+        owner = from_network(app, "203.0.113.20")
+        log_in_with_password(owner, "agent@k-inventory.com")
+        assert second_factor(owner, "123456").status_code == 400, "another network still gets its own tries"
 
 
 def test_failures_from_many_networks_never_lock_the_account(make_app):

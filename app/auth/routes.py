@@ -38,7 +38,10 @@ def end_stale_sessions():
 def account_and_network() -> str:
     """Whom failures are counted against: the address typed (or the account of the code step) and the client's
     network (/24, /48), keyed."""
-    account = normalise_email(request.form.get("email", "")) or (session.get(PENDING_KEY) or {}).get("id")
+    if request.endpoint == "auth.login":
+        account = normalise_email(request.form.get("email", ""))
+    else:  # the code steps: the account whose password passed, whatever the post carries
+        account = (session.get(PENDING_KEY) or {}).get("id")
     return keyed_hash(f"login:{account}|{truncate_ip(request.remote_addr)}")
 
 
