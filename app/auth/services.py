@@ -174,7 +174,7 @@ def record_failure(user: StaffUser, ip_prefix: str | None) -> None:
     5th and every 100th after; commits."""
     count = db.session.scalar(sa.update(StaffUser).where(StaffUser.id == user.id).values(
         failed_logins=StaffUser.failed_logins + 1).returning(StaffUser.failed_logins))
-    if count == NOTIFY_AFTER or (count or 0) % NOTIFY_EVERY == 0:
+    if count is not None and (count == NOTIFY_AFTER or count % NOTIFY_EVERY == 0):
         tell_owner(user, count, ip_prefix)
     db.session.commit()
 

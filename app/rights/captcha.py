@@ -241,9 +241,15 @@ def within_unchecked_limits(network: str | None, email: str) -> bool:
         return True
     counted = [(item, "unchecked-network", keyed_hash(network or "")) for item in UNCHECKED_PER_NETWORK] + [
         (item, "unchecked-address", keyed_hash(normalise_email(email))) for item in UNCHECKED_PER_ADDRESS]
-    if not all(limiter.limiter.test(item, *keys) for item, *keys in counted):
-        return False
-    hits = [limiter.limiter.hit(item, *keys) for item, *keys in counted]  # every one counted, none skipped
+    try:
+        if not all(limiter.limiter.test(item, *keys) for item, *keys in counted):
+            return False
+        hits = [limiter.limiter.hit(item, *keys) for item, *keys in counted]  # every one counted, none skipped
+    # The limiter's storage is down: let the person through (confirmation still needed), as Flask-Limiter does with
+    # RATELIMIT_SWALLOW_ERRORS for its own limits.
+    except Exception as error:  # noqa: BLE001
+        log.warning("captcha: limits unavailable (%s)", type(error).__name__)
+        return True
     return all(hits)
 
 
