@@ -15,6 +15,7 @@ PLACEHOLDER_WORDS = ("change", "example", "placeholder", "secret", "password", "
 MIN_SECRET_LENGTH = 32  # bytes
 MIN_DISTINCT_CHARACTERS = 12  # 32 random URL-safe characters hold about 25 distinct ones
 ENVIRONMENTS = ("development", "test", "production")
+STAFF_SESSION_MAX_SECONDS = 12 * 3600  # a staff session ends 12 hours after login, whatever happens
 FORM_BODY_LIMIT = 64 * 1024  # the largest form (a rights request) is under 25 KB
 
 
@@ -63,7 +64,7 @@ class Config:
     # Public pages kept in each process (app.pagecache) for PAGE_CACHE_SECONDS; SimpleCache: per process, no server.
     CACHE_TYPE = "SimpleCache"
     CACHE_THRESHOLD = 1000
-    WTF_CSRF_TIME_LIMIT = None
+    WTF_CSRF_TIME_LIMIT = STAFF_SESSION_MAX_SECONDS  # a token outlives no staff session
     # CSRF tokens on staff forms only (app.security.check_staff_csrf, Flask-WTF's documented `csrf.protect()` for this
     # setting); every state-changing request is checked for its origin (app.crossorigin).
     WTF_CSRF_CHECK_DEFAULT = False
@@ -132,6 +133,7 @@ class Config:
         self.SMS_MAX_ATTEMPTS = int(env("SMS_MAX_ATTEMPTS", "8"))
         self.SMS_TIMEOUT = float(env("SMS_TIMEOUT", "10"))
         self.SMS_FILE_DIR = env("SMS_FILE_DIR", str(INSTANCE_DIR / "sms"))
+        self.PRIVACY_EMAIL = env("PRIVACY_EMAIL", "")  # named on the contact page: rights by e-mail, handled by hand
         self.CAPTCHA_PROVIDER = env("CAPTCHA_PROVIDER", "recaptcha")
         for prefix in CAPTCHA_SETTING_PREFIXES.values():
             setattr(self, f"{prefix}_SITE_KEY", env(f"{prefix}_SITE_KEY", ""))

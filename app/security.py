@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 from app.extensions import csrf
 
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -31,8 +32,8 @@ def refuse_nul_characters() -> None:
     query = asked.query_string
     if "\x00" in asked.path or b"%00" in query or b"\x00" in query:  # the only ways a NUL reaches the arguments
         raise NulCharacter()
-    if asked.method in SAFE_METHODS:
-        return  # a GET's form is never read
+    if asked.method in SAFE_METHODS or asked.mimetype not in FORM_TYPES:
+        return  # a GET's form is never read; a JSON body is left unread for its view (and its own size limit)
     values = chain(asked.form.keys(), *asked.form.listvalues())
     if any("\x00" in value for value in values):
         raise NulCharacter()

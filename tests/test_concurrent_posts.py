@@ -20,7 +20,7 @@ from app.newsletter.links import confirm_token, manage_token
 from app.newsletter.models import ChannelStatus, ListStatus, SubscriberEvent
 from app.suppression.models import Suppression
 from tests.conftest import csrf_token
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, serving
 
 PEOPLE = 8  # each with their own pair of simultaneous requests: a race lost once is enough to fail
 SLUG = "actualites-produit"
@@ -29,15 +29,8 @@ SLUG = "actualites-produit"
 @pytest.fixture
 def live(make_app):
     """A live server (no rate limit: every request here comes from 127.0.0.1) and its app context."""
-    from app.policy.services import load_first_version
-
-    app = make_app(RATELIMIT_ENABLED=False)
-    server = LiveServer(app)
-    with app.app_context():
-        load_first_version()
-        server.start()
+    with serving(make_app(RATELIMIT_ENABLED=False)) as server:
         yield server
-        server.stop()
 
 
 def request(server: LiveServer, method: str, path: str, data: dict | None = None, cookie: str = ""):

@@ -179,3 +179,80 @@ def test_connectors_commands_refuse_bad_declarations(runner, systems):
     assert "produit" in listing and "whsec_" not in listing, "the list never shows a secret"
     assert runner.invoke(args=["connectors", "remove", "crm"]).exit_code == 0
     assert "crm" not in runner.invoke(args=["connectors", "list"]).output
+
+
+def test_three_deliveries_of_one_answer_at_once_are_taken_once(make_app, runner, mailbox, httpserver):
+    from tests.support.live import LiveServer
+
+    app = make_app(RATELIMIT_ENABLED=False)
+    with app.app_context():
+        client = app.test_client()
+        secret = new_secret()
+        runner = app.test_cli_runner()
+        assert runner.invoke(args=["connectors", "add", "produit", "--url", httpserver.url_for("/produit"),
+                                   "--secret", secret, "--types", "access"]).exit_code == 0
+        httpserver.expect_request("/produit").respond_with_json({"ok": True})
+        request_ = confirmed_request(client, mailbox)
+        staff_action(staff_client(app, "dpo"), request_.reference, "demarrer")
+        deliver_due()
+        server = LiveServer(app).start()
+        try:
+            statuses = deliver_at_once(server, secret, {"reference": request_.reference, "status": "not_found"})
+        finally:
+            server.stop()
+        assert sorted(status for status, _body in statuses) == [200, 200, 200]
+        assert sorted(body["replay"] for _status, body in statuses) == [False, True, True]
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(SeenAnswer)) == 1
+
+
+def deliver_at_once(server, secret: str, body: dict) -> list[tuple[int, dict]]:
+    """The same signed answer (one webhook-id) posted three times, released together."""
+    import http.client
+    import threading
+    from urllib.parse import urlsplit
+
+    data, moment, webhook_id = json.dumps(body), datetime.now(UTC), f"msg_{uuid.uuid4().hex}"
+    headers = {"content-type": "application/json", "webhook-id": webhook_id,
+               "webhook-timestamp": str(int(moment.timestamp())),
+               "webhook-signature": Webhook(secret).sign(webhook_id, moment, data)}
+    barrier, results = threading.Barrier(3), [None] * 3
+
+    def post(index: int) -> None:
+        connection = http.client.HTTPConnection(urlsplit(server.url).netloc, timeout=30)
+        barrier.wait()
+        connection.request("POST", "/webhooks/connectors/produit", body=data.encode(), headers=headers)
+        response = connection.getresponse()
+        results[index] = (response.status, json.loads(response.read()))
+        connection.close()
+
+    threads = [threading.Thread(target=post, args=(index,)) for index in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_an_answer_with_a_two_megabyte_export_is_taken(app, client, mailbox, systems, httpserver):
+    request_, _dpo = started(app, client, mailbox, httpserver)
+    export = {"lignes": ["x" * 1000] * 2000}  # about 2 MB: the documented limit
+    response = answer(client, "produit", systems["produit"], {"reference": request_.reference, "status": "done",
+                                                              "export": export})
+    assert response.status_code == 200 and response.json == {"ok": True, "replay": False}
+    too_big = answer(client, "crm", systems["crm"], {"reference": request_.reference, "status": "done",
+                                                     "export": {"lignes": ["x" * 1000] * 2200}})
+    assert too_big.status_code == 413
+    form = client.post("/contact", data={"message": "x" * 70_000})
+    assert form.status_code == 413, "forms keep their 64 KB limit"
+
+
+def test_two_webhook_ids_sharing_their_first_100_characters_are_two_answers(app, client, mailbox, systems,
+                                                                           httpserver):
+    request_, _dpo = started(app, client, mailbox, httpserver)
+    common = "msg_" + "a" * 100
+    first = answer(client, "produit", systems["produit"], {"reference": request_.reference, "status": "not_found"},
+                   webhook_id=common + "1")
+    second = answer(client, "crm", systems["crm"], {"reference": request_.reference, "status": "not_found"},
+                    webhook_id=common + "2")
+    assert first.json == second.json == {"ok": True, "replay": False}
+    assert {call.status for call in calls()} == {CallStatus.ANSWERED}

@@ -26,6 +26,7 @@ from tests.support.consent import choose
 
 TOKEN = "a-metrics-token-long-enough-for-production-use"
 ROOT = Path(__file__).resolve().parent.parent
+SCRAPER = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def test_healthz_answers_while_the_process_runs(client):
@@ -33,11 +34,18 @@ def test_healthz_answers_while_the_process_runs(client):
     assert response.status_code == 200 and response.get_json() == {"status": "ok"}
 
 
+def test_readyz_tells_the_public_ready_or_not_and_nothing_else(app, client):
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.get_json() == {"status": "ready"}
+    assert client.get("/readyz", headers={"Authorization": "Bearer not-the-token"}).get_json() == {"status": "ready"}
+
+
 def test_readyz_checks_the_database_the_migrations_and_the_outbox(app, client):
+    app.config["METRICS_TOKEN"] = TOKEN
     queue_mail("jeanne@example.fr", "Objet", "Texte")
     db.session.execute(sa.update(OutboxMessage).values(created_at=utcnow() - timedelta(hours=2)))
     db.session.commit()
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=SCRAPER)
     assert response.status_code == 200
     body = response.get_json()
     assert body["status"] == "ready"
@@ -51,12 +59,13 @@ def test_readyz_checks_the_database_the_migrations_and_the_outbox(app, client):
 
 
 def test_readyz_reports_the_schedulers_heartbeat(app, client):
+    app.config["METRICS_TOKEN"] = TOKEN
     run_due(JOBS)
-    scheduler = client.get("/readyz").get_json()["checks"]["scheduler"]
+    scheduler = client.get("/readyz", headers=SCRAPER).get_json()["checks"]["scheduler"]
     assert scheduler["running"] and scheduler["ok"] and scheduler["last_job_finished_seconds_ago"] < 60
     db.session.execute(sa.update(ScheduledJob).values(last_finished_at=utcnow() - timedelta(minutes=10)))
     db.session.commit()
-    response = client.get("/readyz")
+    response = client.get("/readyz", headers=SCRAPER)
     silent = response.get_json()["checks"]["scheduler"]
     assert response.status_code == 200 and silent["ok"] is False and silent["last_job_finished_seconds_ago"] > 590
 
@@ -65,8 +74,8 @@ def test_readyz_is_503_when_the_database_is_down(app, make_app):
     with socket.socket() as closed:  # a port nobody listens on: the database server is down
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    down = make_app(SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://postgres@127.0.0.1:{port}/kinv")
-    response = down.test_client().get("/readyz")
+    down = make_app(METRICS_TOKEN=TOKEN, SQLALCHEMY_DATABASE_URI=f"postgresql+psycopg://postgres@127.0.0.1:{port}/kinv")
+    response = down.test_client().get("/readyz", headers=SCRAPER)
     assert response.status_code == 503
     body = response.get_json()
     assert body["status"] == "unavailable" and body["checks"]["database"] == {"ok": False, "error": "OperationalError"}
@@ -74,10 +83,10 @@ def test_readyz_is_503_when_the_database_is_down(app, make_app):
 
 
 def test_readyz_is_503_when_the_migrations_are_behind(app, make_app, tmp_path):
-    behind = make_app(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'never-migrated.sqlite'}")
+    behind = make_app(METRICS_TOKEN=TOKEN, SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'never-migrated.sqlite'}")
     with behind.app_context():
         db.create_all()  # every table, but no migration recorded
-    response = behind.test_client().get("/readyz")
+    response = behind.test_client().get("/readyz", headers=SCRAPER)
     assert response.status_code == 503
     assert response.get_json()["checks"]["migrations"]["ok"] is False
     with behind.app_context():

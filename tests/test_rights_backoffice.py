@@ -294,8 +294,8 @@ def test_the_status_page_offers_the_data_package_while_it_lasts(app, client, mai
 
 def test_the_login_is_rate_limited(client):
     token = csrf_token(client.get("/admin/connexion").get_data(as_text=True))
-    codes = [client.post("/admin/connexion", data={"csrf_token": token, "email": "x@k-inventory.com",
-                                                   "password": "wrong"}).status_code for _ in range(6)]
+    codes = [client.post("/admin/connexion", data={"csrf_token": token, "email": f"x{n}@k-inventory.com",
+                                                   "password": "wrong"}).status_code for n in range(6)]
     assert codes[:5] == [400] * 5 and codes[-1] == 429
     assert "Trop de requêtes" in client.post("/admin/connexion", data={"csrf_token": token}).get_data(as_text=True)
 

@@ -1,6 +1,8 @@
-"""The contact form: what it explains, what it stores, the acknowledgement, the signed links, reCAPTCHA."""
+"""The contact form: what it explains, what it stores, the acknowledgement, the signed links, reCAPTCHA, and the
+request taken « sans captcha » when the check cannot run."""
 
 import re
+import socket
 from datetime import timedelta
 
 import pytest
@@ -11,7 +13,7 @@ from app.mail.models import OutboxMessage
 from app.rights.models import RightsRequest
 from tests.conftest import submit_form
 from tests.support.newsletter import latest_mail, links, path_of, text_part
-from tests.support.rights import confirmed_request, send_request, stored_request
+from tests.support.rights import confirmed_request, from_network, send_request, staff_client, stored_request
 
 SECRET = "secret-key-for-tests-0123456789abcdef"
 
@@ -165,27 +167,81 @@ def test_a_valid_recaptcha_lets_the_request_through(protected, httpserver, mailb
     assert response.status_code == 303 and request_count() == 1
 
 
-@pytest.mark.parametrize(("answer", "token"), [
-    (None, ""),
-    ({"success": False, "error-codes": ["invalid-input-response"]}, "token"),
-    ({"success": True, "hostname": "evil.example"}, "token"),
-    ("not json", "token"),
-    (500, "token"),
-])
-def test_every_recaptcha_failure_refuses_keeps_the_typing_and_stores_nothing(protected, httpserver, answer, token):
+def siteverify_answers(httpserver, answer) -> None:
+    """Make the loopback siteverify answer this JSON, this text, or this HTTP status (None: never asked)."""
     if isinstance(answer, dict):
         httpserver.expect_request("/siteverify").respond_with_json(answer)
     elif isinstance(answer, str):
         httpserver.expect_request("/siteverify").respond_with_data(answer)
     elif isinstance(answer, int):
         httpserver.expect_request("/siteverify").respond_with_data("oops", status=answer)
-    response = send_request(protected.test_client(), message="Texte saisi", **{"g-recaptcha-response": token})
+
+
+@pytest.mark.parametrize("answer", [
+    {"success": False, "error-codes": ["invalid-input-response"]},
+    {"success": True, "hostname": "evil.example"},
+])
+def test_a_check_that_says_no_refuses_keeps_the_typing_and_stores_nothing(protected, httpserver, answer):
+    siteverify_answers(httpserver, answer)
+    response = send_request(protected.test_client(), message="Texte saisi", **{"g-recaptcha-response": "token"})
     html = response.get_data(as_text=True)
     assert response.status_code == 400
     assert "Texte saisi" in html and 'value="jeanne@example.fr"' in html
     assert "anti-spam" in visible(html) or "reCAPTCHA" in visible(html)
     assert request_count() == 0
     assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+@pytest.mark.parametrize(("answer", "token"), [
+    (None, ""),  # no JavaScript, or the widget's script blocked: no token
+    ("not json", "token"),
+    (500, "token"),
+])
+def test_when_the_check_cannot_run_the_request_is_taken_sans_captcha_and_confirmed_by_mail(
+        protected, httpserver, mailbox, answer, token):
+    siteverify_answers(httpserver, answer)
+    response = send_request(protected.test_client(), **{"g-recaptcha-response": token})
+    assert response.status_code == 303 and request_count() == 1
+    stored = db.session.scalar(sa.select(RightsRequest))
+    assert stored.without_captcha is True and stored.status == "unconfirmed"
+    assert links(latest_mail(mailbox, "jeanne@example.fr"), "/demande/confirmer/")
+    page = staff_client(protected, "dpo").get(f"/admin/demandes/{stored.reference}").get_data(as_text=True)
+    assert "sans captcha" in visible(page)
+
+
+def test_siteverify_unreachable_is_a_check_that_cannot_run(make_app, mailbox):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    app = make_app(RECAPTCHA_SITE_KEY="site-key", RECAPTCHA_SECRET_KEY=SECRET,
+                   CAPTCHA_VERIFY_URL=f"http://127.0.0.1:{port}/siteverify")
+    with app.app_context():
+        assert send_request(app.test_client(), **{"g-recaptcha-response": "token"}).status_code == 303
+        assert db.session.scalar(sa.select(RightsRequest.without_captcha)) is True
+
+
+def test_requests_without_the_check_have_stricter_limits_per_address_and_per_network(protected, mailbox):
+    for number in range(2):
+        assert send_request(from_network(protected, f"198.51.{number}.1")).status_code == 303
+    third = send_request(from_network(protected, "198.51.2.1"), message="Texte saisi")
+    html = visible(third.get_data(as_text=True))
+    assert third.status_code == 400 and "trop de demandes sans vérification" in html and "Texte saisi" in html
+    assert send_request(from_network(protected, "198.51.2.1"), email="paul@example.fr").status_code == 303
+    for number in range(2):
+        assert send_request(from_network(protected, f"198.51.2.{number + 2}"),
+                            email=f"p{number}@example.fr").status_code == 303
+    assert send_request(from_network(protected, "198.51.2.9"), email="z@example.fr").status_code == 400, (
+        "a fourth from the same /24 within the hour")
+    assert send_request(from_network(protected, "203.0.113.1"), email="z@example.fr").status_code == 303
+    assert request_count() == 6
+
+
+def test_the_contact_page_names_the_postal_address_and_the_privacy_email(make_app):
+    app = make_app(PRIVACY_EMAIL="dpo@k-inventory.com")
+    page = visible(app.test_client().get("/contact").get_data(as_text=True))
+    assert "Tour Ariane La Défense 9" in page and "92088 Paris La Défense Cedex" in page
+    assert "dpo@k-inventory.com" in page and "par courrier" in page
+    assert "dpo@" not in visible(make_app().test_client().get("/contact").get_data(as_text=True))
 
 
 def test_confirmed_request_helper(client, mailbox):

@@ -1,24 +1,27 @@
-"""Staff accounts: constant-time login, per-account lock, sessions that end (logout, password, role, deactivation,
-idle and absolute timeouts), a new session at login, the TOTP second factor and its recovery codes, passwords."""
+"""Staff accounts: constant-time login, failures that slow the client down but never lock the account (its owner is
+mailed), sessions that end (logout, password, role, deactivation, idle and absolute timeouts), a new session at
+login, the TOTP second factor and its recovery codes, passwords."""
 
 import re
 import statistics
 import time
-from datetime import timedelta
 
 import pyotp
 import pytest
+from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from app.auth.models import StaffUser
 from app.auth.routes import LOGIN_AT, SEEN_AT
 from app.auth.services import create_staff, find_staff
 from app.database import utcnow
 from app.extensions import db
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, submit_form
+from tests.support.newsletter import deliver_mail, latest_mail
 from tests.support.pages import vnu_errors
 from tests.support.rights import (
     STAFF_PASSWORD,
     enrol_staff,
+    from_network,
     log_in_with_password,
     next_totp_code,
     second_factor,
@@ -51,20 +54,64 @@ def test_a_wrong_password_costs_as_long_for_a_known_and_an_unknown_address(make_
     assert 0.6 < ratio < 1.7, (known, unknown)
 
 
-def test_ten_failures_lock_the_account_for_15_minutes(make_app):
+def test_failures_slow_down_the_client_never_the_account(make_app):
+    app = make_app()
+    with app.app_context():
+        create_staff("agent@k-inventory.com", STAFF_PASSWORD, "agent")
+        stranger = from_network(app, "198.51.100.7")
+        for _ in range(3):
+            assert log_in_with_password(stranger, "agent@k-inventory.com", "wrong password!").status_code == 400
+        assert log_in_with_password(stranger, "agent@k-inventory.com").status_code == 429, "slowed down"
+        for address in ("198.51.100.8", "198.51.100.9"):  # the same /24: the same client
+            assert log_in_with_password(from_network(app, address), "agent@k-inventory.com").status_code == 429
+        owner = from_network(app, "203.0.113.20")
+        assert log_in_with_password(owner, "agent@k-inventory.com").status_code == 303, "the account is not locked"
+        other = from_network(app, "198.51.100.10")
+        assert log_in_with_password(other, "someone-else@k-inventory.com", "x" * 12).status_code == 400
+
+
+def test_wrong_codes_slow_down_the_client_whatever_else_the_post_carries(make_app):
+    app = make_app()
+    with app.app_context():
+        staff_client(app)
+        stranger = from_network(app, "198.51.100.7")
+        log_in_with_password(stranger, "agent@k-inventory.com")
+        statuses = [submit_form(stranger, "/admin/verification", {"code": "123456", "email": f"x{n}@example.fr"})
+                    .status_code for n in range(4)]
+        assert statuses == [400, 400, 400, 429]
+        owner = from_network(app, "203.0.113.20")
+        log_in_with_password(owner, "agent@k-inventory.com")
+        assert second_factor(owner, "123456").status_code == 400, "another network still gets its own tries"
+
+
+def test_failures_from_many_networks_never_lock_the_account(make_app):
+    app = make_app()
+    with app.app_context():
+        create_staff("agent@k-inventory.com", STAFF_PASSWORD, "agent")
+        for minute in range(4):
+            stranger = from_network(app, f"198.51.{100 + minute}.7")
+            for _ in range(3):
+                log_in_with_password(stranger, "agent@k-inventory.com", "wrong password!")
+        assert find_staff("agent@k-inventory.com").failed_logins == 12
+        enrol_staff(from_network(app, "203.0.113.20"), "agent@k-inventory.com")
+        db.session.expire_all()
+        assert find_staff("agent@k-inventory.com").failed_logins == 0, "a login starts the count again"
+
+
+def test_the_owner_is_mailed_after_five_failures_with_the_time_and_the_network(make_app, mailbox):
     app = make_app(RATELIMIT_ENABLED=False)
     with app.app_context():
         create_staff("agent@k-inventory.com", STAFF_PASSWORD, "agent")
-        client = app.test_client()
-        for _ in range(10):
-            assert log_in_with_password(client, "agent@k-inventory.com", "wrong password!").status_code == 400
-        response = log_in_with_password(client, "agent@k-inventory.com")
-        assert response.status_code == 400 and WRONG in response.get_data(as_text=True)
-        user = find_staff("agent@k-inventory.com")
-        assert user.locked_until - utcnow() > timedelta(minutes=14)
-        user.locked_until = utcnow() - timedelta(seconds=1)
-        db.session.commit()
-        assert log_in_with_password(client, "agent@k-inventory.com").status_code == 303
+        for number in range(4):
+            log_in_with_password(from_network(app, f"198.51.100.{number}"), "agent@k-inventory.com", "wrong pass!")
+        deliver_mail()
+        assert mailbox.to("agent@k-inventory.com") == []
+        log_in_with_password(from_network(app, "2001:db8:1234:5678::9"), "agent@k-inventory.com", "wrong pass!")
+        mail = latest_mail(mailbox, "agent@k-inventory.com")
+        text = mail.get_body(("plain",)).get_content()
+        assert "5 tentatives de connexion" in text and "2001:db8:1234::/48" in text
+        assert utcnow().strftime("%Y-%m-%d %H:") in text and "5678" not in text
+        assert "n’est pas bloqué" in text
 
 
 def session_cookie(client) -> str:
@@ -100,6 +147,15 @@ def test_account_changes_end_every_session(app, runner, command):
     assert staff.get("/admin/").status_code == 302
 
 
+def test_the_dpo_deactivates_an_account_on_purpose_and_activates_it_again(app, runner):
+    create_staff("agent@k-inventory.com", STAFF_PASSWORD, "agent")
+    assert runner.invoke(args=["users", "deactivate", "agent@k-inventory.com"]).exit_code == 0
+    assert log_in_with_password(app.test_client(), "agent@k-inventory.com").status_code == 400
+    result = runner.invoke(args=["users", "activate", "agent@k-inventory.com"])
+    assert result.exit_code == 0 and "may log in again" in result.output
+    assert log_in_with_password(app.test_client(), "agent@k-inventory.com").status_code == 303
+
+
 def test_a_password_change_ends_every_session(app, runner):
     staff = staff_client(app)
     new = "un autre mot de passe bien long"
@@ -115,6 +171,27 @@ def test_login_gives_a_new_session_and_csrf_token(app):
     enrol_staff(client, "agent@k-inventory.com")
     after = csrf_token(client.get("/admin/").get_data(as_text=True))
     assert before != after
+
+
+def signed_days_ago(app, raw: str, days: int) -> str:
+    """The session's CSRF secret signed as Flask-WTF signs it, by a clock set back some days."""
+
+    class Earlier(TimestampSigner):
+        def get_timestamp(self) -> int:
+            return int(time.time()) - days * 86400
+
+    return URLSafeTimedSerializer(app.config["SECRET_KEY"], salt="wtf-csrf-token", signer=Earlier).dumps(raw)
+
+
+@pytest.mark.parametrize(("days", "status"), [(400, 400), (1, 400), (0, 303)])
+def test_a_staff_csrf_token_lives_no_longer_than_a_staff_session(app, days, status):
+    staff = staff_client(app)
+    staff.get("/admin/")  # a page with a form: the session's CSRF secret
+    with staff.session_transaction() as session:
+        raw = session["csrf_token"]
+    response = staff.post("/admin/deconnexion", data={"csrf_token": signed_days_ago(app, raw, days)})
+    assert response.status_code == status
+    assert staff.get("/admin/").status_code == (200 if status == 400 else 302)
 
 
 @pytest.mark.parametrize(("key", "age"), [(SEEN_AT, 31 * 60), (LOGIN_AT, 12 * 3600 + 60)])
@@ -178,15 +255,16 @@ def test_the_second_step_expires_after_5_minutes(make_app):
         assert client.get("/admin/").status_code == 302
 
 
-def test_codes_count_towards_the_lock(make_app):
+def test_wrong_codes_count_towards_the_owners_warning(make_app, mailbox):
     app = make_app(RATELIMIT_ENABLED=False)
     with app.app_context():
         staff_client(app)
         client = app.test_client()
         log_in_with_password(client, "agent@k-inventory.com")
-        for _ in range(10):
-            second_factor(client, "123456")
-        assert find_staff("agent@k-inventory.com").locked_until is not None
+        for _ in range(5):
+            assert second_factor(client, "123456").status_code == 400
+        assert "5 tentatives" in latest_mail(mailbox, "agent@k-inventory.com").get_body(("plain",)).get_content()
+        assert log_in_with_password(app.test_client(), "agent@k-inventory.com").status_code == 303
 
 
 def test_enrolment_page_is_valid_html_with_an_inline_svg_qr_code(app, tmp_path):

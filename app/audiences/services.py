@@ -19,6 +19,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.newsletter.lists import is_list
 from app.newsletter.models import ChannelStatus, ListStatus, Subscriber, Subscription
+from app.spreadsheet import safe_row
 from app.suppression.models import Channel, Suppression
 from app.suppression.services import suppressed_clause
 
@@ -137,8 +138,8 @@ def write_file(path: Path, platform: Platform, rows: list[tuple[str, str]]) -> s
     """Write the CSV the platform takes (hashed identifiers only); its SHA-256."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(platform.columns)
-    writer.writerows(rows)
+    writer.writerow(safe_row(platform.columns))
+    writer.writerows(safe_row(row) for row in rows)
     data = buffer.getvalue().encode()
     path.write_bytes(data)
     return hashlib.sha256(data).hexdigest()

@@ -54,6 +54,14 @@ def deactivate_command(email: str) -> None:
     click.echo(f"{user.email} deactivated; its sessions are closed.")
 
 
+@users.command("activate")
+@click.argument("email")
+def activate_command(email: str) -> None:
+    """Let a deactivated account log in again (failed logins never lock one: nothing else to undo)."""
+    user = run(services.activate, email)
+    click.echo(f"{user.email} may log in again.")
+
+
 @users.command("reset-2fa")
 @click.argument("email")
 def reset_second_factor_command(email: str) -> None:

@@ -34,8 +34,7 @@ class StaffUser(UserMixin, db.Model):
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Part of every session's id: rotating it ends every session, copied cookies included.
     session_token: Mapped[str] = mapped_column(sa.String(64), default=lambda: secrets.token_urlsafe(32))
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failed_logins: Mapped[int] = mapped_column(default=0)  # in a row: the owner is mailed after a few
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_totp_step: Mapped[int | None] = mapped_column(sa.BigInteger)  # a code is accepted once

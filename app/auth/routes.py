@@ -9,13 +9,15 @@ from flask_login import current_user, login_user, logout_user
 from app.auth import bp, services
 from app.auth.forms import CodeForm, LoginForm, LogoutForm
 from app.auth.models import StaffUser
-from app.extensions import db, limit_posts
+from app.config import STAFF_SESSION_MAX_SECONDS
+from app.extensions import db, limit_posts, limiter
+from app.personal import keyed_hash, normalise_email, truncate_ip
 from app.urls import safe_next
 
 PENDING_KEY, NEXT_KEY = "staff_pending", "staff_next"
 LOGIN_AT, SEEN_AT = "staff_login_at", "staff_seen_at"
 PENDING_LIFETIME = 300  # seconds between the password and the code
-IDLE_TIMEOUT, ABSOLUTE_TIMEOUT = 30 * 60, 12 * 3600
+IDLE_TIMEOUT, ABSOLUTE_TIMEOUT = 30 * 60, STAFF_SESSION_MAX_SECONDS
 
 
 @bp.before_app_request
@@ -33,19 +35,41 @@ def end_stale_sessions():
     return None
 
 
+def account_and_network() -> str:
+    """Whom failures are counted against: the address typed (or the account of the code step) and the client's
+    network (/24, /48), keyed."""
+    if request.endpoint == "auth.login":
+        account = normalise_email(request.form.get("email", ""))
+    else:  # the code steps: the account whose password passed, whatever the post carries
+        account = (session.get(PENDING_KEY) or {}).get("id")
+    return keyed_hash(f"login:{account}|{truncate_ip(request.remote_addr)}")
+
+
+def refused(response) -> bool:
+    """A post that did not pass (wrong password or code, or an invalid form)."""
+    return response.status_code == 400
+
+
+# Failures slow down, then stop, one client trying one account (3 a minute, 10 an hour); the account itself is never
+# locked, so a stranger cannot keep its owner out.
+throttle_failures = limiter.limit("3/minute;10/hour", key_func=account_and_network, methods=["POST"],
+                                  deduct_when=refused)
+
+
 @bp.route("/connexion", methods=["GET", "POST"])
 @limit_posts("5/minute;30/hour")
+@throttle_failures
 def login():
     """E-mail and password; the same message and the same work for any wrong part; then the second factor."""
     form = LoginForm()
     if form.validate_on_submit():
-        user = services.check_password(form.email.data, form.password.data)
+        user = services.check_password(form.email.data, form.password.data, truncate_ip(request.remote_addr))
         if user is not None:
             start_second_step(user, safe_next(request.args.get("next"), within="/admin"))
             endpoint = "auth.second_factor" if user.totp_enrolled_at else "auth.enrol"
             return redirect(url_for(endpoint), 303)
-        flash(_("Adresse e-mail ou mot de passe incorrect. Après 10 échecs, un compte est bloqué 15 minutes."),
-              "error")
+        flash(_("Adresse e-mail ou mot de passe incorrect. Après plusieurs échecs, les essais depuis votre réseau "
+                "sont ralentis."), "error")
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 
@@ -70,6 +94,7 @@ def pending_user() -> StaffUser:
 
 @bp.route("/verification", methods=["GET", "POST"])
 @limit_posts("5/minute;30/hour")
+@throttle_failures
 def second_factor():
     """The code of the authenticator app (or a recovery code)."""
     user = pending_user()
@@ -77,7 +102,7 @@ def second_factor():
         return redirect(url_for("auth.enrol"), 303)
     form = CodeForm()
     if form.validate_on_submit():
-        if services.verify_second_factor(user, form.code.data):
+        if services.verify_second_factor(user, form.code.data, truncate_ip(request.remote_addr)):
             return finish_login(user)
         form.code.errors.append(_("Code incorrect ou déjà utilisé."))
     return render_template("auth/second_factor.html", form=form), 400 if form.errors else 200
@@ -85,6 +110,7 @@ def second_factor():
 
 @bp.route("/activation", methods=["GET", "POST"])
 @limit_posts("5/minute;30/hour")
+@throttle_failures
 def enrol():
     """First login: scan the QR code, type a first code, note the recovery codes shown once."""
     user = pending_user()
@@ -92,7 +118,7 @@ def enrol():
         return redirect(url_for("auth.second_factor"), 303)
     form = CodeForm()
     if form.validate_on_submit():
-        enrolment = services.enrol(user, form.code.data)
+        enrolment = services.enrol(user, form.code.data, truncate_ip(request.remote_addr))
         if enrolment is not None:
             finish_login(user)
             return render_template("auth/recovery_codes.html", codes=enrolment.recovery_codes)
@@ -102,12 +128,11 @@ def enrol():
 
 
 def finish_login(user: StaffUser):
-    """Both factors passed: a new session (and CSRF token) for the staff member."""
+    """Both factors passed (and the login recorded): a new session (and CSRF token) for the staff member."""
     next_path = session.get(NEXT_KEY)
     session.clear()
     login_user(user)
     session[LOGIN_AT] = session[SEEN_AT] = time.time()
-    services.logged_in(user)
     return redirect(next_path or url_for("backoffice.queue"), 303)
 
 

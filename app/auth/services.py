@@ -1,14 +1,17 @@
-"""Staff accounts: create and manage them, check passwords in constant time, lock after repeated failures,
+"""Staff accounts: create and manage them, check passwords in constant time, warn the owner of repeated failures,
 the TOTP second factor and its recovery codes, and the session token that ends every session when rotated."""
 
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from functools import cache
 
 import pyotp
 import sqlalchemy as sa
+from flask import render_template
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -16,12 +19,13 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.auth.models import RecoveryCode, Role, StaffUser
 from app.database import utcnow
 from app.extensions import db
+from app.mail.services import queue_mail
 from app.personal import keyed_hash, normalise_email
 
 MIN_PASSWORD_LENGTH = 12
 MIN_PASSWORD_SCORE = 3  # zxcvbn: 3 "safely unguessable", 4 "very unguessable"
-MAX_FAILED_LOGINS = 10
-LOCK_DURATION = timedelta(minutes=15)
+NOTIFY_AFTER, NOTIFY_EVERY = 5, 100  # failures in a row before the owner is mailed, then again every 100
+SIX_DIGITS = re.compile(r"[0-9]{6}")  # ASCII only: str.isdigit() also takes Arabic-Indic or full-width digits
 RECOVERY_CODE_COUNT = 10
 TOTP_ISSUER = "K-Inventory"
 
@@ -121,6 +125,14 @@ def deactivate(email: str) -> StaffUser:
     return user
 
 
+def activate(email: str) -> StaffUser:
+    """A deactivated account may log in again; commits."""
+    user = staff_or_error(email)
+    user.active = True
+    db.session.commit()
+    return user
+
+
 def reset_second_factor(email: str) -> StaffUser:
     """A new TOTP secret to enrol at the next login, recovery codes gone, sessions ended; commits."""
     user = staff_or_error(email)
@@ -141,34 +153,38 @@ def active_staff_addresses() -> list[str]:
     return list(db.session.scalars(sa.select(StaffUser.email).where(StaffUser.active.is_(True))))
 
 
-def check_password(email: str, password: str) -> StaffUser | None:
-    """The active, unlocked account with these credentials, or None; the same work and answer for any wrong part.
+def check_password(email: str, password: str, ip_prefix: str | None) -> StaffUser | None:
+    """The active account with these credentials, or None; the same work and answer for any wrong part.
 
-    A hash is always computed (a dummy one for an unknown address); failures count towards the account's lock.
+    A hash is always computed (a dummy one for an unknown address). A failure never locks the account: the client
+    is slowed down by the login route's limits; the owner is told after repeated failures.
     """
     user = find_staff(email)
     matches = check_password_hash(user.password_hash if user else dummy_hash(), password)
     if user is None or not user.active:
         return None
-    if is_locked(user):
-        return None
     if not matches:
-        record_failure(user)
+        record_failure(user, ip_prefix)
         return None
     return user
 
 
-def is_locked(user: StaffUser, now: datetime | None = None) -> bool:
-    """Whether the account is locked after too many failures."""
-    return user.locked_until is not None and user.locked_until > (now or utcnow())
-
-
-def record_failure(user: StaffUser) -> None:
-    """One more failure (password or code); the tenth locks the account for 15 minutes; commits."""
-    user.failed_logins += 1
-    if user.failed_logins >= MAX_FAILED_LOGINS:
-        user.locked_until, user.failed_logins = utcnow() + LOCK_DURATION, 0
+def record_failure(user: StaffUser, ip_prefix: str | None) -> None:
+    """One more failure in a row (password or code), counted by the database itself; its owner is mailed at the
+    5th and every 100th after; commits."""
+    count = db.session.scalar(sa.update(StaffUser).where(StaffUser.id == user.id).values(
+        failed_logins=StaffUser.failed_logins + 1).returning(StaffUser.failed_logins))
+    if count is not None and (count == NOTIFY_AFTER or count % NOTIFY_EVERY == 0):
+        tell_owner(user, count, ip_prefix)
     db.session.commit()
+
+
+def tell_owner(user: StaffUser, count: int, ip_prefix: str | None) -> None:
+    """Mail the account's owner that logins fail (when, how many, from which network); the caller commits."""
+    with force_locale("fr"):
+        subject = _("Échecs de connexion sur votre compte K-Inventory")
+        text = render_template("auth/mail/failures.txt", count=count, when=utcnow(), network=ip_prefix)
+    queue_mail(user.email, subject, text, kind="staff")
 
 
 def totp_of(user: StaffUser) -> pyotp.TOTP:
@@ -188,40 +204,49 @@ def qr_code_svg(user: StaffUser) -> Markup:
     return Markup(segno.make(provisioning_uri(user), error="m").svg_inline(scale=4, title=_("Code QR à scanner")))
 
 
-def verify_second_factor(user: StaffUser, code: str) -> bool:
-    """A current TOTP code (each accepted once) or an unused recovery code; a failure counts towards the lock."""
-    code = "".join((code or "").split()).replace("-", "").lower()
-    if not is_locked(user) and (use_totp_code(user, code) or use_recovery_code(user, code)):
-        user.failed_logins = 0
-        db.session.commit()
+def verify_second_factor(user: StaffUser, code: str, ip_prefix: str | None) -> bool:
+    """A current TOTP code or an unused recovery code, spent in the transaction that records the login (commits);
+    a failure counts towards the owner's warning."""
+    code = normalised_code(code)
+    if spend_totp_code(user, code) or spend_recovery_code(user, code):
+        logged_in(user)
         return True
-    if not is_locked(user):
-        record_failure(user)
+    failed_code(user, ip_prefix)
     return False
 
 
-def use_totp_code(user: StaffUser, code: str) -> bool:
-    """A six-digit code of this, the previous or the next 30-second step, never one already used."""
-    if not (code.isdigit() and len(code) == 6 and user.totp_secret):
+def normalised_code(code: str | None) -> str:
+    """The code as typed, without spaces or dashes, in lower case (recovery codes are shown as `abcd1234-…`)."""
+    return "".join((code or "").split()).replace("-", "").lower()
+
+
+def failed_code(user: StaffUser, ip_prefix: str | None) -> None:
+    """Nothing of the attempt is kept but the failure itself; commits."""
+    db.session.rollback()
+    record_failure(user, ip_prefix)
+
+
+def spend_totp_code(user: StaffUser, code: str) -> bool:
+    """Six ASCII digits of this, the previous or the next 30-second step, newer than the last step accepted: the
+    step is taken by a conditional UPDATE, so two requests with one code cannot both have it."""
+    if not (SIX_DIGITS.fullmatch(code) and user.totp_secret):
         return False
     totp, now = totp_of(user), utcnow()
     for offset in (-1, 0, 1):
         at = now + timedelta(seconds=offset * totp.interval)
-        step = totp.timecode(at)
-        if hmac.compare_digest(totp.at(at), code) and step > (user.last_totp_step or -1):
-            user.last_totp_step = step
-            return True
+        if hmac.compare_digest(totp.at(at), code):
+            step = totp.timecode(at)
+            return db.session.execute(sa.update(StaffUser).where(
+                StaffUser.id == user.id, sa.or_(StaffUser.last_totp_step.is_(None), StaffUser.last_totp_step < step),
+            ).values(last_totp_step=step)).rowcount == 1
     return False
 
 
-def use_recovery_code(user: StaffUser, code: str) -> bool:
-    """An unused recovery code, spent by this use (64 random bits each: a keyed hash is enough to store them)."""
-    digest = keyed_hash(f"recovery:{code}")
-    for recovery in user.recovery_codes:
-        if recovery.used_at is None and hmac.compare_digest(recovery.code_hash, digest):
-            recovery.used_at = utcnow()
-            return True
-    return False
+def spend_recovery_code(user: StaffUser, code: str) -> bool:
+    """An unused recovery code, spent by a conditional UPDATE (64 random bits each: a keyed hash is enough)."""
+    return db.session.execute(sa.update(RecoveryCode).where(
+        RecoveryCode.user_id == user.id, RecoveryCode.code_hash == keyed_hash(f"recovery:{code}"),
+        RecoveryCode.used_at.is_(None)).values(used_at=utcnow())).rowcount == 1
 
 
 @dataclass(frozen=True)
@@ -231,19 +256,23 @@ class Enrolment:
     recovery_codes: list[str]
 
 
-def enrol(user: StaffUser, code: str) -> Enrolment | None:
-    """Confirm the authenticator with a first code, then issue 10 single-use recovery codes (stored hashed)."""
-    if user.totp_enrolled_at is not None or not verify_second_factor(user, code):
+def enrol(user: StaffUser, code: str, ip_prefix: str | None) -> Enrolment | None:
+    """Confirm the authenticator with a first code, then issue 10 single-use recovery codes (stored hashed), in the
+    transaction that records the login; commits."""
+    if user.totp_enrolled_at is not None:
+        return None
+    if not spend_totp_code(user, normalised_code(code)):
+        failed_code(user, ip_prefix)
         return None
     codes = [f"{secrets.token_hex(4)}-{secrets.token_hex(4)}" for _ in range(RECOVERY_CODE_COUNT)]
     user.recovery_codes = [RecoveryCode(code_hash=keyed_hash(f"recovery:{c.replace('-', '')}")) for c in codes]
     user.totp_enrolled_at = utcnow()
-    db.session.commit()
+    logged_in(user)
     return Enrolment(codes)
 
 
 def logged_in(user: StaffUser) -> None:
-    """Both factors passed: note the time, forget the failures; commits."""
+    """Both factors passed: note the time, forget the failures; commits (with the code just spent)."""
     user.last_login_at, user.failed_logins = utcnow(), 0
     db.session.commit()
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from app.backoffice.models import Read, StaffRead
 from app.extensions import db
+from app.spreadsheet import safe_row
 
 JOURNAL_PAGE = 500
 CLI_ACTOR = "flask audit export"
@@ -39,6 +40,7 @@ def export_csv(since: datetime) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["occurred_at", "staff_email", "what", "target"])
     for row in rows:
-        writer.writerow([row.occurred_at.isoformat(timespec="seconds"), row.staff_email, row.what, row.target])
+        when = row.occurred_at.isoformat(timespec="seconds")
+        writer.writerow(safe_row([when, row.staff_email, row.what, row.target]))
     record_read(CLI_ACTOR, Read.EXPORT, f"since {since.date().isoformat()}: {len(rows)} rows")
     return out.getvalue()

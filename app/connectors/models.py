@@ -87,7 +87,7 @@ class ConnectorCall(db.Model):
 
 
 class SeenAnswer(db.Model):
-    """The `webhook-id` of every answer taken, so a replayed answer changes nothing."""
+    """The `webhook-id` of every answer taken (its SHA-256), so a replayed answer changes nothing."""
 
     __tablename__ = "connector_seen_answers"
 

@@ -2,6 +2,7 @@
 request (a durable queue, retried with back-off), and take their signed answers (Standard Webhooks)."""
 
 import binascii
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ REQUEST_TYPES = {
     "objection": RequestType.OBJECTION, "withdrawal": RequestType.OBJECTION, "unsubscribe": RequestType.OBJECTION,
 }
 EXPORT_MAX_BYTES = 2 * 1024 * 1024
+ANSWER_MAX_BYTES = EXPORT_MAX_BYTES + 64 * 1024  # the documented 2 MB export, and the answer around it
 MAX_ATTEMPTS = 10
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 12 * 3600
@@ -237,19 +239,29 @@ def verified_answer(system: ConnectedSystem, body: bytes, headers: dict[str, str
 
 
 def take_answer(system_name: str, body: bytes, headers: dict[str, str]) -> bool:
-    """Record a system's answer (commits); False when it is a replay of an answer already taken."""
+    """Record a system's answer (commits); False when it is a replay of an answer already taken, or of one taken
+    at the same moment by another worker (the unique `webhook-id` decides which)."""
     system = system_named(system_name)
     if system is None:
         raise AnswerRefused(404, "unknown system")
     payload = verified_answer(system, body, headers)
-    webhook_id = {k.lower(): v for k, v in headers.items()}["webhook-id"][:100]
-    if db.session.scalar(sa.select(SeenAnswer.id).where(SeenAnswer.webhook_id == webhook_id)):
+    seen = seen_key({k.lower(): v for k, v in headers.items()}["webhook-id"])
+    if db.session.scalar(sa.select(SeenAnswer.id).where(SeenAnswer.webhook_id == seen)):
         return False
     call = call_answered(system, payload)
     record_answer(call, payload, len(body))
-    db.session.add(SeenAnswer(webhook_id=webhook_id))
-    db.session.commit()
+    db.session.add(SeenAnswer(webhook_id=seen))
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        return False
     return True
+
+
+def seen_key(webhook_id: str) -> str:
+    """What is kept of a `webhook-id`: its SHA-256, so ids of any length are compared in full."""
+    return hashlib.sha256(webhook_id.encode()).hexdigest()
 
 
 def call_answered(system: ConnectedSystem, payload: dict) -> ConnectorCall:

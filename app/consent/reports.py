@@ -16,6 +16,7 @@ from app.extensions import db
 from app.progress import tracked
 from app.retention.register import P8_NECESSARY, P8_PROOF, Action, Outcome, Rule
 from app.retention.runner import bulk
+from app.spreadsheet import safe_mapping
 
 RETENTION = timedelta(days=5 * 365)
 
@@ -57,7 +58,7 @@ def export_text(since: datetime | None = None, fmt: str = "csv") -> str:
     fields = list(rows[0]) if rows else ["consent_id", "recorded_at"]
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows(safe_mapping(row) for row in rows)
     return out.getvalue()
 
 

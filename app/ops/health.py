@@ -1,5 +1,5 @@
 """`/healthz` (the process answers) and `/readyz` (the database, its migrations, the outbox, the scheduler's
-heartbeat), as JSON."""
+heartbeat: details for /metrics' scrapers only), as JSON."""
 
 from datetime import datetime
 from functools import lru_cache
@@ -12,7 +12,7 @@ from app.database import utcnow
 from app.extensions import db, limiter
 from app.jobs.models import ScheduledJob
 from app.mail.models import OutboxMessage, OutboxStatus
-from app.ops import bp
+from app.ops import bp, metrics
 
 MIGRATIONS = Path(__file__).resolve().parent.parent.parent / "migrations"
 
@@ -82,7 +82,8 @@ def healthz():
 @bp.route("/readyz")
 @limiter.exempt
 def readyz():
-    """200 when the site can serve requests, 503 otherwise; the outbox's backlog and a silent scheduler are
-    reported, not fatal."""
+    """200 when the site can serve requests, 503 otherwise; the checks (migrations, the outbox's backlog, a silent
+    scheduler: reported, not fatal) only for those allowed to read /metrics."""
     checks, ready = readiness()
-    return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503
+    details = {"checks": checks} if metrics.allowed() else {}
+    return jsonify(status="ready" if ready else "unavailable", **details), 200 if ready else 503

@@ -6,8 +6,11 @@ from urllib.parse import urlencode
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
+from limits import parse_many
 
+from app.extensions import limiter
 from app.headers import allow_sources
+from app.personal import keyed_hash, normalise_email
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +61,14 @@ PROVIDERS = {
     ),
 }
 
-REASONS = ("ok", "disabled", "missing", "rejected", "hostname", "action", "score", "timeout", "unavailable", "invalid")
+REASONS = ("ok", "disabled", "missing", "rejected", "hostname", "action", "score", "timeout", "unavailable", "invalid",
+           "unchecked", "limited")
+# The check could not run: no token (no JavaScript, the provider's script blocked) or siteverify did not answer.
+UNANSWERED = frozenset({"missing", "timeout", "unavailable", "invalid"})
+# Requests taken without the check, per client network and per address (strict: each still needs its e-mail
+# confirmed before anything is done).
+UNCHECKED_PER_NETWORK = parse_many("3/hour;10/day")
+UNCHECKED_PER_ADDRESS = parse_many("2/day")
 
 
 @dataclass(frozen=True)
@@ -214,6 +224,35 @@ def safe_codes(codes) -> str:
     return ",".join(str(code)[:40] for code in codes[:5]) or "none"
 
 
+def or_unchecked(result: CaptchaResult, network: str | None, email: str) -> CaptchaResult:
+    """A check that could not run lets the request through as « unchecked », within the stricter limits (then
+    "limited"); any other verdict stands."""
+    if result.ok or result.reason not in UNANSWERED:
+        return result
+    if not within_unchecked_limits(network, email):
+        return refuse("limited")
+    log.info("captcha: request taken without the check (%s)", result.reason)
+    return CaptchaResult(True, "unchecked")
+
+
+def within_unchecked_limits(network: str | None, email: str) -> bool:
+    """Count one unchecked request against the client's network and the address (keyed), if both have room."""
+    if not limiter.enabled:
+        return True
+    counted = [(item, "unchecked-network", keyed_hash(network or "")) for item in UNCHECKED_PER_NETWORK] + [
+        (item, "unchecked-address", keyed_hash(normalise_email(email))) for item in UNCHECKED_PER_ADDRESS]
+    try:
+        if not all(limiter.limiter.test(item, *keys) for item, *keys in counted):
+            return False
+        hits = [limiter.limiter.hit(item, *keys) for item, *keys in counted]  # every one counted, none skipped
+    # The limiter's storage is down: let the person through (confirmation still needed), as Flask-Limiter does with
+    # RATELIMIT_SWALLOW_ERRORS for its own limits.
+    except Exception as error:  # noqa: BLE001
+        log.warning("captcha: limits unavailable (%s)", type(error).__name__)
+        return True
+    return all(hits)
+
+
 def refuse(reason: str) -> CaptchaResult:
     """A failed check, logged by reason only."""
     log.info("captcha: check failed (%s, %s)", current_provider().name, reason)
@@ -227,6 +266,9 @@ FAILURE_MESSAGES = {
     "unavailable": RETRY_SOON,
     "invalid": _l("Le service de vérification anti-spam (%(provider)s) a renvoyé une réponse illisible. Réessayez "
                   "dans un instant\u00a0; ce que vous avez saisi est conservé."),
+    "limited": _l("La vérification anti-spam (%(provider)s) n’a pas pu se faire, et trop de demandes sans "
+                  "vérification viennent de votre réseau ou portent sur cette adresse. Réessayez plus tard, ou écrivez-"
+                  "nous par e-mail ou par courrier (adresses ci-dessus)\u00a0; ce que vous avez saisi est conservé."),
     "score": _l("La vérification anti-spam (%(provider)s) n’a pas pu confirmer que vous n’êtes pas un robot. "
                 "Patientez quelques secondes et renvoyez le formulaire\u00a0; ce que vous avez saisi est conservé."),
 }

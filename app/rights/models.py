@@ -60,6 +60,8 @@ class RightsRequest(db.Model):
     designated_contact: Mapped[str | None] = mapped_column(sa.String(320))
     language: Mapped[str] = mapped_column(sa.String(2), default="fr")
     ip_prefix: Mapped[str | None] = mapped_column(sa.String(50))
+    # Sent while the anti-spam check could not run (no JavaScript, its service blocked or down): « sans captcha ».
+    without_captcha: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     due_on: Mapped[date] = mapped_column(sa.Date, index=True)

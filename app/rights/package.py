@@ -6,7 +6,6 @@ The JSON files are the machine-readable copy (portability); the CSV files are fo
 import csv
 import io
 import json
-import re
 import zipfile
 
 from flask import render_template
@@ -15,20 +14,17 @@ from flask_babel import force_locale
 from app.datamap import Person, data_map, export_person
 from app.policy.services import CONTROLLER_ADDRESS, CONTROLLER_NAME
 from app.retention.register import ACTION_LABELS, rules_for_tables
+from app.spreadsheet import safe_cell, safe_row
 
 # A French spreadsheet opens a CSV as UTF-8 only after a byte-order mark, and splits columns on semicolons.
 BOM = "\ufeff"
-SPREADSHEET_FORMULA = re.compile(r"^(?:[=@\t\r]|[+-](?![\d\s]))")
 
 
 def as_cell(value) -> str:
     """One CSV cell: nested values as JSON, nothing as an empty cell, never a spreadsheet formula."""
-    if value is None:
-        return ""
     if isinstance(value, dict | list):
         value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-    text = str(value)
-    return "'" + text if SPREADSHEET_FORMULA.match(text) else text
+    return safe_cell(value)
 
 
 def csv_text(rows: list[dict]) -> str:
@@ -36,7 +32,7 @@ def csv_text(rows: list[dict]) -> str:
     columns = list(dict.fromkeys(key for row in rows for key in row))
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(columns)
+    writer.writerow(safe_row(columns))
     for row in rows:
         writer.writerow([as_cell(row.get(column)) for column in columns])
     return BOM + buffer.getvalue()

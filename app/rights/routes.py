@@ -2,7 +2,7 @@
 
 import io
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 
 from app.database import utcnow
@@ -10,6 +10,7 @@ from app.extensions import db, limit_posts
 from app.i18n import localized_route
 from app.pagecache import cached_page
 from app.personal import truncate_ip
+from app.policy.services import CONTROLLER_ADDRESS, CONTROLLER_NAME
 from app.rights import bp, captcha, services
 from app.rights import models as m
 from app.rights.deadlines import UNCONFIRMED_LIFETIME
@@ -45,10 +46,12 @@ def contact(lang: str):
     if form.validate_on_submit():
         if form.is_bot():
             return redirect(url_for("rights.sent"), 303)
-        result = captcha.verify(captcha.token_from(request.form), request.remote_addr)
+        network = truncate_ip(request.remote_addr)
+        result = captcha.or_unchecked(captcha.verify(captcha.token_from(request.form), request.remote_addr),
+                                      network, form.email.data)
         if result.ok:
-            submitted = services.submit(submission_from(form), language=lang, ip_prefix=truncate_ip(
-                request.remote_addr))
+            submitted = services.submit(submission_from(form), language=lang, ip_prefix=network,
+                                        without_captcha=result.reason == "unchecked")
             flash(_("Votre demande %(reference)s est enregistrée.", reference=submitted.reference), "success")
             return redirect(url_for("rights.sent"), 303)
         flash(captcha.failure_message(result), "error")
@@ -56,8 +59,11 @@ def contact(lang: str):
 
 
 def contact_context(form: ContactForm) -> dict:
-    """The contact page's values: the form, the anti-spam widget, how long a request waits for confirmation."""
-    return {"form": form, "captcha": captcha.widget(), "confirm_days": UNCONFIRMED_LIFETIME.days}
+    """The contact page's values: the form, the anti-spam widget, how long a request waits for confirmation, and
+    the other ways to write to us (the controller's postal address, the privacy e-mail address)."""
+    return {"form": form, "captcha": captcha.widget(), "confirm_days": UNCONFIRMED_LIFETIME.days,
+            "controller": CONTROLLER_NAME, "postal_address": CONTROLLER_ADDRESS,
+            "privacy_email": current_app.config["PRIVACY_EMAIL"]}
 
 
 def submission_from(form: ContactForm) -> services.Submission:

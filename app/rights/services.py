@@ -41,7 +41,8 @@ def reference_for(request: m.RightsRequest) -> str:
     return f"DR-{request.received_at.year}-{request.id:06d}"
 
 
-def submit(submission: Submission, *, language: str = "fr", ip_prefix: str | None = None) -> m.RightsRequest:
+def submit(submission: Submission, *, language: str = "fr", ip_prefix: str | None = None,
+           without_captcha: bool = False) -> m.RightsRequest:
     """Store the request with its deadline and first event, queue the acknowledgement; one transaction."""
     received_at = utcnow()
     request = m.RightsRequest(
@@ -49,7 +50,8 @@ def submit(submission: Submission, *, language: str = "fr", ip_prefix: str | Non
         phone=normalise_phone(submission.phone) if submission.phone else None, message=submission.message.strip(),
         correction=submission.correction, designated_name=submission.designated_name,
         designated_contact=submission.designated_contact, language=language, ip_prefix=ip_prefix,
-        received_at=received_at, due_on=due_date(received_at), status=m.Status.UNCONFIRMED)
+        without_captcha=without_captcha, received_at=received_at, due_on=due_date(received_at),
+        status=m.Status.UNCONFIRMED)
     db.session.add(request)
     db.session.flush()
     request.reference = reference_for(request)

@@ -1,6 +1,8 @@
 """The app served on loopback by a real HTTP server, and Debian's Chromium driven by Playwright."""
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from werkzeug.serving import make_server
@@ -30,6 +32,21 @@ class LiveServer:
         self.server.shutdown()
         self.thread.join(timeout=5)
         self.server.server_close()
+
+
+@contextmanager
+def serving(app) -> Iterator[LiveServer]:
+    """The app served over real HTTP, inside its app context, with the first policy version published."""
+    from app.policy.services import load_first_version
+
+    server = LiveServer(app)
+    with app.app_context():
+        load_first_version()
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
 
 
 def launch_chromium(playwright):

@@ -48,6 +48,13 @@ def staff_client(app, role: str = "agent", email: str | None = None):
     return client
 
 
+def from_network(app, address: str):
+    """A test client whose requests come from this address."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
 def log_in_with_password(client, email: str, password: str = STAFF_PASSWORD, next_path: str = ""):
     """The first step of the login form; returns the answer (303 to the second step when right)."""
     url = "/admin/connexion" + (f"?next={next_path}" if next_path else "")
