@@ -238,7 +238,7 @@ def count_rows(query: sa.Select) -> int:
 # Replies in the SMS alphabet (GSM-7, one segment): French typography's no-break spaces and ’ would make them UCS-2.
 STOP_REPLY = ("K-Inventory : votre désinscription est enregistrée, vous ne recevrez plus nos SMS. "
               "Pour vous réinscrire, répondez START.")
-START_REPLY = "K-Inventory : vous recevez de nouveau nos SMS. Pour les arrêter, répondez STOP."
+START_REPLY = "K-Inventory : vous recevez de nouveau nos SMS. Pour ne plus les recevoir, répondez STOP."
 
 
 def handle_inbound(message_sid: str, phone: str, kind: Keyword | None) -> str | None:
