@@ -55,7 +55,7 @@ def client_address(index: int) -> str:
     if index % 10 == 9:
         return "unknown"
     if index % 2:
-        return str(ipaddress.IPv6Address(f"2001:db8::") + (index << 80) + index)
+        return str(ipaddress.IPv6Address("2001:db8::") + (index << 80) + index)
     return str(ipaddress.IPv4Address("10.0.0.0") + (index << 8) + 1)
 
 

@@ -61,3 +61,16 @@ class SoftBounce(db.Model):
     bounced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("address_hash", "report_hash"),)
+
+
+class MailBlock(db.Model):
+    """One refusal about us, not the mailbox (5.7.x, a blocklist, a policy), by receiving domain (kept 30 days):
+    past MAIL_BLOCK_THRESHOLD in 24 hours, marketing to that domain waits."""
+
+    __tablename__ = "mail_blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(sa.String(255), index=True)
+    report_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)  # a report read twice is counted once
+    status: Mapped[str] = mapped_column(sa.String(20), default="")
+    blocked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True, default=utcnow)

@@ -9,6 +9,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.auth.services import dpo_addresses
 from app.mail.services import MessageContent, queue_mail
 from app.mail.unverified import queue_unverified_mail
 from app.newsletter.links import confirm_token, manage_token
@@ -78,6 +79,14 @@ def mail_subscriber(subscriber: Subscriber, subject: str, text: str, html: str) 
         queue_mail(subscriber.email, subject, text, html)
     else:
         queue_unverified_mail(subscriber.email, subject, text, html)
+
+
+def mail_dpos(subject: str, template: str, **context) -> None:
+    """Queue a French staff mail (from `templates/newsletter/mail/<template>.txt`) to every active dpo."""
+    with force_locale("fr"):
+        text = render_template(f"newsletter/mail/{template}.txt", **context)
+    for address in dpo_addresses():
+        queue_mail(address, subject, text, kind="staff")
 
 
 @dataclass(frozen=True)

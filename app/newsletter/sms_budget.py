@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.auth.services import dpo_addresses
 from app.database import utcnow
 from app.extensions import db
-from app.mail.services import queue_mail
+from app.newsletter.mail import mail_dpos
 from app.newsletter.models import PhoneProof
 from app.personal import ip_networks, keyed_hash, truncate_ip
 from app.sms.schedule import PARIS
@@ -111,6 +110,4 @@ def tell_dpo_when_due(sent: int) -> None:
         return
     with force_locale("fr"):
         subject = _("Budget SMS du jour\u00a0: %(share)s\u00a0%% atteint", share=reached[-1])
-        text = render_template("newsletter/mail/sms_budget.txt", share=reached[-1], sent=sent, budget=budget())
-    for address in dpo_addresses():
-        queue_mail(address, subject, text, kind="staff")
+    mail_dpos(subject, "sms_budget", share=reached[-1], sent=sent, budget=budget())
