@@ -20,7 +20,7 @@ from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.services import MessageContent
 from app.newsletter.links import manage_token
 from app.newsletter.lists import is_list
-from app.newsletter.mail import LANGUAGES, MARKETING, MarketingBuilder, MessageTemplate, mail_dpos
+from app.newsletter.mail import LANGUAGES, MARKETING, MarketingBuilder, MessageTemplate, feedback_id, mail_dpos
 from app.newsletter.models import Campaign, CampaignBody, ChannelStatus, ListStatus, Subscriber, Subscription
 from app.progress import advance, expect, watched
 from app.suppression.models import Channel
@@ -76,6 +76,8 @@ def send_campaign(slug: str, subject: str, text: str, html: str | None = None) -
                      headers=template.headers) for language, template in builder.templates.items()])
     db.session.add(campaign)
     db.session.flush()
+    for body in campaign.bodies:  # the campaign's number is known now
+        body.headers = {**body.headers, "Feedback-ID": feedback_id(str(campaign.id), slug)}
     if watched():  # a terminal shows the progress: count the audience first
         expect(count(audience(slug, Subscriber.id)))
     campaign.recipients = queue_messages(campaign)
