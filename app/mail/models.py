@@ -45,6 +45,8 @@ class OutboxMessage(db.Model):
     template_fill: Mapped[str | None] = mapped_column(sa.String(200))
     # Sent to an address nobody had verified (a form's acknowledgement, a confirmation link): counted per recipient.
     to_unverified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # A form's reply (acknowledgement, confirmation, fresh link), verified address or not: counted per recipient.
+    form_reply: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
 

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 
 from app.auth.services import dpo_addresses
 from app.mail.services import MessageContent, queue_mail
-from app.mail.unverified import queue_unverified_mail
+from app.mail.unverified import queue_form_reply
 from app.newsletter.links import confirm_token, manage_token
 from app.newsletter.lists import ALL_LISTS, ascii_name, list_name
 from app.newsletter.models import ChannelStatus, ListStatus, Subscriber
@@ -73,12 +73,10 @@ def queue_manage_link(subscriber: Subscriber, already_subscribed: bool = False) 
 
 
 def mail_subscriber(subscriber: Subscriber, subject: str, text: str, html: str) -> None:
-    """Queue a transactional mail; to an address never confirmed, within its daily cap (past it, nothing is sent
-    and the visitor's page is the same)."""
-    if subscriber.email_consent_at is not None or subscriber.email_status == ChannelStatus.CONFIRMED:
-        queue_mail(subscriber.email, subject, text, html)
-    else:
-        queue_unverified_mail(subscriber.email, subject, text, html)
+    """Queue a transactional mail within the address's daily cap (lower while it is unconfirmed; past it, nothing is
+    sent and the visitor's page is the same)."""
+    verified = subscriber.email_consent_at is not None or subscriber.email_status == ChannelStatus.CONFIRMED
+    queue_form_reply(subscriber.email, subject, text, html, verified=verified)
 
 
 def mail_dpos(subject: str, template: str, **context) -> None:
