@@ -1,8 +1,11 @@
 """What a visitor can make the site spend on SMS: mobiles of SMS_COUNTRIES only, a few codes per number and network,
 SMS_DAILY_BUDGET a day for everyone (the dpo told at 80 % and 100 %), then e-mail only."""
 
+import http.client
 import ipaddress
 import re
+import threading
+from urllib.parse import urlencode, urlsplit
 
 import phonenumbers
 import pytest
@@ -16,6 +19,7 @@ from app.newsletter.models import PhoneProof
 from app.sms.models import SmsMessage, SmsStatus
 from app.sms.services import InvalidSms, deliver_due, queue_sms
 from tests.conftest import deliver_mail
+from tests.support.live import LiveServer
 from tests.support.newsletter import subscribe
 from tests.support.rights import STAFF_PASSWORD, staff_client
 from tests.test_sms_sending import ACCOUNT, SECRET, SENDER, SITE, texted, twilio_accepts
@@ -170,3 +174,31 @@ def test_any_number_and_client_address_get_an_answer_and_never_a_code_to_a_non_m
     assert response.status_code in (303, 400, 429)
     for to in db.session.scalars(sa.select(SmsMessage.recipient)):
         assert phonenumbers.number_type(phonenumbers.parse(to)) == phonenumbers.PhoneNumberType.MOBILE
+
+
+def test_requests_released_together_never_pass_the_budget(make_app, httpserver):
+    app = make_app(SMS_DAILY_BUDGET=3, RATELIMIT_ENABLED=False, TRUSTED_PROXY_COUNT=1)
+    server = LiveServer(app)
+    with app.app_context():
+        server.start()
+        try:
+            barrier = threading.Barrier(12)
+
+            def post(index: int) -> None:
+                barrier.wait()
+                connection = http.client.HTTPConnection(urlsplit(server.url).netloc, timeout=30)
+                connection.request("POST", "/newsletter", body=urlencode({
+                    "form": "subscribe", "email": f"r{index}@example.com", "phone": f"+3361500{index:04d}",
+                    "lists": "evenements", "consent": "y"}), headers={
+                    "Content-Type": "application/x-www-form-urlencoded", "X-Forwarded-For": f"192.0.2.{index + 1}"})
+                connection.getresponse().read()
+                connection.close()
+
+            threads = [threading.Thread(target=post, args=(index,)) for index in range(12)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(timeout=60)
+        finally:
+            server.stop()
+        assert codes() == 3
