@@ -15,12 +15,13 @@ from hypothesis import strategies as st
 
 from app.auth.services import create_staff
 from app.extensions import db
+from app.newsletter.links import manage_token
 from app.newsletter.models import PhoneProof
 from app.sms.models import SmsMessage, SmsStatus
 from app.sms.services import InvalidSms, deliver_due, queue_sms
-from tests.conftest import deliver_mail
+from tests.conftest import deliver_mail, submit_form
 from tests.support.live import LiveServer
-from tests.support.newsletter import subscribe
+from tests.support.newsletter import confirmed_subscriber, subscribe
 from tests.support.rights import STAFF_PASSWORD, staff_client
 from tests.test_sms_sending import ACCOUNT, SECRET, SENDER, SITE, texted, twilio_accepts
 
@@ -202,3 +203,14 @@ def test_requests_released_together_never_pass_the_budget(make_app, httpserver):
         finally:
             server.stop()
         assert codes() == 3
+
+
+def test_a_new_number_in_the_preference_centre_waits_for_tomorrow_once_the_budget_is_spent(client, mailbox, app):
+    person = confirmed_subscriber(client, mailbox, "pref@example.com", ["evenements"])
+    app.config["SMS_DAILY_BUDGET"] = codes()
+    url = f"/newsletter/preferences/{manage_token(person.public_id, 'evenements')}"
+    response = submit_form(client, url, {"action": "save", "email_on": "y", "lists": ["evenements"], "sms_on": "y",
+                                         "phone": "06 12 34 56 78"}, follow_redirects=True)
+    page = re.sub(r"\s+", " ", response.get_data(as_text=True))
+    assert "Vos préférences sont enregistrées" in page and "suspendue pour aujourd’hui" in page
+    assert codes() == 0

@@ -204,6 +204,9 @@ def save_preferences(form: PreferencesForm, subscriber: Subscriber) -> str | Non
         subscriber, email_on=form.email_on.data, lists=form.lists.data or [], sms_on=form.sms_on.data,
         phone=form.phone.data or None, client_address=request.remote_addr)
     flash(_("Vos préférences sont enregistrées."), "success")
+    if form.sms_on.data and form.phone.data and proof is None and sms_budget.paused():
+        flash(_("La vérification des numéros par SMS est suspendue pour aujourd’hui\u00a0: enregistrez votre numéro "
+                "demain pour recevoir le code."), "warning")
     if mailed:
         flash(_("Pour ce que vous venez d’activer, confirmez avec le lien que nous venons de vous envoyer par e-mail."),
               "warning")
