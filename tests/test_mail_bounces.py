@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from app.auth.services import create_staff
 from app.database import utcnow
 from app.extensions import db
-from app.mail.bounces import verp_tag
+from app.mail.bounces import classify, verp_tag
 from app.mail.models import MailBlock, OutboxMessage, SoftBounce
 from app.mail.services import deliver_due, queue_mail
 from app.newsletter.sms import sms_audience as sms_members_of
@@ -270,3 +270,24 @@ def test_an_e_mail_bounce_ends_the_e_mail_channel_only(verp_app, mailbox, tmp_pa
 def test_the_command_wants_one_source(runner, tmp_path):
     result = runner.invoke(args=["mail", "bounces"])
     assert result.exit_code != 0 and "--maildir DIR or --mbox FILE" in result.output
+
+
+@pytest.mark.parametrize(("status", "diagnostic", "kind"), [
+    ("5.1.1", "550 5.1.1 The email account that you tried to reach does not exist.", "hard"),
+    ("5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", "hard"),
+    ("5.2.1", "550 5.2.1 The email account that you tried to reach is disabled.", "hard"),
+    ("5.0.0", "550 No such user here", "hard"),
+    ("5.7.1", "554 5.7.1 Service unavailable; Client host [192.0.2.11] blocked using zen.spamhaus.org", "block"),
+    ("5.7.606", "550 5.7.606 Access denied, banned sending IP [192.0.2.11]", "block"),
+    ("5.7.26", "550 5.7.26 Unauthenticated email from k-inventory.com is not accepted due to domain's DMARC policy",
+     "block"),
+    ("5.0.0", "554 Message not accepted for policy reasons", "block"),
+    ("5.0.0", "550 Mail refused: your IP is listed on a DNSBL", "block"),
+    ("5.1.8", "553 5.1.8 Sender address rejected: Domain not found", "block"),
+    ("4.2.2", "452 4.2.2 The recipient's inbox is out of storage space.", "soft"),
+    ("4.7.1", "421 4.7.1 Try again later, rate limited", "soft"),
+    ("5.2.2", "552 5.2.2 Mailbox full", "soft"),
+    ("5.3.4", "552 5.3.4 Message too big for system", "soft"),
+])
+def test_each_status_is_read_as_providers_mean_it(status, diagnostic, kind):
+    assert classify(status, diagnostic) == kind

@@ -42,6 +42,7 @@ BLOCK_WINDOW, BLOCK_RETENTION = timedelta(hours=24), timedelta(days=30)
 TAG_LENGTH = 10
 RECIPIENT_HEADERS = ("delivered-to", "x-original-to", "envelope-to", "to")
 STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
+SENDER_STATUSES = ("5.1.7", "5.1.8")  # our own sender address refused: about us, not the mailbox
 # Words of refusals about the sender (its IP, domain or content), whatever status code comes with them.
 ABOUT_US = re.compile(r"block|black ?list|deny ?list|spamhaus|spamcop|barracuda|sorbs|\b(?:dns)?rbl\b|"
                       r"reputation|policy|spam|junk|\blisted\b|banned|not allowed|prohibited|rate limit", re.IGNORECASE)
@@ -87,7 +88,7 @@ def classify(status: str, diagnostic: str) -> str:
     for any other permanent failure (five make a hard one)."""
     if status.startswith("4"):
         return SOFT
-    if status.startswith("5.7.") or ABOUT_US.search(diagnostic):
+    if status.startswith("5.7.") or status in SENDER_STATUSES or ABOUT_US.search(diagnostic):
         return BLOCK
     if status.startswith("5.1.") or status == "5.2.1" or GONE.search(diagnostic):
         return HARD
