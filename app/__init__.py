@@ -34,13 +34,14 @@ from app.jobs.cli import jobs
 from app.jobs.models import ScheduledJob
 from app.mail import datamap as mail_data
 from app.mail import retention as mail_retention
+from app.mail.bounces import domain_blocked
 from app.mail.cli import mail, outbox
 from app.mail.services import register_template_source
 from app.main import bp as main_bp
 from app.newsletter import bp as newsletter_bp
 from app.newsletter import datamap as newsletter_data
 from app.newsletter import maintenance as newsletter_retention
-from app.newsletter.campaigns import campaign_content
+from app.newsletter.campaigns import campaign_content, tell_dpo_of_block
 from app.newsletter.cli import newsletter, sms_send
 from app.newsletter.mail import MARKETING
 from app.newsletter.optout import follow_suppression
@@ -150,6 +151,7 @@ def register_features(app: Flask) -> None:
     datamap.exempt(app, StaffRead, "the journal of staff reads: staff addresses and request references, as evidence")
     datamap.exempt(app, ScheduledJob, "a scheduled job's name and last result: nothing about a person")
     suppression_changed.connect(follow_suppression)
+    domain_blocked.connect(tell_dpo_of_block)
     datamap.person_erased.connect(erasure_journal.note_erasure)
     erasure_journal.listen()
     notice_recipients_wanted.connect(confirmed_addresses)

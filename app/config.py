@@ -24,6 +24,15 @@ class InsecureConfiguration(RuntimeError):
 CAPTCHA_SETTING_PREFIXES = {"recaptcha": "RECAPTCHA", "hcaptcha": "HCAPTCHA", "turnstile": "TURNSTILE"}
 
 
+# France, its overseas departments and regions, and its overseas collectivities with a numbering plan of their own.
+SMS_COUNTRIES = "FR,GP,MQ,GF,RE,YT,PM,BL,MF,WF,PF,NC"
+
+
+def country_list(value: str) -> tuple[str, ...]:
+    """ISO 3166 country codes from a comma-separated setting, upper-cased."""
+    return tuple(code.strip().upper() for code in value.split(",") if code.strip())
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     """Read a yes/no setting."""
     value = os.environ.get(name)
@@ -134,6 +143,11 @@ class Config:
         self.SMS_TIMEOUT = float(env("SMS_TIMEOUT", "10"))
         self.SMS_FILE_DIR = env("SMS_FILE_DIR", str(INSTANCE_DIR / "sms"))
         self.PRIVACY_EMAIL = env("PRIVACY_EMAIL", "")  # named on the contact page: rights by e-mail, handled by hand
+        self.SMS_COUNTRIES = country_list(env("SMS_COUNTRIES", SMS_COUNTRIES))
+        self.SMS_DAILY_BUDGET = int(env("SMS_DAILY_BUDGET", "200"))
+        self.SMS_MAX_SEGMENTS = int(env("SMS_MAX_SEGMENTS", "2"))
+        self.MAIL_ADDRESS_DAILY_CAP = int(env("MAIL_ADDRESS_DAILY_CAP", "5"))
+        self.MAIL_BLOCK_THRESHOLD = int(env("MAIL_BLOCK_THRESHOLD", "10"))
         self.CAPTCHA_PROVIDER = env("CAPTCHA_PROVIDER", "recaptcha")
         for prefix in CAPTCHA_SETTING_PREFIXES.values():
             setattr(self, f"{prefix}_SITE_KEY", env(f"{prefix}_SITE_KEY", ""))

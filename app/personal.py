@@ -40,3 +40,15 @@ def truncate_ip(address: str | None) -> str | None:
         ip = ip.ipv4_mapped
     prefix = 24 if ip.version == 4 else 48
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False))
+
+
+def ip_networks(address: str | None) -> tuple[str, ...]:
+    """The networks a visitor's requests are counted in: IPv4 /24; IPv6 /64 and its /48; () when not an address."""
+    try:
+        ip = ipaddress.ip_address(address or "")
+    except ValueError:
+        return ()
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    prefixes = (24,) if ip.version == 4 else (64, 48)
+    return tuple(str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False)) for prefix in prefixes)

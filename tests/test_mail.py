@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.database import utcnow
 from app.extensions import db
 from app.mail import services
-from app.mail.models import OutboxMessage, OutboxStatus
+from app.mail.models import MailBlock, OutboxMessage, OutboxStatus
 from app.mail.services import deliver_due, queue_mail
 from app.mail.transport import SmtpTransport
 from tests.conftest import POSTGRESQL_URL, build_config
@@ -122,6 +122,7 @@ def postgres_app(smtp_server):
             connection.execute(sa.text("DROP SCHEMA IF EXISTS outbox_workers CASCADE"))
             connection.execute(sa.text("CREATE SCHEMA outbox_workers"))
         OutboxMessage.__table__.create(db.engine)
+        MailBlock.__table__.create(db.engine)  # the worker reads which domains are paused
     yield app
     with app.app_context():
         with db.engine.begin() as connection:

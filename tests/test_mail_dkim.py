@@ -115,7 +115,7 @@ def test_every_message_is_signed_and_verifies(signing_app, key, mailbox):
         assert verifier.keysize == 2048
         assert re.sub(rb"\s", b"", tags[b"h"]).split(b":") == [
             b"from", b"from", b"to", b"subject", b"date", b"message-id", b"mime-version", b"content-type",
-            b"list-id", b"list-unsubscribe", b"list-unsubscribe-post"]
+            b"list-id", b"list-unsubscribe", b"list-unsubscribe-post", b"feedback-id"]
     assert dkim.RSASSA_PKCS1_v1_5_sign is dkim.crypto.RSASSA_PKCS1_v1_5_sign, "dkimpy signs with its own RSA"
 
 

@@ -101,16 +101,31 @@ def test_the_setting_sets_the_cap_and_a_day_later_the_address_may_be_written_to_
         assert len(mailbox.to(TARGET)) == 2 and stored_requests(TARGET) == 4
 
 
-def test_an_address_proven_by_a_confirmation_is_no_longer_capped(client, mailbox):
-    contact(client, TARGET, "Jeanne Martin", "Bonjour")
+def test_a_proven_address_gets_more_but_at_most_mail_address_daily_cap_replies_without_the_sender_knowing(
+        client, mailbox):
+    first = same_answer(client, contact(client, TARGET, "Jeanne Martin", "Bonjour"))
     deliver_mail()
     [link] = links(mailbox.to(TARGET)[0], "/demande/confirmer/")
     assert submit_form(client, path_of(link), {}).status_code == 303
-    for number in range(5):
+    mailbox.clear()
+    for number in range(8):
         from_ip(client, number + 1)
-        contact(client, TARGET, "Jeanne Martin", "Bonjour")
+        assert same_answer(client, contact(client, TARGET, "Jeanne Martin", "Bonjour")) == first
     deliver_mail()
-    assert len(mailbox.to(TARGET)) == 6
+    assert len(mailbox.to(TARGET)) == 5 - 1, "five replies a day in all, the first one included"
+    assert stored_requests(TARGET) == 9, "every request is kept"
+
+
+def test_the_daily_cap_is_a_setting_and_counts_newsletter_and_contact_replies_together(make_app, mailbox):
+    app = make_app(MAIL_ADDRESS_DAILY_CAP=2, MAIL_UNVERIFIED_CAP=10)
+    with app.app_context():
+        client = app.test_client()
+        for number in range(4):
+            from_ip(client, number + 1)
+            contact(client, TARGET, "Jeanne Martin", "Bonjour")
+            subscribe(client, TARGET, ["evenements"])
+        deliver_mail()
+        assert len(mailbox.to(TARGET)) == 2
 
 
 def test_the_newsletter_confirmation_of_a_stranger_is_capped_too(client, mailbox):

@@ -14,7 +14,7 @@ from app.mail.compose import render_email
 from app.mail.models import OutboxMessage
 from app.mail.services import Written
 from app.newsletter.links import manage_token
-from app.newsletter.mail import MarketingBuilder
+from app.newsletter.mail import MarketingBuilder, feedback_id
 from app.newsletter.models import Campaign, CampaignBody
 from app.rights.package import build_zip
 from tests.conftest import deliver_mail
@@ -73,11 +73,13 @@ def row_of(email: str) -> OutboxMessage:
                                                             OutboxMessage.kind == "marketing"))
 
 
-def built_alone(row: OutboxMessage, reader, html: str | None) -> bytes:
-    """The bytes the reader would get if their message had been built alone, with its own full body."""
+def built_alone(row: OutboxMessage, reader, html: str | None, campaign_id: int) -> bytes:
+    """The bytes the reader would get if their message had been built alone, with its own full body (and the
+    campaign's Feedback-ID)."""
     content = MarketingBuilder(SLUG, SUBJECT, TEXT, html).build(reader.email, reader.public_id, reader.language)
+    headers = {**content["headers"], "Feedback-ID": feedback_id(str(campaign_id), SLUG)}
     message = Written(row.id, row.recipient, row.subject, row.created_at, row.message_id, content["body_text"],
-                      content["body_html"], content["headers"])
+                      content["body_html"], headers)
     return render_email(message, "K-Inventory <no-reply@k-inventory.com>")
 
 
@@ -92,7 +94,8 @@ def test_the_body_is_stored_once_and_each_reader_receives_their_own_message_byte
     for row in rows.values():  # the rows carry no copy of the body
         assert (row.body_text, row.body_html, row.headers) == ("", None, {})
         assert row.template_id in {body.id for body in campaign.bodies} and len(row.template_fill) == 32
-    expected = {person.email: built_alone(rows[person.email], person, html) for person in people}
+    expected = {person.email: built_alone(rows[person.email], person, html, campaign.id)
+                for person in people}
     deliver_mail()
     for person in people:
         [raw] = mailbox.raw_to(person.email)

@@ -187,8 +187,10 @@ def test_the_bulk_send_writes_exactly_what_the_builder_writes_for_one_reader(cli
                                                                OutboxMessage.kind == "marketing"))
         expected = builder.build(person.email, person.public_id, person.language)
         content = message_content(row)
+        feedback = f"{report.campaign_id}:evenements:newsletter:localhost"
+        campaign_headers = {**expected["headers"], "Feedback-ID": feedback}
         assert (row.subject, content.body_text, content.body_html, content.headers) == (
-            expected["subject"], expected["body_text"], expected["body_html"], expected["headers"])
+            expected["subject"], expected["body_text"], expected["body_html"], campaign_headers)
         assert (row.body_text, row.body_html, row.headers) == ("", None, {}), "the body is stored once, not per row"
         assert row.status == "pending" and row.message_id.endswith("@localhost>")
     deliver_mail()

@@ -118,9 +118,9 @@ def test_repermission_stay_keeps_the_subscriber(client, runner, mailbox):
     assert acted(run(runner), "newsletter_relance") == 1
     assert acted(run(runner), "newsletter_relance") == 0, "asked once"
     message = question(mailbox, "stay@example.com")
-    assert message["List-Unsubscribe"] is None, "a question about consent is not marketing"
     [stay] = links(message, "/newsletter/rester/")
     [leave] = links(message, "/newsletter/desabonnement/")
+    assert message["List-Unsubscribe"] == f"<{leave}>", "one click leaves, as the « Non » of the question"
     page = client.get(path_of(stay))
     assert page.status_code == 200 and "Oui, je reste abonné" in page.get_data(as_text=True)
     assert client.post(path_of(stay), headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403, "another site"

@@ -111,7 +111,7 @@ def test_a_campaign_queued_on_saturday_night_goes_out_at_the_next_allowed_8_am(
     clock(first)
     deliver_due()
     [(to, body)] = campaign_texts(httpserver)
-    assert to == NUMBER and body == f"K-Inventory\u00a0: Salon de Lyon le 12 : venez nous voir.\nSTOP au {SENDER}"
+    assert to == NUMBER and body == f"K-Inventory : Salon de Lyon le 12 : venez nous voir.\nSTOP au {SENDER}"
 
 
 def test_a_strangers_number_is_never_texted_a_campaign(twilio_app, httpserver, mailbox, clock):

@@ -13,6 +13,7 @@ from app.backoffice.charts import Chart, percent_lines, stacked_bars
 from app.consent.services import current_register
 from app.database import utcnow
 from app.extensions import db
+from app.newsletter import sms_budget
 from app.rights.labels import STATUS_LABELS
 from app.rights.services import today
 from app.templating import page_date
@@ -132,4 +133,4 @@ def dashboard():
     now = utcnow()
     panels = [open_requests_panel(), answers_panel(now), consent_panel(now), opt_outs_panel(now)]
     db.session.commit()  # the finished weeks of consent counted for the first time
-    return render_template("backoffice/dashboard.html", panels=panels, now=now)
+    return render_template("backoffice/dashboard.html", panels=panels, now=now, sms_codes=sms_budget.today())

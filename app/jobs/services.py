@@ -12,7 +12,7 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.auth.models import Role, StaffUser
+from app.auth.services import dpo_addresses
 from app.database import utcnow
 from app.extensions import db
 from app.jobs.models import ScheduledJob
@@ -88,12 +88,6 @@ def run_due(jobs: list[Job], now: datetime | None = None) -> list[JobRun]:
     ensure_rows(jobs, now)
     runs = [run_one(job, now) for job in jobs]
     return [run for run in runs if run is not None]
-
-
-def dpo_addresses() -> list[str]:
-    """Every active dpo's address."""
-    return list(db.session.scalars(sa.select(StaffUser.email).where(
-        StaffUser.role == Role.DPO, StaffUser.active.is_(True))))
 
 
 def tell_dpos(job: Job, now: datetime, result: str) -> None:

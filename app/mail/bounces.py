@@ -1,9 +1,14 @@
 """Bounces and complaints: VERP return paths, reading DSNs (RFC 3464) and feedback reports (ARF, RFC 5965).
 
-A hard bounce or a complaint puts the address on the opt-out list (reason « opt_out », source « bounce » or
-« complaint »); five soft bounces within 30 days count as a hard one. The address a report is about comes,
-by preference, from our own VERP return path (`bounces+<outbox id>.<tag>@MAIL_BOUNCE_DOMAIN`: the tag is an HMAC,
-so nobody can forge a bounce for someone else's message), then from the report itself.
+Read as providers mean them: 5.1.x and 5.2.1 (the mailbox is gone) are hard bounces and put the address on the
+e-mail opt-out list (reason « opt_out », source « bounce »), as does a complaint (source « complaint »); 4.x.x are
+soft, five within 30 days counting as a hard one; 5.7.x, blocklist and policy refusals are *blocks*: about our
+sending, not the mailbox, they opt nobody out but are counted per receiving domain, and past MAIL_BLOCK_THRESHOLD
+in 24 hours the outbox holds marketing mail to that domain (and `domain_blocked` tells the features).
+
+A report is believed only when it names one of our messages: a DSN by our VERP return path
+(`bounces+<outbox id>.<tag>@MAIL_BOUNCE_DOMAIN`, the tag an HMAC nobody else can make), a complaint by that or by
+the Message-ID of a message we sent; the address is then the one we wrote to, never one the report names.
 """
 
 import base64
@@ -21,20 +26,34 @@ from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
 import sqlalchemy as sa
+from blinker import signal
 from flask import current_app
 
 from app.database import utcnow
 from app.extensions import db
-from app.mail.models import OutboxMessage, SoftBounce
+from app.mail.models import MailBlock, OutboxMessage, SoftBounce
 from app.personal import keyed_hash, normalise_email
 from app.suppression.models import Channel
 from app.suppression.services import SuppressionError, suppress
 
-HARD, SOFT, COMPLAINT = "hard", "soft", "complaint"
+HARD, SOFT, COMPLAINT, BLOCK = "hard", "soft", "complaint", "block"
 SOFT_LIMIT, SOFT_WINDOW = 5, timedelta(days=30)
+BLOCK_WINDOW, BLOCK_RETENTION = timedelta(hours=24), timedelta(days=30)
 TAG_LENGTH = 10
 RECIPIENT_HEADERS = ("delivered-to", "x-original-to", "envelope-to", "to")
 STATUS = re.compile(r"\b([245])\.\d{1,3}\.\d{1,3}\b")
+SENDER_STATUSES = ("5.1.7", "5.1.8")  # our own sender address refused: about us, not the mailbox
+# Words of refusals about the sender (its IP, domain or content), whatever status code comes with them.
+ABOUT_US = re.compile(r"block|black ?list|deny ?list|spamhaus|spamcop|barracuda|sorbs|\b(?:dns)?rbl\b|"
+                      r"reputation|policy|spam|junk|\blisted\b|banned|not allowed|prohibited|rate limit", re.IGNORECASE)
+# Words of a mailbox that does not, or no longer, exist.
+GONE = re.compile(r"user unknown|unknown user|no such (?:user|mailbox|recipient)|does(?: not|n't) exist|"
+                  r"not found|unknown recipient|recipient unknown|invalid (?:recipient|mailbox)|mailbox unavailable|"
+                  r"account (?:is |has been )?disabled|mailbox (?:is )?disabled|inactive", re.IGNORECASE)
+QUOTED_MESSAGE = re.compile(r"^(?:return-path|received|from|message-id|dkim-signature):", re.IGNORECASE | re.MULTILINE)
+
+# Sent (with the domain) when blocks from one receiving domain reach MAIL_BLOCK_THRESHOLD within 24 hours.
+domain_blocked = signal("mail-domain-blocked")
 
 
 def verp_tag(outbox_id: int) -> str:
@@ -59,9 +78,21 @@ def verp_pattern() -> re.Pattern:
 class Finding:
     """What a report says about one address."""
 
-    kind: str  # hard, soft or complaint
+    kind: str  # hard, soft, block or complaint
     address: str
     status: str = ""
+
+
+def classify(status: str, diagnostic: str) -> str:
+    """What a failure means: soft (4.x.x), a block (5.7.x, blocklist, policy), hard (the mailbox is gone), or soft
+    for any other permanent failure (five make a hard one)."""
+    if status.startswith("4"):
+        return SOFT
+    if status.startswith("5.7.") or status in SENDER_STATUSES or ABOUT_US.search(diagnostic):
+        return BLOCK
+    if status.startswith("5.1.") or status == "5.2.1" or GONE.search(diagnostic):
+        return HARD
+    return SOFT
 
 
 @dataclass
@@ -71,14 +102,17 @@ class BounceReport:
     read: int = 0
     hard: int = 0
     soft: int = 0
+    blocks: int = 0
     complaints: int = 0
     unrecognised: int = 0
+    not_ours: int = 0
     suppressed: int = 0
 
     def line(self) -> str:
         """One line for the operator."""
-        return (f"read {self.read}: hard {self.hard}, soft {self.soft}, complaints {self.complaints}, "
-                f"no failure found {self.unrecognised}; put on the opt-out list {self.suppressed}")
+        return (f"read {self.read}: hard {self.hard}, soft {self.soft}, blocks {self.blocks}, "
+                f"complaints {self.complaints}, no failure found {self.unrecognised}, "
+                f"not about a message we sent {self.not_ours}; put on the opt-out list {self.suppressed}")
 
 
 def report_type(message: Message) -> str:
@@ -118,9 +152,10 @@ def dsn_findings(message: Message) -> list[Finding]:
             address = rfc822_address(block.get("final-recipient")) or rfc822_address(block.get("original-recipient"))
             if not action.startswith(("failed", "error")) or not address:
                 continue
-            status = STATUS.search(block.get("status") or "") or STATUS.search(block.get("diagnostic-code") or "")
+            diagnostic = block.get("diagnostic-code") or ""
+            status = STATUS.search(block.get("status") or "") or STATUS.search(diagnostic)
             code = status.group(0) if status else "5.0.0"
-            findings.append(Finding(SOFT if code.startswith("4") else HARD, address, code))
+            findings.append(Finding(classify(code, diagnostic), address, code))
     return findings
 
 
@@ -148,12 +183,24 @@ def arf_findings(message: Message) -> list[Finding]:
     return []
 
 
+def report_text(message: Message) -> str:
+    """The human-readable text of a report, where older formats give the reason (up to the copy of our message,
+    whose own words must not count)."""
+    parts = [part.get_payload(decode=True) for part in message.walk() if part.get_content_type() == "text/plain"]
+    text = "\n".join(part.decode("utf-8", "replace") for part in parts if isinstance(part, bytes))
+    return QUOTED_MESSAGE.split(text, maxsplit=1)[0]
+
+
 def other_findings(message: Message) -> list[Finding]:
-    """Older and odd formats (Exim, qmail, Exchange, …), through flufl.bounce's detectors."""
+    """Older and odd formats (Exim, qmail, Exchange, …), through flufl.bounce's detectors; what a permanent failure
+    means is read from the report's text."""
     from flufl.bounce import all_failures  # loaded by `flask mail bounces` only
 
     temporary, permanent = all_failures(message)
-    return ([Finding(HARD, a.decode("ascii", "replace")) for a in sorted(permanent)]
+    text = report_text(message)
+    status = STATUS.search(text)
+    code = status.group(0) if status and status.group(1) == "5" else "5.0.0"
+    return ([Finding(classify(code, text), a.decode("ascii", "replace"), code) for a in sorted(permanent)]
             + [Finding(SOFT, a.decode("ascii", "replace")) for a in sorted(temporary - permanent)])
 
 
@@ -189,16 +236,26 @@ def reported_message(message: Message) -> OutboxMessage | None:
     return db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.message_id == message_id))
 
 
-def read_report(raw: bytes) -> list[Finding]:
-    """The findings of one report, each about the address we wrote to when we can tell which it was."""
+def our_message(raw: bytes, message: Message) -> OutboxMessage | None:
+    """The message of ours a report is about: by its VERP tag, or (a complaint) by the quoted Message-ID."""
+    ours = verp_message(raw, message)
+    if ours is None and report_type(message) == "feedback-report":
+        ours = reported_message(message)
+    return ours
+
+
+def read_report(raw: bytes) -> list[Finding] | None:
+    """The findings of one report, about the address we wrote to ([] when it reports no failure); None when it names
+    no message of ours, so is not believed (anyone can write a report naming anyone)."""
     message = message_from_bytes(raw)
     findings = findings_of(message)
-    ours = verp_message(raw, message) or reported_message(message)
-    if ours is not None and findings:
-        # Our own record beats what the report names (a forward, an alias, a redacted complaint).
-        worst = min(findings, key=lambda f: (f.kind not in (COMPLAINT, HARD), f.kind))
-        return [Finding(worst.kind, ours.recipient, worst.status)]
-    return findings
+    if not findings:
+        return []
+    ours = our_message(raw, message)
+    if ours is None:
+        return None
+    worst = min(findings, key=lambda f: (COMPLAINT, HARD, BLOCK, SOFT).index(f.kind))
+    return [Finding(worst.kind, ours.recipient, worst.status)]
 
 
 def soft_bounce(address: str, raw: bytes, status: str) -> bool:
@@ -214,10 +271,44 @@ def soft_bounce(address: str, raw: bytes, status: str) -> bool:
     return recent >= SOFT_LIMIT
 
 
+def receiving_domain(address: str) -> str:
+    """The domain part of an address, lower-case."""
+    return address.rpartition("@")[2].lower()
+
+
+def recent_blocks(domain: str) -> int:
+    """Blocks from the domain within the last 24 hours."""
+    return db.session.scalar(sa.select(sa.func.count()).select_from(MailBlock).where(
+        MailBlock.domain == domain, MailBlock.blocked_at >= utcnow() - BLOCK_WINDOW)) or 0
+
+
+def record_block(finding: Finding, raw: bytes) -> None:
+    """Count a block against the receiving domain (once per report); tell the features when it reaches the
+    threshold."""
+    digest, domain = hashlib.sha256(raw).hexdigest(), receiving_domain(finding.address)
+    if db.session.scalar(sa.select(MailBlock.id).where(MailBlock.report_sha256 == digest)) is not None:
+        return
+    db.session.add(MailBlock(domain=domain, report_sha256=digest, status=finding.status[:20]))
+    db.session.flush()
+    if recent_blocks(domain) == current_app.config["MAIL_BLOCK_THRESHOLD"]:
+        domain_blocked.send(domain)
+
+
+def paused_domains() -> set[str]:
+    """Receiving domains whose blocks within 24 hours reach MAIL_BLOCK_THRESHOLD: marketing to them waits."""
+    return set(db.session.scalars(
+        sa.select(MailBlock.domain).where(MailBlock.blocked_at >= utcnow() - BLOCK_WINDOW)
+        .group_by(MailBlock.domain).having(sa.func.count() >= current_app.config["MAIL_BLOCK_THRESHOLD"])))
+
+
 def apply(finding: Finding, raw: bytes, report: BounceReport) -> None:
-    """Act on one finding: the opt-out list for a hard bounce, a complaint, or the fifth soft bounce."""
-    counter = {HARD: "hard", SOFT: "soft", COMPLAINT: "complaints"}[finding.kind]
+    """Act on one finding: the e-mail opt-out list for a hard bounce, a complaint, or the fifth soft bounce; a block
+    is counted against its domain only."""
+    counter = {HARD: "hard", SOFT: "soft", BLOCK: "blocks", COMPLAINT: "complaints"}[finding.kind]
     setattr(report, counter, getattr(report, counter) + 1)
+    if finding.kind == BLOCK:
+        record_block(finding, raw)
+        return
     if finding.kind == SOFT and not soft_bounce(finding.address, raw, finding.status):
         return
     try:
@@ -232,15 +323,17 @@ def process_report(raw: bytes, report: BounceReport) -> None:
     """Read one report and act on it, in one transaction."""
     report.read += 1
     findings = read_report(raw)
-    if not findings:
+    if findings is None:
+        report.not_ours += 1
+    elif not findings:
         report.unrecognised += 1
-    for finding in findings:
+    for finding in findings or []:
         apply(finding, raw, report)
     db.session.commit()
 
 
 def process_reports(messages: Iterable[bytes]) -> BounceReport:
-    """Read every report; forget soft bounces older than 30 days."""
+    """Read every report; forget soft bounces older than 30 days and blocks older than 30 days."""
     report = BounceReport()
     for raw in messages:
         try:
@@ -250,6 +343,7 @@ def process_reports(messages: Iterable[bytes]) -> BounceReport:
             report.unrecognised += 1
             current_app.logger.warning("bounce report not read: %s", type(error).__name__)
     db.session.execute(sa.delete(SoftBounce).where(SoftBounce.bounced_at < utcnow() - SOFT_WINDOW))
+    db.session.execute(sa.delete(MailBlock).where(MailBlock.blocked_at < utcnow() - BLOCK_RETENTION))
     db.session.commit()
     return report
 

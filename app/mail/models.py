@@ -45,6 +45,8 @@ class OutboxMessage(db.Model):
     template_fill: Mapped[str | None] = mapped_column(sa.String(200))
     # Sent to an address nobody had verified (a form's acknowledgement, a confirmation link): counted per recipient.
     to_unverified: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # A form's reply (acknowledgement, confirmation, fresh link), verified address or not: counted per recipient.
+    form_reply: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
 
@@ -61,3 +63,16 @@ class SoftBounce(db.Model):
     bounced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("address_hash", "report_hash"),)
+
+
+class MailBlock(db.Model):
+    """One refusal about us, not the mailbox (5.7.x, a blocklist, a policy), by receiving domain (kept 30 days):
+    past MAIL_BLOCK_THRESHOLD in 24 hours, marketing to that domain waits."""
+
+    __tablename__ = "mail_blocks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    domain: Mapped[str] = mapped_column(sa.String(255), index=True)
+    report_sha256: Mapped[str] = mapped_column(sa.String(64), unique=True)  # a report read twice is counted once
+    status: Mapped[str] = mapped_column(sa.String(20), default="")
+    blocked_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True, default=utcnow)

@@ -11,7 +11,7 @@ from flask import current_app, render_template
 
 from app.database import utcnow
 from app.extensions import db
-from app.mail.bounces import verp_address
+from app.mail.bounces import paused_domains, receiving_domain, verp_address
 from app.mail.compose import InvalidMessage, build_email, check_headers, check_recipient, check_subject, write_email
 from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.signing import DkimSigner, make_signer
@@ -27,6 +27,8 @@ BACKOFF_MAX_SECONDS = 6 * 3600
 # still marked pending, which the next pass sends again (at most one batch, or BATCH_SECONDS of sending).
 BATCH_SIZE = 100
 BATCH_SECONDS = 2.0
+PAUSE_CHECK = timedelta(hours=1)  # marketing to a paused domain is looked at again after this
+ALWAYS_SENT = ("transactional", "staff")  # outbox kinds a domain's pause never holds (the person asked, or staff)
 LEASE = timedelta(minutes=10)  # SQLite: a claimed batch comes back to other workers after this, should its worker die
 LOADED = (OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.kind, OutboxMessage.list_slug,
           OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html,
@@ -178,6 +180,7 @@ class Courier:
     transport: object
     sender: str
     signer: DkimSigner | None = None
+    paused: set[str] = field(default_factory=set)  # receiving domains that blocked us: marketing to them waits
     sender_address: str = field(init=False)
 
     def __post_init__(self) -> None:
@@ -193,11 +196,15 @@ class Courier:
         envelope_from = verp_address(message.id) or self.sender_address  # bounces come back to us
         return envelope_from, recipient, data
 
+    def holds(self, message) -> bool:
+        """Whether the message waits: marketing to a domain paused after blocking us."""
+        return message.kind not in ALWAYS_SENT and receiving_domain(message.recipient) in self.paused
+
 
 def deliver_due(limit: int | None = None) -> DeliveryReport:
     """Deliver due messages a batch at a time, one transaction each, until none is due (or `limit` were tried)."""
     report = DeliveryReport()
-    courier = Courier(make_transport(), current_app.config["MAIL_DEFAULT_SENDER"], make_signer())
+    courier = Courier(make_transport(), current_app.config["MAIL_DEFAULT_SENDER"], make_signer(), paused_domains())
     try:
         while limit is None or report.tried < limit:
             claimed = claim_batch(BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - report.tried))
@@ -252,6 +259,9 @@ def deliver_one(message, due_at: datetime, courier: Courier, report: DeliveryRep
     outcome = {"id": message.id, "status": message.status, "attempts": message.attempts + 1,
                "next_attempt_at": due_at, "last_error": message.last_error,
                "sent_at": message.sent_at}
+    if courier.holds(message):
+        outcome.update(attempts=message.attempts, next_attempt_at=utcnow() + PAUSE_CHECK)
+        return outcome
     try:
         courier.transport.send(*courier.outgoing(message))
     except PermanentFailure as error:

@@ -14,7 +14,7 @@ from flask import current_app
 KEY_BITS = 2048
 # From is signed twice (over-signed): a second From added on the way breaks the signature.
 SIGNED_HEADERS = ("from", "from", "to", "subject", "date", "message-id", "mime-version", "content-type",
-                  "list-id", "list-unsubscribe", "list-unsubscribe-post")
+                  "list-id", "list-unsubscribe", "list-unsubscribe-post", "feedback-id")
 RSA, ED25519 = b"rsa-sha256", b"ed25519-sha256"
 ALGORITHMS = {RSA: "RSA", ED25519: "ed25519"}
 TXT_CHUNK = 255  # a DNS TXT record is a list of strings of at most 255 octets each

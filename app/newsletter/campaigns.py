@@ -10,7 +10,9 @@ import uuid
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from flask import g
+from flask import current_app, g
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.database import UTCDateTime, utcnow
 from app.extensions import db
@@ -18,7 +20,7 @@ from app.mail.models import OutboxMessage, OutboxStatus
 from app.mail.services import MessageContent
 from app.newsletter.links import manage_token
 from app.newsletter.lists import is_list
-from app.newsletter.mail import LANGUAGES, MARKETING, MarketingBuilder, MessageTemplate
+from app.newsletter.mail import LANGUAGES, MARKETING, MarketingBuilder, MessageTemplate, feedback_id, mail_dpos
 from app.newsletter.models import Campaign, CampaignBody, ChannelStatus, ListStatus, Subscriber, Subscription
 from app.progress import advance, expect, watched
 from app.suppression.models import Channel
@@ -74,6 +76,8 @@ def send_campaign(slug: str, subject: str, text: str, html: str | None = None) -
                      headers=template.headers) for language, template in builder.templates.items()])
     db.session.add(campaign)
     db.session.flush()
+    for body in campaign.bodies:  # the campaign's number is known now
+        body.headers = {**body.headers, "Feedback-ID": feedback_id(str(campaign.id), slug)}
     if watched():  # a terminal shows the progress: count the audience first
         expect(count(audience(slug, Subscriber.id)))
     campaign.recipients = queue_messages(campaign)
@@ -126,3 +130,11 @@ def sms_audience() -> list[str]:
         Subscriber.sms_status == ChannelStatus.CONFIRMED, Subscriber.phone.is_not(None),
         Subscriber.sms_proven_at.is_not(None), ~suppressed_clause(Channel.SMS, Subscriber.phone_hash)
     ).order_by(Subscriber.id)))
+
+
+def tell_dpo_of_block(domain: str) -> None:
+    """A receiving domain refused enough of our mail as spam or by policy: marketing to it waits; the dpo is told
+    (listener of `domain_blocked`, in the transaction that read the reports)."""
+    with force_locale("fr"):
+        subject = _("Envois marketing suspendus vers %(domain)s", domain=domain)
+    mail_dpos(subject, "domain_blocked", domain=domain, threshold=current_app.config["MAIL_BLOCK_THRESHOLD"])

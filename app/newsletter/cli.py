@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from app.database import utcnow
@@ -11,7 +12,7 @@ from app.newsletter.campaigns import CampaignError, send_campaign
 from app.newsletter.lists import LISTS
 from app.newsletter.maintenance import list_counts, purge
 from app.newsletter.services import record_staff_opt_out, unsubscribe_by_token
-from app.newsletter.sms import SmsCampaignError, send_sms_campaign
+from app.newsletter.sms import SmsCampaignError, SmsCost, campaign_segments, send_sms_campaign
 from app.personal import normalise_email, normalise_phone
 from app.progress import reported
 from app.sms.schedule import PARIS
@@ -76,14 +77,27 @@ def lists_command() -> None:
         click.echo(f"{slug}: {counts['active']} active, {counts['pending']} pending")
 
 
+def check_cost(cost: SmsCost, allowed: int) -> None:
+    """Print what each SMS of the campaign costs; refuse more segments than allowed."""
+    click.echo(f"Each SMS as sent: {cost.segments.line()}"
+               + (f" (not GSM-7 because of: {' '.join(map(repr, cost.outside))})" if cost.outside else ""))
+    if cost.segments.count > allowed:
+        raise SmsCampaignError(f"{cost.segments.count} segments per SMS is more than {allowed}: shorten the text, "
+                               "or pass --max-segments to send it anyway")
+
+
 @click.command("send")
 @click.option("--list", "slug", required=True, type=click.Choice(sorted(LISTS)), help="The list to text.")
 @click.option("--text", "text_path", required=True, type=text_file, help="The SMS text (UTF-8), without the "
               "sender's name or the STOP wording, which are added.")
-def sms_send(slug: str, text_path: Path) -> None:
+@click.option("--max-segments", type=click.IntRange(min=1), default=None,
+              help="Send a text billed as up to this many segments per SMS (default SMS_MAX_SEGMENTS).")
+def sms_send(slug: str, text_path: Path, max_segments: int | None) -> None:
     """Queue one SMS per proven, consenting subscriber of the list, for the next allowed hours (`flask sms send`)."""
+    text = text_path.read_text(encoding="utf-8")
     try:
-        report = send_sms_campaign(slug, text_path.read_text(encoding="utf-8"))
+        check_cost(campaign_segments(text), max_segments or current_app.config["SMS_MAX_SEGMENTS"])
+        report = send_sms_campaign(slug, text)
     except SmsCampaignError as error:
         raise click.ClickException(str(error)) from error
     click.echo(f"SMS campaign {report.campaign_id}: {report.queued} SMS queued, {report.suppressed} held back by "

@@ -8,6 +8,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app.forms import PublicForm
 from app.newsletter.lists import LISTS
 from app.personal import normalise_phone
+from app.sms.numbers import textable
 
 
 class CheckboxesField(SelectMultipleField):
@@ -42,9 +43,15 @@ class SubscribeForm(EmailOnly):
                               "numéro. Je peux me désabonner à tout moment."), default=False)
 
     def validate_phone(self, field) -> None:
-        """A French or international number that can receive SMS."""
-        if field.data and not normalise_phone(field.data):
+        """A valid number, and a mobile of a country we text (never a premium-rate, shared-cost or free line)."""
+        if not field.data:
+            return
+        number = normalise_phone(field.data)
+        if not number:
             raise ValidationError(_l("Ce numéro de téléphone n’est pas valide (exemple\u00a0: 06 12 34 56 78)."))
+        if not textable(number):
+            raise ValidationError(_l("Nous n’envoyons de SMS qu’aux numéros de mobile de France métropolitaine et "
+                                     "d’outre-mer\u00a0: indiquez un tel numéro, ou laissez ce champ vide."))
 
     def validate_lists(self, field) -> None:
         """At least one of our lists."""

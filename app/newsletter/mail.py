@@ -9,8 +9,9 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from app.auth.services import dpo_addresses
 from app.mail.services import MessageContent, queue_mail
-from app.mail.unverified import queue_unverified_mail
+from app.mail.unverified import queue_form_reply
 from app.newsletter.links import confirm_token, manage_token
 from app.newsletter.lists import ALL_LISTS, ascii_name, list_name
 from app.newsletter.models import ChannelStatus, ListStatus, Subscriber
@@ -72,12 +73,33 @@ def queue_manage_link(subscriber: Subscriber, already_subscribed: bool = False) 
 
 
 def mail_subscriber(subscriber: Subscriber, subject: str, text: str, html: str) -> None:
-    """Queue a transactional mail; to an address never confirmed, within its daily cap (past it, nothing is sent
-    and the visitor's page is the same)."""
-    if subscriber.email_consent_at is not None or subscriber.email_status == ChannelStatus.CONFIRMED:
-        queue_mail(subscriber.email, subject, text, html)
-    else:
-        queue_unverified_mail(subscriber.email, subject, text, html)
+    """Queue a transactional mail within the address's daily cap (lower while it is unconfirmed; past it, nothing is
+    sent and the visitor's page is the same)."""
+    verified = subscriber.email_consent_at is not None or subscriber.email_status == ChannelStatus.CONFIRMED
+    queue_form_reply(subscriber.email, subject, text, html, verified=verified)
+
+
+def mail_dpos(subject: str, template: str, **context) -> None:
+    """Queue a French staff mail (from `templates/newsletter/mail/<template>.txt`) to every active dpo."""
+    with force_locale("fr"):
+        text = render_template(f"newsletter/mail/{template}.txt", **context)
+    for address in dpo_addresses():
+        queue_mail(address, subject, text, kind="staff")
+
+
+def unsubscribe_headers(unsubscribe_url: str, token: str, list_id: str) -> dict[str, str]:
+    """List-Unsubscribe (the HTTPS link first, then mailto: when UNSUBSCRIBE_MAILTO is set), its RFC 8058 one-click
+    POST, and List-Id: what every marketing-like message carries, signed by DKIM."""
+    targets = [f"<{unsubscribe_url}>"]
+    if mailto := current_app.config.get("UNSUBSCRIBE_MAILTO"):
+        # The token is URL-safe already (letters, digits, « - _ . »): no quoting needed.
+        targets.append(f"<mailto:{mailto}?subject=unsubscribe%20{token}>")
+    return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": ONE_CLICK_POST, "List-Id": list_id}
+
+
+def feedback_id(campaign: str, slug: str) -> str:
+    """The Feedback-ID of a send (Gmail's « campaign:list:type:sender »), so complaint rates come per campaign."""
+    return f"{campaign}:{slug}:newsletter:{site_host()}"
 
 
 @dataclass(frozen=True)
@@ -104,7 +126,6 @@ class MarketingBuilder:
         self.slot = f"tok{uuid.uuid4().hex}"  # letters and digits: the same in text, HTML, URLs and JSON
         self.signer = compact_signer(NEWSLETTER_MANAGE)
         self.list_id = f"K-Inventory {ascii_name(slug)} <{slug}.{site_host()}>"
-        self.mailto = current_app.config.get("UNSUBSCRIBE_MAILTO") or ""
         self.templates = {language: self.template(language, text, html) for language in LANGUAGES}
 
     def template(self, language: str, text: str, html: str | None) -> MessageTemplate:
@@ -123,13 +144,8 @@ class MarketingBuilder:
         return MessageTemplate(text.rstrip() + "\n\n" + footer_text, body_html, self.headers(unsubscribe_url))
 
     def headers(self, unsubscribe_url: str) -> dict[str, str]:
-        """List-Unsubscribe (the HTTPS link first, then mailto: when set), its one-click POST, List-Id."""
-        targets = [f"<{unsubscribe_url}>"]
-        if self.mailto:
-            # The token is URL-safe already (letters, digits, « - _ . »): no quoting needed.
-            targets.append(f"<mailto:{self.mailto}?subject=unsubscribe%20{self.slot}>")
-        return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": ONE_CLICK_POST,
-                "List-Id": self.list_id}
+        """The unsubscribe headers and List-Id of this send, around the token's slot."""
+        return unsubscribe_headers(unsubscribe_url, self.slot, self.list_id)
 
     def template_for(self, language: str) -> MessageTemplate:
         """The template for a reader's language (French for any language we do not write in)."""

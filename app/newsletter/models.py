@@ -127,7 +127,9 @@ class PhoneProof(db.Model):
     # Whether a proof may change the subscriber: asked from a signed link or by the request that created them.
     applies: Mapped[bool] = mapped_column(default=False)
     ip_prefix: Mapped[str | None] = mapped_column(sa.String(50), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Keyed hash of the IPv6 /64 the code was asked from, or « no-address » when the client address was no IP.
+    household: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(default=0)
     proven_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,6 +19,8 @@ from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscri
 from app.suppression.models import Channel, Reason
 from app.suppression.services import SuppressionChange
 
+MAILBOX_REPORTS = ("bounce", "complaint")  # opt-out sources of `flask mail bounces`: about the e-mail channel only
+
 
 def cancel_queued_marketing(email: str | None, slugs: Iterable[str] | None = None) -> int:
     """Cancel the marketing mail not yet delivered to the address (for those lists, or all); the caller commits."""
@@ -52,7 +54,13 @@ def subscribers_for(change: SuppressionChange) -> list[Subscriber]:
 
 
 def email_opted_out(subscriber: Subscriber, source: str) -> None:
-    """Every followed list off and the e-mail channel unsubscribed (lists awaiting confirmation stay so)."""
+    """Every followed list off and the e-mail channel unsubscribed (lists awaiting confirmation stay so); a bounce or
+    complaint, which speaks for the mailbox only, turns the e-mail channel off and leaves the lists to the SMS."""
+    if source in MAILBOX_REPORTS:
+        if subscriber.email_status in CHANNEL_ON:
+            subscriber.email_status = ChannelStatus.UNSUBSCRIBED
+            ev.record_event(subscriber, Step.UNSUBSCRIBED, source=source, channel=Channel.EMAIL)
+        return
     for subscription in subscriber.subscriptions:
         if subscription.status == ListStatus.ACTIVE:
             leave_list(subscriber, subscription, source)

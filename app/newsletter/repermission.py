@@ -16,7 +16,7 @@ from app.newsletter import events as ev
 from app.newsletter.events import Source, Step
 from app.newsletter.links import PUBLIC_ID, manage_token
 from app.newsletter.lists import ALL_LISTS
-from app.newsletter.mail import LANGUAGES, lang_suffix, render_mail
+from app.newsletter.mail import LANGUAGES, feedback_id, lang_suffix, render_mail, unsubscribe_headers
 from app.newsletter.models import Subscriber, SubscriberEvent
 from app.suppression.models import Channel
 from app.tokens import NEWSLETTER_MANAGE, NEWSLETTER_STAY, InvalidLink, compact_signer, read, timed_serializer
@@ -46,16 +46,20 @@ def stay(subscriber: Subscriber, ip_prefix: str | None = None) -> None:
     db.session.commit()
 
 
-def templates(slot_stay: str, slot_leave: str) -> dict[str, tuple[str, str, str]]:
-    """Subject, text and HTML of the question in each language, around two slots for the reader's tokens."""
+def templates(slot_stay: str, slot_leave: str) -> dict[str, tuple[str, str, str, dict[str, str]]]:
+    """Subject, text, HTML and headers of the question in each language, around two slots for the reader's tokens;
+    the headers carry the one-click unsubscribe from every list (the « Non » of the question)."""
     built = {}
     for language in LANGUAGES:
         suffix = lang_suffix(language)
+        leave_url = site_url("newsletter.unsubscribe", token=slot_leave) + suffix
         with force_locale(language):
             text, html = render_mail("repermission", stay_url=site_url("newsletter.stay", token=slot_stay) + suffix,
-                                     leave_url=site_url("newsletter.unsubscribe", token=slot_leave) + suffix,
-                                     days=ANSWER_WINDOW.days)
-            built[language] = (_("Souhaitez-vous continuer à recevoir la newsletter K-Inventory\u00a0?"), text, html)
+                                     leave_url=leave_url, days=ANSWER_WINDOW.days)
+            subject = _("Souhaitez-vous continuer à recevoir la newsletter K-Inventory\u00a0?")
+        headers = {**unsubscribe_headers(leave_url, slot_leave, f"K-Inventory <newsletter.{site_host()}>"),
+                   "Feedback-ID": feedback_id(REPERMISSION, ALL_LISTS)}
+        built[language] = (subject, text, html, headers)
     return built
 
 
@@ -86,10 +90,11 @@ def asked_events(subscriber_ids: list[int], now: datetime) -> sa.Insert:
 def message(reader: tuple[int, str, str, str], built: dict, slots: tuple[str, str], signers: tuple) -> dict:
     """One reader's outbox row: the language's question with their two links."""
     _id, email, public_id, language = reader
-    subject, text, html = built.get(language, built["fr"])
+    subject, text, html, headers = built.get(language, built["fr"])
     stay_link, leave_link = stay_token(public_id, signers[0]), manage_token(public_id, ALL_LISTS, signers[1])
     now = utcnow()
-    return {"recipient": email, "subject": subject, "kind": REPERMISSION, "headers": {},
+    return {"recipient": email, "subject": subject, "kind": REPERMISSION,
+            "headers": {name: value.replace(slots[1], leave_link) for name, value in headers.items()},
             "body_text": text.replace(slots[0], stay_link).replace(slots[1], leave_link),
             "body_html": html.replace(slots[0], stay_link).replace(slots[1], leave_link),
             "message_id": f"<{uuid.uuid4().hex}@{site_host()}>", "status": OutboxStatus.PENDING, "attempts": 0,

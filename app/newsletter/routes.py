@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from app.consent.services import current_consent_id
 from app.extensions import csrf, limit_posts
 from app.i18n import localized_route
-from app.newsletter import bp
+from app.newsletter import bp, sms_budget
 from app.newsletter import services as newsletter
 from app.newsletter import sms as newsletter_sms
 from app.newsletter.events import ACTION_LABELS, CHANNEL_LABELS, Source, source_label
@@ -48,13 +48,24 @@ def subscribe(lang: str):
     if wants_link and link_form.validate_on_submit():
         newsletter.request_manage_link(link_form.email.data, ip_prefix())
         return redirect(url_for("newsletter.link_sent"), 303)
-    if not wants_link and form.validate_on_submit():
+    if not wants_link and form.validate_on_submit() and not sms_paused_for(form):
         proof = newsletter.request_subscription(form.email.data, form.lists.data, phone=form.phone.data or None,
-                                                language=lang, ip_prefix=ip_prefix(), consent_id=current_consent_id())
+                                                language=lang, client_address=request.remote_addr,
+                                                consent_id=current_consent_id())
         if form.phone.data:  # the same next page whether a code went out or not
             return remember_proof(proof)
         return redirect(url_for("newsletter.check_inbox"), 303)
     return render_template("newsletter/subscribe.html", form=form, link_form=link_form), 400
+
+
+def sms_paused_for(form: SubscribeForm) -> bool:
+    """Whether the visitor gave a number while today's SMS budget is spent (the form then offers e-mail alone)."""
+    if not form.phone.data or not sms_budget.paused():
+        return False
+    form.phone.errors.append(_("La vérification des numéros par SMS est suspendue pour aujourd’hui : videz ce "
+                               "champ pour vous inscrire par e-mail, vous pourrez ajouter votre numéro plus tard "
+                               "depuis vos préférences."))
+    return True
 
 
 def remember_proof(proof_id: str | None):
@@ -191,8 +202,11 @@ def save_preferences(form: PreferencesForm, subscriber: Subscriber) -> str | Non
         return None
     mailed, proof = newsletter.update_preferences(
         subscriber, email_on=form.email_on.data, lists=form.lists.data or [], sms_on=form.sms_on.data,
-        phone=form.phone.data or None, ip_prefix=ip_prefix())
+        phone=form.phone.data or None, client_address=request.remote_addr)
     flash(_("Vos préférences sont enregistrées."), "success")
+    if form.sms_on.data and form.phone.data and proof is None and sms_budget.paused():
+        flash(_("La vérification des numéros par SMS est suspendue pour aujourd’hui\u00a0: enregistrez votre numéro "
+                "demain pour recevoir le code."), "warning")
     if mailed:
         flash(_("Pour ce que vous venez d’activer, confirmez avec le lien que nous venons de vous envoyer par e-mail."),
               "warning")

@@ -20,6 +20,7 @@ from app.newsletter.mail import queue_confirmation, queue_manage_link
 from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscriber, Subscription
 from app.newsletter.optout import leave_list
 from app.newsletter.sms import start_proof
+from app.newsletter.sms_budget import Visitor
 from app.personal import keyed_hash, normalise_email, normalise_phone
 from app.policy.services import current_version_number
 from app.suppression.models import Channel, Reason
@@ -64,13 +65,15 @@ def find_by_phone(phone: str) -> list[Subscriber]:
 
 
 def request_subscription(email: str, lists: list[str], *, phone: str | None = None, language: str = "fr",
-                         ip_prefix: str | None = None, consent_id: str | None = None) -> str | None:
+                         client_address: str | None = None, consent_id: str | None = None) -> str | None:
     """Record a request from the form, mail the confirmation link and text a code to the number; commits.
 
     A known address is never changed from this anonymous form (its owner gets a link instead); the answer, and the
     code sent to a number, are the same either way. Returns the code's proof id (None without a number).
     """
     email, phone = normalise_email(email), normalise_phone(phone) if phone else None
+    visitor = Visitor.of(client_address)
+    ip_prefix = visitor.ip_prefix
     if Reason.RESTRICTION in suppression_reasons(Channel.EMAIL, email=email):
         return None
     known = find_by_email(email)
@@ -86,7 +89,7 @@ def request_subscription(email: str, lists: list[str], *, phone: str | None = No
             queue_confirmation(subscriber)
         else:
             queue_manage_link(subscriber, already_subscribed=True)
-    proof = start_proof(subscriber, phone, applies=known is None, ip_prefix=ip_prefix) if phone else None
+    proof = start_proof(subscriber, phone, applies=known is None, visitor=visitor) if phone else None
     db.session.commit()
     return proof.public_id if proof else None
 
@@ -218,12 +221,14 @@ def unsubscribe_everything(subscriber: Subscriber | None, source: str, ip_prefix
 
 
 def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[str], sms_on: bool,
-                       phone: str | None = None, ip_prefix: str | None = None) -> tuple[bool, str | None]:
+                       phone: str | None = None, client_address: str | None = None) -> tuple[bool, str | None]:
     """Save the preference centre: off is immediate; on needs a new confirmation by e-mail, or a code by SMS.
 
     Returns whether a confirmation e-mail went out, and the id of the code sent to the number (if any); commits.
     """
     hold(subscriber)
+    visitor = Visitor.of(client_address)
+    ip_prefix = visitor.ip_prefix
     wanted = {slug for slug in lists if slug in LISTS} if email_on else set()
     source, restricted = Source.PREFERENCE_CENTRE, is_restricted(subscriber)
     for subscription in subscriber.subscriptions:
@@ -237,7 +242,7 @@ def update_preferences(subscriber: Subscriber, *, email_on: bool, lists: list[st
     if not sms_on:
         stop_sms(subscriber, source, ip_prefix)
     elif number and not restricted and (subscriber.sms_status != ChannelStatus.CONFIRMED or number != subscriber.phone):
-        proof = start_proof(subscriber, number, applies=True, ip_prefix=ip_prefix)
+        proof = start_proof(subscriber, number, applies=True, visitor=visitor)
     if pending:
         ev.record_event(subscriber, Step.SUBSCRIBE_REQUESTED, source=source, channel=Channel.EMAIL, ip_prefix=ip_prefix,
                         lists=pending, sms=False)

@@ -22,9 +22,12 @@ from app.newsletter import events as ev
 from app.newsletter.events import Source, Step
 from app.newsletter.lists import is_list
 from app.newsletter.models import Campaign, ChannelStatus, ListStatus, PhoneProof, Subscriber, Subscription
+from app.newsletter.sms_budget import Visitor, codes_today, take_budget, tell_dpo_when_due, too_many_codes
 from app.personal import keyed_hash
 from app.policy.services import CONTROLLER_NAME, current_version_number
 from app.sms.models import InboundSms, SmsKind, SmsMessage, SmsStatus
+from app.sms.numbers import textable
+from app.sms.segments import Segments, outside_gsm7, segments, sms_alphabet
 from app.sms.services import first_slot, queue_sms
 from app.sms.twilio import Keyword
 from app.suppression.models import Channel, Reason
@@ -33,8 +36,6 @@ from app.urls import site_url
 
 CODE_LIFETIME = timedelta(minutes=10)
 MAX_TRIES = 5
-CODES_PER_NUMBER_PER_HOUR = 3
-CODES_PER_NETWORK_PER_HOUR = 10
 START_WINDOW = timedelta(days=30)  # a START proves a number someone asked for within this time
 
 
@@ -51,34 +52,31 @@ def code_hash(proof_id: str, code: str) -> str:
     return keyed_hash(f"phone-proof:{proof_id}:{code}")
 
 
-def too_many_codes(phone_hash: str, ip_prefix: str | None) -> bool:
-    """Whether the number, or the visitor's network, had its share of codes this hour."""
-    since = utcnow() - timedelta(hours=1)
-    recent = sa.select(sa.func.count()).select_from(PhoneProof).where(PhoneProof.created_at >= since)
-    if db.session.scalar(recent.where(PhoneProof.phone_hash == phone_hash)) >= CODES_PER_NUMBER_PER_HOUR:
-        return True
-    return bool(ip_prefix) and db.session.scalar(
-        recent.where(PhoneProof.ip_prefix == ip_prefix)) >= CODES_PER_NETWORK_PER_HOUR
-
-
-def start_proof(subscriber: Subscriber, phone: str, *, applies: bool, ip_prefix: str | None) -> PhoneProof | None:
-    """Text a 6-digit code to the number (the caller commits); None when the number or network had too many."""
+def start_proof(subscriber: Subscriber, phone: str, *, applies: bool, visitor: Visitor) -> PhoneProof | None:
+    """Text a 6-digit code to the number (the caller commits); None when the number may not be texted, or the
+    number, the visitor's network or today's budget had its share of codes."""
     hashed = keyed_hash(phone)
-    if too_many_codes(hashed, ip_prefix) or Reason.RESTRICTION in suppression_reasons(Channel.SMS, phone=phone):
+    if not textable(phone) or not take_budget() or too_many_codes(hashed, visitor) \
+            or Reason.RESTRICTION in suppression_reasons(Channel.SMS, phone=phone):
         return None
     code, public_id, now = f"{secrets.randbelow(10 ** 6):06d}", new_public_id(), utcnow()
     if subscriber.id is None:
         db.session.flush()
     proof = PhoneProof(public_id=public_id, subscriber_id=subscriber.id, phone=phone, phone_hash=hashed,
-                       code_hash=code_hash(public_id, code), applies=applies, ip_prefix=ip_prefix,
-                       created_at=now, expires_at=now + CODE_LIFETIME, attempts=0)
+                       code_hash=code_hash(public_id, code), applies=applies, ip_prefix=visitor.ip_prefix,
+                       household=visitor.household, created_at=now, expires_at=now + CODE_LIFETIME, attempts=0)
     db.session.add(proof)
-    with force_locale(subscriber.language):
-        text = _("%(sender)s\u00a0: votre code de vérification est %(code)s (valable 10\u00a0minutes). "
-                 "Si vous n’avez rien demandé, ignorez ce message.",
-                 sender=current_app.config["SMS_SENDER_NAME"], code=code)
-    queue_sms(phone, text, kind=SmsKind.TRANSACTIONAL)
+    queue_sms(phone, code_text(subscriber.language, code), kind=SmsKind.TRANSACTIONAL)
+    tell_dpo_when_due(codes_today())
     return proof
+
+
+def code_text(language: str, code: str) -> str:
+    """The code SMS in the subscriber's language, in the SMS alphabet (one GSM-7 segment)."""
+    with force_locale(language):
+        return sms_alphabet(_("%(sender)s : votre code de vérification est %(code)s (valable 10 minutes). "
+                              "Si vous n'avez rien demandé, ignorez ce message.",
+                              sender=current_app.config["SMS_SENDER_NAME"], code=code))
 
 
 def check_code(proof_id: str | None, code: str, ip_prefix: str | None = None) -> CodeCheck:
@@ -149,9 +147,9 @@ def start_number(phone: str) -> bool:
 
 def help_reply() -> str:
     """The answer to HELP: who we are and where to write."""
-    return _("%(sender)s (%(company)s)\u00a0: pour toute question, écrivez-nous sur %(url)s. "
-             "Répondez STOP pour ne plus recevoir nos SMS.", sender=current_app.config["SMS_SENDER_NAME"],
-             company=CONTROLLER_NAME, url=site_url("rights.contact", lang="fr"))
+    return sms_alphabet(_("%(sender)s (%(company)s) : vos questions sur %(url)s. Répondez STOP pour ne plus "
+                          "recevoir nos SMS.", sender=current_app.config["SMS_SENDER_NAME"],
+                          company=CONTROLLER_NAME, url=site_url("rights.contact", lang="fr")))
 
 
 # --- SMS campaigns -------------------------------------------------------------------------------------------
@@ -189,7 +187,21 @@ def marketing_text(text: str) -> str:
     config = current_app.config
     if not config["SMS_STOP_NUMBER"]:
         raise SmsCampaignError("set SMS_STOP_NUMBER (or TWILIO_FROM): the number people reply STOP to")
-    return f"{config['SMS_SENDER_NAME']}\u00a0: {text.strip()}\nSTOP au {config['SMS_STOP_NUMBER']}"
+    return f"{config['SMS_SENDER_NAME']} : {text.strip()}\nSTOP au {config['SMS_STOP_NUMBER']}"
+
+
+@dataclass(frozen=True)
+class SmsCost:
+    """How each SMS of a campaign is billed, and the characters that keep it out of GSM-7."""
+
+    segments: Segments
+    outside: str
+
+
+def campaign_segments(text: str) -> SmsCost:
+    """What one SMS of a campaign with this text costs, as sent (sender's name and STOP wording included)."""
+    body = marketing_text(text)
+    return SmsCost(segments(body), outside_gsm7(body))
 
 
 def send_sms_campaign(slug: str, text: str) -> SmsCampaignReport:
@@ -223,9 +235,10 @@ def count_rows(query: sa.Select) -> int:
 
 # --- Inbound messages ----------------------------------------------------------------------------------------
 
-STOP_REPLY = ("K-Inventory\u00a0: votre désinscription est enregistrée, vous ne recevrez plus nos SMS. "
+# Replies in the SMS alphabet (GSM-7, one segment): French typography's no-break spaces and ’ would make them UCS-2.
+STOP_REPLY = ("K-Inventory : votre désinscription est enregistrée, vous ne recevrez plus nos SMS. "
               "Pour vous réinscrire, répondez START.")
-START_REPLY = "K-Inventory\u00a0: vous recevez de nouveau nos SMS. Pour les arrêter, répondez STOP."
+START_REPLY = "K-Inventory : vous recevez de nouveau nos SMS. Pour ne plus les recevoir, répondez STOP."
 
 
 def handle_inbound(message_sid: str, phone: str, kind: Keyword | None) -> str | None:

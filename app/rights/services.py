@@ -12,7 +12,7 @@ from app.database import utcnow
 from app.datamap import Person
 from app.extensions import db
 from app.mail.services import queue_mail
-from app.mail.unverified import queue_unverified_mail
+from app.mail.unverified import queue_form_reply
 from app.newsletter.services import find_by_email as find_subscriber
 from app.personal import normalise_email, normalise_phone
 from app.rights import models as m
@@ -93,14 +93,12 @@ def mail_requester(request: m.RightsRequest, subject: str, template: str, **cont
 def queue_acknowledgement(request: m.RightsRequest) -> None:
     """The acknowledgement: reference, due date, the confirmation and status links, nothing the visitor typed.
 
-    To an address never verified, the mail counts against its daily cap; past it, the request is kept and its
-    log says the acknowledgement was not sent.
+    The mail counts against the address's daily cap (lower while it is unverified); past it, the request is kept
+    and its log says the acknowledgement was not sent.
     """
     subject, text = requester_mail(request, N_("Votre demande %(reference)s a bien été reçue"), "acknowledgement",
                                    confirm_days=UNCONFIRMED_LIFETIME.days)
-    if address_verified(request.email):
-        queue_mail(request.email, subject, text, kind="rights")
-    elif queue_unverified_mail(request.email, subject, text, kind="rights") is None:
+    if queue_form_reply(request.email, subject, text, verified=address_verified(request.email), kind="rights") is None:
         log(request, "acknowledgement_withheld", SYSTEM)
 
 

@@ -10,6 +10,7 @@ from app.database import each_claimed, utcnow
 from app.extensions import db
 from app.personal import normalise_phone
 from app.sms.models import SmsKind, SmsMessage, SmsStatus
+from app.sms.numbers import textable
 from app.sms.schedule import next_allowed_slot
 from app.sms.transport import OPTED_OUT, PermanentFailure, TemporaryFailure, make_transport
 from app.suppression.models import Channel
@@ -30,6 +31,8 @@ def queue_sms(recipient: str, body: str, *, kind: str = SmsKind.TRANSACTIONAL, l
     number = normalise_phone(recipient or "")
     if not number or not body.strip():
         raise InvalidSms("the recipient must be a valid phone number and the body not empty")
+    if not textable(number):
+        raise InvalidSms("the recipient is not a mobile number of SMS_COUNTRIES")
     now = utcnow()
     if kind == SmsKind.MARKETING:
         if is_suppressed(Channel.SMS, phone=number):
@@ -95,7 +98,12 @@ def deliver_claimed(message_id: int, transport, report: SmsReport) -> None:
 
 
 def held_back(message: SmsMessage, report: SmsReport) -> bool:
-    """Marketing only: cancelled when the number is now on the opt-out list, moved when outside the allowed hours."""
+    """Cancelled when the number may not be texted (not a mobile of SMS_COUNTRIES); marketing also when the number
+    is now on the opt-out list, and moved when outside the allowed hours."""
+    if not textable(message.recipient):
+        message.status, message.last_error = SmsStatus.CANCELLED, "cancelled: not a mobile number of SMS_COUNTRIES"
+        report.cancelled += 1
+        return True
     if message.kind != SmsKind.MARKETING:
         return False
     if is_suppressed(Channel.SMS, phone=message.recipient):
