@@ -1,0 +1,20 @@
+"""one head again: staff security and rights form, SMS and mail limits
+
+Revision ID: 0190_merge
+Revises: 0103_request_without_captcha, 0113_form_reply_cap
+Create Date: 2026-12-06 11:00:00
+
+"""
+
+revision = "0190_merge"
+down_revision = ("0103_request_without_captcha", "0113_form_reply_cap")
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass
