@@ -47,13 +47,13 @@ class RecordingEnviron(dict):
         return super().get(name, default)
 
 
-def readable(value) -> str | None:
-    """A default as a reader should see it: paths relative to the working copy, lists joined."""
+def readable(value, instance_dir: Path) -> str | None:
+    """A default as a reader should see it: yes/no as 1/0, paths under instance/ and the working copy relative."""
     if value is None:
         return None
     if isinstance(value, bool):
         return "1" if value else "0"
-    text = str(value)
+    text = str(value).replace(str(instance_dir), "instance")
     return text.replace(str(ROOT) + os.sep, "") if text.strip() else ""
 
 
@@ -68,7 +68,8 @@ def read_by_config() -> dict[str, str | None]:
         built = config.Config()
     found = {}
     for name, default in recorder.read.items():
-        found[name] = readable(default if default is not None or name == "APP_ENV" else getattr(built, name, None))
+        value = default if default is not None or name == "APP_ENV" else getattr(built, name, None)
+        found[name] = readable(value, config.INSTANCE_DIR)
     return found
 
 
