@@ -84,11 +84,11 @@ lint: $(VENV)/.dev ## Run ruff and the import contracts (import-linter)
 	$(VENV)/bin/lint-imports
 
 test: dev-setup lint ## Set everything up, lint, check the documentation site builds, run the whole test suite
-	$(VENV)/bin/mkdocs build --strict --quiet
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 docs: $(VENV)/.dev ## Build the documentation site into site/ (mkdocs build --strict; `mkdocs serve` to browse it)
-	$(VENV)/bin/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 fuzz: dev-setup ## The property-based tests with many examples (hypothesis profile "full")
 	HYPOTHESIS_PROFILE=full $(VENV)/bin/pytest -n $(TEST_WORKERS) -m fuzz
