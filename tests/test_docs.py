@@ -66,3 +66,16 @@ def test_the_navigation_holds_every_page_and_names_none_missing():
     config = yaml.safe_load((ROOT / "mkdocs.yml").read_text())
     pages = {str(path.relative_to(DOCS)) for path in DOCS.rglob("*.md") if "hooks" not in path.parts}
     assert nav_pages(config["nav"]) == pages
+
+
+def test_make_bench_writes_the_outcome_of_its_run_into_the_benchmarks_page(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    page = tmp_path / "benchmarks.md"
+    page.write_text((DOCS / "benchmarks.md").read_text())
+    monkeypatch.setattr(bench, "PAGE", page)
+    bench.record([("pages.py", True, 61.2), ("sms_send.py", False, 3.4)])
+    text = page.read_text()
+    assert "| `bench/pages.py` | goal met | 61 s |" in text and "| `bench/sms_send.py` | **missed" in text
+    assert "has not been run" not in text and text.count("<!-- last-run -->") == 1 and "## Public pages" in text
