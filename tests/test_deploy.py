@@ -12,7 +12,7 @@ import requests
 
 from app.config import Config
 from tests.conftest import TEST_DATABASE_URL
-from tests.test_security_gunicorn import free_port
+from tests.support.smtp import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "deploy" / "Procfile"
