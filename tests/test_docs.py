@@ -79,3 +79,15 @@ def test_make_bench_writes_the_outcome_of_its_run_into_the_benchmarks_page(tmp_p
     text = page.read_text()
     assert "| `bench/pages.py` | goal met | 61 s |" in text and "| `bench/sms_send.py` | **missed" in text
     assert "has not been run" not in text and text.count("<!-- last-run -->") == 1 and "## Public pages" in text
+
+
+def test_the_scheduler_page_lists_every_job_from_the_registry():
+    from app.jobs.registry import JOBS
+
+    spec = importlib.util.spec_from_file_location("jobs_hook", DOCS / "hooks" / "jobs.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    page = hook.on_page_markdown((DOCS / "operations" / "scheduler.md").read_text(), page=None)
+    assert hook.MARKER not in page
+    for job in JOBS:
+        assert f"| `{job.name}` | {job.when} |" in page
