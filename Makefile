@@ -6,10 +6,14 @@ FLASK := $(VENV)/bin/flask
 export FLASK_APP := wsgi:app
 # Test processes (pytest-xdist): one per core by default; TEST_WORKERS=0 runs the suite in one process.
 TEST_WORKERS ?= auto
-# make serve: gunicorn on GUNICORN_BIND and, when Debian's nginx is installed, nginx on PORT in front of it for the
-# host names SERVER_NAMES (deploy/nginx.conf filled by envsubst; its cache, logs and temporary files in NGINX_DIR).
+# make run: the development server on HOST:PORT (127.0.0.1:5000). make serve: gunicorn on GUNICORN_BIND and, when
+# Debian's nginx is installed, nginx on PORT (8080) in front of it for the host names SERVER_NAMES (deploy/nginx.conf
+# filled by envsubst; its cache, logs and temporary files in NGINX_DIR). Unless SITE_URL is set (environment or .env),
+# links in mail follow the address the site is served on (FLASK_RUN_HOST and FLASK_RUN_PORT, read by app/config.py).
+HOST ?= 127.0.0.1
+RUN_PORT := $(or $(PORT),5000)
+SERVE_PORT := $(or $(PORT),8080)
 GUNICORN_BIND ?= 127.0.0.1:8000
-PORT ?= 8080
 SERVER_NAMES ?= 127.0.0.1 localhost
 NGINX ?= $(firstword $(wildcard /usr/sbin/nginx) $(shell command -v nginx))
 NGINX_DIR := $(abspath instance/nginx)
@@ -19,7 +23,7 @@ NGINX_VARIABLES := $${NGINX_ADDRESS} $${NGINX_PORT} $${NGINX_SERVER_NAMES} $${NG
 NGINX_USER := $(if $(filter 0,$(shell id -u)),user root;)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test fuzz coverage serve setup dev-setup system-deps translations migrate lint bench clean
+.PHONY: help run test fuzz coverage serve setup dev-setup system-deps translations migrate lint docs bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -55,21 +59,23 @@ system-deps: ## Install Debian's Chromium, a Java runtime (browser and HTML test
 
 dev-setup: setup $(VENV)/.dev node_modules/.installed system-deps
 
-run: setup ## Start the site on http://127.0.0.1:5000 (with the scheduler: mail worker, retention, backups)
+run: setup ## Start the site on http://127.0.0.1:5000 (HOST, PORT) with the scheduler (mail worker, retention, backups)
 	@echo "Mail without MAIL_SERVER is written to instance/mail/*.eml"
-	trap 'kill 0' EXIT; $(FLASK) jobs run & $(FLASK) run --host 127.0.0.1 --port 5000
+	export FLASK_RUN_HOST=$(HOST) FLASK_RUN_PORT=$(RUN_PORT); trap 'kill 0' EXIT; $(FLASK) jobs run & $(FLASK) run
 
 serve: setup ## Start gunicorn on 127.0.0.1:8000 and, when nginx is installed, nginx in front on http://127.0.0.1:8080 (PORT; deploy/nginx.conf: public pages cached, static files); Ctrl-C stops both
 	@trap 'kill 0' EXIT; \
+	export FLASK_RUN_HOST=$(firstword $(subst :, ,$(GUNICORN_BIND))) FLASK_RUN_PORT=$(lastword $(subst :, ,$(GUNICORN_BIND))); \
 	if [ -n "$(NGINX)" ]; then \
 	  mkdir -p $(NGINX_DIR)/temp; \
-	  NGINX_ADDRESS=127.0.0.1 NGINX_PORT=$(PORT) NGINX_SERVER_NAMES="$(SERVER_NAMES)" NGINX_UPSTREAM=$(GUNICORN_BIND) \
+	  export FLASK_RUN_HOST=127.0.0.1 FLASK_RUN_PORT=$(SERVE_PORT); \
+	  NGINX_ADDRESS=127.0.0.1 NGINX_PORT=$(SERVE_PORT) NGINX_SERVER_NAMES="$(SERVER_NAMES)" NGINX_UPSTREAM=$(GUNICORN_BIND) \
 	    NGINX_CACHE_DIR=$(NGINX_DIR)/cache NGINX_STATIC_DIR=$(CURDIR)/static \
 	    envsubst '$(NGINX_VARIABLES)' < deploy/nginx.conf > $(NGINX_DIR)/nginx.conf || exit 1; \
 	  $(NGINX) -p $(NGINX_DIR) -c $(NGINX_DIR)/nginx.conf -e $(NGINX_DIR)/error.log \
 	    -g 'daemon off; pid $(NGINX_DIR)/nginx.pid; error_log $(NGINX_DIR)/error.log; $(NGINX_USER)' & \
 	  export TRUSTED_PROXY_COUNT=1; \
-	  echo "nginx in front of gunicorn: http://127.0.0.1:$(PORT)"; \
+	  echo "nginx in front of gunicorn: http://127.0.0.1:$(SERVE_PORT)"; \
 	else echo "nginx is not installed (make system-deps): gunicorn alone on http://$(GUNICORN_BIND)"; fi; \
 	GUNICORN_BIND=$(GUNICORN_BIND) $(VENV)/bin/gunicorn --config gunicorn.conf.py wsgi:app
 
@@ -77,8 +83,12 @@ lint: $(VENV)/.dev ## Run ruff and the import contracts (import-linter)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
 
-test: dev-setup lint ## Set everything up, lint, and run the whole test suite (in parallel; few hypothesis examples)
+test: dev-setup lint ## Set everything up, lint, check the documentation site builds, run the whole test suite
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 	$(VENV)/bin/pytest -n $(TEST_WORKERS)
+
+docs: $(VENV)/.dev ## Build the documentation site into site/ (mkdocs build --strict; `mkdocs serve` to browse it)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 fuzz: dev-setup ## The property-based tests with many examples (hypothesis profile "full")
 	HYPOTHESIS_PROFILE=full $(VENV)/bin/pytest -n $(TEST_WORKERS) -m fuzz
@@ -86,9 +96,9 @@ fuzz: dev-setup ## The property-based tests with many examples (hypothesis profi
 coverage: dev-setup ## The whole suite with line coverage of app/, per file
 	$(VENV)/bin/pytest -n $(TEST_WORKERS) --cov=app --cov-report=term:skip-covered
 
-bench: dev-setup ## Run the benchmarks (figures go in the README; installs Debian's wrk when missing)
+bench: dev-setup ## Run the benchmarks (figures: docs/benchmarks.md; installs Debian's wrk when missing)
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PYTHON) bench/run.py
 
 clean: ## Remove the virtualenv, node modules and caches (keeps instance/)
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache site

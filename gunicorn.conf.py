@@ -6,7 +6,10 @@ import re
 import shutil
 from pathlib import Path
 
+from dotenv import load_dotenv
 from gunicorn.glogging import Logger
+
+load_dotenv()  # .env's settings hold for gunicorn's own (workers, address, log) as for the app's
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "3"))
@@ -41,8 +44,10 @@ logger_class = RedactingLogger
 
 
 # Every worker writes its request metrics here; /metrics adds them up (prometheus_client's multiprocess mode).
-os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", str(Path(os.environ.get("INSTANCE_PATH", "instance")).resolve()
-                                                      / "prometheus"))
+# An empty value counts as unset: the folder is emptied at start, so it must never be the working directory.
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(Path(os.environ.get("INSTANCE_PATH") or "instance").resolve()
+                                                 / "prometheus")
 
 
 def on_starting(server) -> None:

@@ -51,6 +51,14 @@ def kept_secret(name: str) -> str:
     return path.read_text().strip()
 
 
+def served_site_url() -> str:
+    """The address `flask run` (or `make run`/`make serve`) serves on: FLASK_RUN_HOST and FLASK_RUN_PORT, Flask's own
+    settings of `flask run`, default 127.0.0.1:5000; a wildcard host is reached on the loopback."""
+    host = os.environ.get("FLASK_RUN_HOST") or "127.0.0.1"
+    host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return f"http://{host}:{os.environ.get('FLASK_RUN_PORT') or '5000'}"
+
+
 def default_database_url() -> str:
     """The embedded default: SQLite in `instance/`."""
     return f"sqlite:///{INSTANCE_DIR / 'k-inventory-privacy.sqlite'}"
@@ -98,7 +106,7 @@ class Config:
         self.SECRET_KEY_FALLBACKS = [key.strip() for key in env("SECRET_KEY_FALLBACKS", "").split(",") if key.strip()]
         self.SQLALCHEMY_DATABASE_URI = psycopg_url(env("DATABASE_URL") or default_database_url())
         self.ALLOW_SQLITE_IN_PRODUCTION = env_bool("ALLOW_SQLITE_IN_PRODUCTION")
-        self.SITE_URL = env("SITE_URL", "http://127.0.0.1:5000").rstrip("/")
+        self.SITE_URL = (env("SITE_URL") or served_site_url()).rstrip("/")
         # How often each worker reads which policy version is in force (the publishing worker knows at once).
         self.POLICY_RECHECK_SECONDS = float(env("POLICY_RECHECK_SECONDS", "2"))
         # How long a shared cache (nginx: deploy/nginx.conf) may serve a public page before asking the app again.

@@ -160,7 +160,7 @@ def bench_pages(site: Gunicorn, visitors: dict, duration: int, rounds: int) -> l
 
 
 def page_label(path: str, cookies: str) -> str:
-    """A page and its visitor as the README's tables name them."""
+    """A page and its visitor as the tables of docs/benchmarks.md name them."""
     return f"`{path}`" + LABELS[cookies]
 
 
