@@ -1,16 +1,24 @@
-"""The database copied to a file and back: SQLite's online backup API, or pg_dump -Fc / pg_restore on PostgreSQL."""
+"""The database as a stream and back: SQLite's online backup into memory, or pg_dump / pg_restore through pipes; a
+scratch database beside the live one for restores, swapped in only once it is complete."""
 
+import gzip
+import io
 import os
 import shutil
 import sqlite3
 import subprocess
 import uuid
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 
 from app.extensions import db
+
+SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
 
 
 class DumpError(RuntimeError):
@@ -18,7 +26,7 @@ class DumpError(RuntimeError):
 
 
 def engine_name() -> str:
-    """`sqlite` or `postgresql`: the file suffix of a dump."""
+    """`sqlite` or `pgdump`: the kind of dump this database makes."""
     return "sqlite" if db.engine.dialect.name == "sqlite" else "pgdump"
 
 
@@ -33,61 +41,115 @@ def pg_env(url: URL) -> dict[str, str]:
     return env
 
 
-def pg_tool(name: str, *args: str, url: URL) -> None:
-    """Run pg_dump or pg_restore; its error text is not repeated (it may quote data), only its exit code."""
+@contextmanager
+def pg_tool(name: str, *args: str, url: URL, **pipes) -> Iterator[subprocess.Popen]:
+    """Run pg_dump or pg_restore with pipes; its error text is not repeated (it may quote data), only its exit code."""
     if shutil.which(name) is None:
         raise DumpError(f"{name} not found: install the PostgreSQL client (postgresql-client)")
-    result = subprocess.run([name, *args], env=pg_env(url), capture_output=True, check=False)
-    if result.returncode != 0:
-        raise DumpError(f"{name} exited with {result.returncode}")
+    process = subprocess.Popen([name, *args], env=pg_env(url), stderr=subprocess.DEVNULL, **pipes)
+    try:
+        yield process
+    except BaseException:
+        process.kill()
+        raise
+    finally:
+        for pipe in (process.stdin, process.stdout):
+            if pipe:
+                pipe.close()
+        process.wait()
+    if process.returncode != 0:
+        raise DumpError(f"{name} exited with {process.returncode}")
 
 
-def dump(target: Path) -> None:
-    """Write a consistent copy of the live database to `target`."""
+@contextmanager
+def dump_stream() -> Iterator[BinaryIO]:
+    """The live database as a readable stream: a gzipped SQLite file made in memory, or pg_dump's custom format."""
     if engine_name() == "sqlite":
-        with sqlite3.connect(db.engine.url.database) as source, sqlite3.connect(target) as copy:
-            source.backup(copy)
+        with closing(sqlite3.connect(db.engine.url.database)) as live, closing(sqlite3.connect(":memory:")) as copy:
+            live.backup(copy)
+            yield io.BytesIO(gzip.compress(copy.serialize(), compresslevel=6))
         return
-    pg_tool("pg_dump", "--format=custom", "--no-owner", f"--file={target}", url=db.engine.url)
+    with pg_tool("pg_dump", "--format=custom", "--no-owner", url=db.engine.url, stdout=subprocess.PIPE) as dumper:
+        yield dumper.stdout
 
 
-def counts(engine: sa.Engine) -> dict[str, int]:
-    """Rows per table of a database."""
-    names = sa.inspect(engine).get_table_names()
-    with engine.connect() as connection:
-        return {name: connection.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in names}
-
-
-def restored_counts(dump_file: Path) -> dict[str, int]:
-    """Restore a dump into a temporary database, count rows per table, drop it."""
-    if engine_name() == "sqlite":
-        engine = sa.create_engine(f"sqlite:///{dump_file}")
+def load(url: URL, fill: Callable[[BinaryIO], None]) -> None:
+    """Fill an empty scratch database with a dump that `fill` writes into the stream it is given."""
+    if url.get_backend_name() == "sqlite":
+        packed = io.BytesIO()
+        fill(packed)
         try:
-            return counts(engine)
+            plain = gzip.decompress(packed.getvalue())
+        except (OSError, EOFError) as error:
+            raise DumpError("the dump is not a complete gzip stream") from error
+        Path(url.database).write_bytes(plain)
+        return
+    with pg_tool("pg_restore", "--no-owner", "--exit-on-error", f"--dbname={url.database}", url=url,
+                 stdin=subprocess.PIPE) as restorer:
+        fill(restorer.stdin)
+
+
+@contextmanager
+def scratch_database() -> Iterator[URL]:
+    """An empty database beside the live one, gone at the end unless `swap_in` took it: a private file in the live
+    file's folder (so a rename can replace the live file), or a new PostgreSQL database."""
+    live = db.engine.url
+    if live.get_backend_name() == "sqlite":
+        path = Path(live.database).with_name(f".{Path(live.database).name}.restore-{uuid.uuid4().hex[:12]}")
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        try:
+            yield live.set(database=str(path))
         finally:
-            engine.dispose()
-    name = f"kinv_verify_{uuid.uuid4().hex[:12]}"
+            for suffix in ("", *SQLITE_SIDE_FILES):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    name = f"kinv_restore_{uuid.uuid4().hex[:12]}"
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    scratch = sa.create_engine(db.engine.url.set(database=name))
     try:
-        pg_tool("pg_restore", "--no-owner", f"--dbname={name}", str(dump_file), url=db.engine.url.set(database=name))
-        return counts(scratch)
+        yield live.set(database=name)
     finally:
-        scratch.dispose()
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
-def load(dump_file: Path) -> None:
-    """Replace the live database with a dump (every connection of this process is closed first)."""
+def swap_in(scratch: URL) -> None:
+    """Replace the live database with the finished scratch one, all or nothing: an atomic rename of the file on
+    SQLite, one pg_restore transaction on PostgreSQL. Every connection of this process is closed first."""
+    live = db.engine.url
     db.session.remove()
     db.engine.dispose()
-    if engine_name() == "sqlite":
-        with sqlite3.connect(dump_file) as source, sqlite3.connect(db.engine.url.database) as live:
-            source.backup(live)
+    if live.get_backend_name() == "sqlite":
+        with closing(sqlite3.connect(live.database)) as connection:
+            connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old file's log must not outlive it
+        os.replace(scratch.database, live.database)
         return
-    pg_tool("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-            f"--dbname={db.engine.url.database}", str(dump_file), url=db.engine.url)
+    with pg_tool("pg_dump", "--format=custom", "--no-owner", url=scratch, stdout=subprocess.PIPE) as dumper, \
+            pg_tool("pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction", "--exit-on-error",
+                    f"--dbname={live.database}", url=live, stdin=dumper.stdout):
+        dumper.stdout.close()  # pg_restore holds the pipe; pg_dump sees it closed if pg_restore stops
 
 
+def engine_for(url: URL | str) -> sa.Engine:
+    """A short-lived engine on another database (closed by the caller)."""
+    return sa.create_engine(make_url(url) if isinstance(url, str) else url, poolclass=sa.pool.NullPool)
+
+
+def table_names(engine: sa.Engine) -> set[str]:
+    """The tables of a database."""
+    return set(sa.inspect(engine).get_table_names())
+
+
+def counts(engine: sa.Engine) -> dict[str, int]:
+    """Rows per table of a database."""
+    names = table_names(engine)
+    with engine.connect() as connection:
+        return {name: connection.scalar(sa.select(sa.func.count()).select_from(sa.table(name))) for name in names}
+
+
+def revisions(engine: sa.Engine) -> set[str]:
+    """The schema revisions a database records (none for an empty database)."""
+    if "alembic_version" not in table_names(engine):
+        return set()
+    with engine.connect() as connection:
+        return set(connection.scalars(sa.text("SELECT version_num FROM alembic_version")))
