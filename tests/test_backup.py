@@ -240,6 +240,57 @@ def test_create_erase_restore_and_the_person_stays_erased(backup_app, runner, ma
         RightsRequest.email == EMAIL)), "the backup predates the request"
 
 
+def test_opt_outs_withdrawals_and_erasures_since_the_backup_survive_the_restore(make_app, tmp_path, backup_settings,
+                                                                                 mailbox):
+    from app.audiences.services import audience
+    from app.newsletter.campaigns import send_campaign, sms_audience
+    from app.suppression.services import is_suppressed
+    from tests.conftest import deliver_mail
+    from tests.support.consent import choose
+    from tests.support.newsletter import path_of
+    from tests.test_newsletter_unsubscribe import unsubscribe_url
+    from tests.test_sms_webhook import NUMBER, SECRET, inbound, post_sms
+
+    app = make_app(SQLALCHEMY_DATABASE_URI=live_database(tmp_path), SMS_WEBHOOK_SECRET=SECRET,
+                   SITE_URL="https://www.k-inventory.com", **backup_settings)
+    with app.app_context():
+        browsers = {}
+        for email in ("clic@example.com", "stop@example.com", EMAIL, "retrait@example.com", "reste@example.com"):
+            browsers[email] = app.test_client()
+            choose(browsers[email], "accept_all")
+            confirmed_subscriber(browsers[email], mailbox, email, ["actualites-produit", "evenements"],
+                                 phone=NUMBER if email.startswith("stop") else "")
+        send_campaign("actualites-produit", "Nouveautés", "Bonjour")
+        deliver_mail()
+        [message] = mailbox.to("clic@example.com")[-1:]
+        made = services.create()
+
+        one_click = app.test_client(use_cookies=False).post(path_of(unsubscribe_url(message)),
+                                                            data={"List-Unsubscribe": "One-Click"})
+        assert one_click.status_code == 200
+        assert post_sms(app, inbound("STOP")).status_code == 200
+        erase_person(Person(email=EMAIL))
+        db.session.commit()
+        assert choose(browsers["retrait@example.com"], "refuse_all").status_code in (200, 303)
+        written = Path(backup_settings["BACKUP_JOURNAL"]).read_text()
+        assert "@" not in written and NUMBER not in written and "+336" not in written
+
+        result = restore(app.test_cli_runner(), made.path)
+        assert result.exit_code == 0, result.output
+        assert "hour(s)" in result.output and "(the backup's age)" in result.output
+        clicked = subscriber("clic@example.com")
+        assert clicked.subscription("actualites-produit").status == "unsubscribed", "the one-click holds"
+        assert clicked.subscription("evenements").status == "active", "and left the other list alone"
+        assert subscriber("stop@example.com").sms_status == "unsubscribed" and sms_audience() == []
+        assert is_suppressed("sms", phone=NUMBER)
+        assert subscriber(EMAIL) is None
+        advertised = {candidate.email for candidate in audience("actualites-produit")}
+        assert advertised == {"stop@example.com", "reste@example.com"}, "the withdrawal holds"
+        report = send_campaign("actualites-produit", "Nouveautés 2", "Bonjour")
+        queued = set(db.session.scalars(sa.text("SELECT recipient FROM outbox WHERE subject = 'Nouveautés 2'")))
+        assert queued == {"stop@example.com", "retrait@example.com", "reste@example.com"} and report.queued == 3
+
+
 def test_a_backup_of_the_other_engine_is_refused(backup_app, runner):
     made = services.create()
     other = ".pgdump.age" if made.engine == "sqlite" else ".sqlite.gz.age"

@@ -43,7 +43,7 @@ class Entry:
 
     def line(self) -> str:
         """The entry as written."""
-        return " ".join(filter(None, (self.at.isoformat(timespec="seconds"), self.kind, self.channel, self.hashed,
+        return " ".join(filter(None, (self.at.isoformat(), self.kind, self.channel, self.hashed,
                                       self.detail))) + "\n"
 
 
