@@ -17,6 +17,7 @@ from app.backoffice import retention as staff_reads_retention
 from app.backoffice.cli import audit, registre
 from app.backoffice.models import StaffRead
 from app.backup import journal as restore_journal
+from app.backup import services as backups
 from app.backup.cli import backup
 from app.config import Config, InsecureConfiguration, config_for_environment, secrets_group
 from app.connectors import bp as connectors_bp
@@ -156,6 +157,7 @@ def register_features(app: Flask) -> None:
     for kind, replayer in ((SUPPRESS, replay_suppressions), (LEAVE, replay_lists_left), (WITHDRAW, replay_withdrawals)):
         restore_journal.register(app, kind, replayer)
     restore_journal.listen()
+    backups.init_app(app, create_app)  # a restore builds this same site on its scratch database
     notice_recipients_wanted.connect(confirmed_addresses)
     register_template_source(app, MARKETING, campaign_content)
     pagecache.vary_on(app, current_version_number)  # a publication changes every page's key at once

@@ -4,13 +4,14 @@ retention applied, checked) that replaces the live one only when all of it went 
 
 import hashlib
 import os
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy.engine import URL
 
 from app.backup import crypto, dumps, journal
@@ -19,6 +20,7 @@ from app.extensions import db
 from app.retention.register import BACKUPS
 from app.retention.runner import run_rules
 
+FACTORY = "kinv_backup_factory"
 SUFFIXES = {"sqlite": ".sqlite.gz.age", "pgdump": ".pgdump.age"}
 STAMP = "%Y%m%dT%H%M%SZ"
 
@@ -131,12 +133,15 @@ def check(path: Path) -> Backup:
     return backup
 
 
-def site_on(url: URL):
-    """This site on another database, with every other setting of the running one (to migrate and replay there)."""
-    from app import create_app  # the factory imports this package: a cycle only a late import breaks
+def init_app(app: Flask, factory: Callable[..., Flask]) -> None:
+    """Keep the app factory: a restore builds this same site on its scratch database."""
+    app.extensions[FACTORY] = factory
 
-    return create_app(SimpleNamespace(**{**current_app.config, "SQLALCHEMY_DATABASE_URI": url.render_as_string(
-        hide_password=False)}, problems=list))
+
+def site_on(url: URL) -> Flask:
+    """This site on another database, with every other setting of the running one (to migrate and replay there)."""
+    settings = {**current_app.config, "SQLALCHEMY_DATABASE_URI": url.render_as_string(hide_password=False)}
+    return current_app.extensions[FACTORY](SimpleNamespace(**settings, problems=list))
 
 
 def schema_directory() -> str:
