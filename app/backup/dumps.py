@@ -1,13 +1,13 @@
 """The database as a stream and back: SQLite's online backup into memory, or pg_dump / pg_restore through pipes; a
 scratch database beside the live one for restores, swapped in only once it is complete."""
 
-import gzip
 import io
 import os
 import shutil
 import sqlite3
 import subprocess
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -19,6 +19,52 @@ from sqlalchemy.engine import URL, make_url
 from app.extensions import db
 
 SQLITE_SIDE_FILES = ("-wal", "-shm", "-journal")
+BLOCK = 1024 * 1024
+GZIP = 31  # zlib's window bits for the gzip format
+
+
+class Gzipping(io.RawIOBase):
+    """A file read gzip-compressed, a block at a time (what age reads from when it encrypts)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.packer, self.ready = raw, zlib.compressobj(6, zlib.DEFLATED, GZIP), b""
+
+    def readable(self) -> bool:
+        """It is read."""
+        return True
+
+    def readinto(self, target) -> int:
+        """The next compressed bytes; 0 at the end."""
+        while not self.ready and self.packer is not None:
+            block = self.raw.read(BLOCK)
+            self.ready = self.packer.compress(block) if block else self.packer.flush()
+            self.packer = self.packer if block else None
+        size = min(len(target), len(self.ready))
+        target[:size], self.ready = self.ready[:size], self.ready[size:]
+        return size
+
+
+class Gunzipping(io.RawIOBase):
+    """A file written gzip-decompressed (what age writes into when it decrypts)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw, self.unpacker = raw, zlib.decompressobj(GZIP)
+
+    def writable(self) -> bool:
+        """It is written."""
+        return True
+
+    def write(self, data) -> int:
+        """Decompress and write; a damaged stream raises DumpError."""
+        try:
+            self.raw.write(self.unpacker.decompress(data))
+        except zlib.error as error:
+            raise DumpError("the dump is not a gzip stream") from error
+        return len(data)
+
+    def complete(self) -> bool:
+        """Whether the whole gzip stream arrived."""
+        return self.unpacker.eof
 
 
 class DumpError(RuntimeError):
@@ -61,13 +107,29 @@ def pg_tool(name: str, *args: str, url: URL, **pipes) -> Iterator[subprocess.Pop
         raise DumpError(f"{name} exited with {process.returncode}")
 
 
+def private_path(beside: str, purpose: str) -> Path:
+    """A new, empty file only this user can read, in the live database's own folder (as private as the database)."""
+    path = Path(beside).with_name(f".{Path(beside).name}.{purpose}-{uuid.uuid4().hex[:12]}")
+    os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    return path
+
+
 @contextmanager
 def dump_stream() -> Iterator[BinaryIO]:
-    """The live database as a readable stream: a gzipped SQLite file made in memory, or pg_dump's custom format."""
+    """The live database as a readable stream: SQLite's online backup, gzipped as it is read, or pg_dump's custom
+    format. SQLite's backup needs a database to write to: a private file beside the live one, unlinked as soon as
+    it is opened, so its name is gone before the first byte is encrypted."""
     if engine_name() == "sqlite":
-        with closing(sqlite3.connect(db.engine.url.database)) as live, closing(sqlite3.connect(":memory:")) as copy:
-            live.backup(copy)
-            yield io.BytesIO(gzip.compress(copy.serialize(), compresslevel=6))
+        live = db.engine.url.database
+        copy = private_path(live, "backup")
+        try:
+            with closing(sqlite3.connect(live)) as source, closing(sqlite3.connect(copy)) as target:
+                source.backup(target)
+            handle = copy.open("rb")
+        finally:
+            copy.unlink(missing_ok=True)
+        with handle:
+            yield Gzipping(handle)
         return
     with pg_tool("pg_dump", "--format=custom", "--no-owner", url=db.engine.url, stdout=subprocess.PIPE) as dumper:
         yield dumper.stdout
@@ -76,13 +138,11 @@ def dump_stream() -> Iterator[BinaryIO]:
 def load(url: URL, fill: Callable[[BinaryIO], None]) -> None:
     """Fill an empty scratch database with a dump that `fill` writes into the stream it is given."""
     if url.get_backend_name() == "sqlite":
-        packed = io.BytesIO()
-        fill(packed)
-        try:
-            plain = gzip.decompress(packed.getvalue())
-        except (OSError, EOFError) as error:
-            raise DumpError("the dump is not a complete gzip stream") from error
-        Path(url.database).write_bytes(plain)
+        with open(url.database, "wb") as target:
+            unpacked = Gunzipping(target)
+            fill(unpacked)
+        if not unpacked.complete():
+            raise DumpError("the dump is empty or cut (an incomplete gzip stream)")
         return
     with pg_tool("pg_restore", "--no-owner", "--exit-on-error", f"--dbname={url.database}", url=url,
                  stdin=subprocess.PIPE) as restorer:
@@ -95,8 +155,7 @@ def scratch_database() -> Iterator[URL]:
     file's folder (so a rename can replace the live file), or a new PostgreSQL database."""
     live = db.engine.url
     if live.get_backend_name() == "sqlite":
-        path = Path(live.database).with_name(f".{Path(live.database).name}.restore-{uuid.uuid4().hex[:12]}")
-        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        path = private_path(live.database, "restore")
         try:
             yield live.set(database=str(path))
         finally:
