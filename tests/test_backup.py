@@ -291,6 +291,20 @@ def test_opt_outs_withdrawals_and_erasures_since_the_backup_survive_the_restore(
         assert queued == {"stop@example.com", "retrait@example.com", "reste@example.com"} and report.queued == 3
 
 
+def test_after_a_point_in_time_recovery_the_journal_is_replayed_from_that_moment(backup_app, runner, mailbox):
+    from app.suppression.services import is_suppressed
+
+    confirmed_subscriber(backup_app.test_client(), mailbox, EMAIL)
+    recovered_to = datetime.now(UTC).replace(microsecond=0)
+    Path(backup_app.config["BACKUP_JOURNAL"]).parent.mkdir(parents=True, exist_ok=True)
+    with Path(backup_app.config["BACKUP_JOURNAL"]).open("a") as lines:  # an opt-out the recovery lost
+        lines.write(f"{recovered_to.isoformat()} suppress email {keyed_hash(EMAIL)} opt_out one_click\n")
+    result = runner.invoke(args=["backup", "replay", "--since", recovered_to.strftime("%Y-%m-%d %H:%M:%S")])
+    assert result.exit_code == 0 and "suppress 1" in result.output, result.output
+    db.session.remove()
+    assert is_suppressed("email", email=EMAIL) and subscriber(EMAIL).email_status == "unsubscribed"
+
+
 def test_a_backup_of_the_other_engine_is_refused(backup_app, runner):
     made = services.create()
     other = ".pgdump.age" if made.engine == "sqlite" else ".sqlite.gz.age"

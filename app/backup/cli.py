@@ -1,5 +1,6 @@
 """`flask backup create|list|prune|verify FILE|restore FILE|keygen`."""
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
@@ -7,7 +8,8 @@ from flask.cli import AppGroup
 
 from app.backup import crypto, services
 from app.backup.dumps import DumpError
-from app.backup.journal import ReplayFailed
+from app.backup.journal import ReplayFailed, replay
+from app.extensions import db
 
 backup = AppGroup("backup", help="Encrypted, signed backups of the database, and their restore.")
 FAILURES = (services.BackupError, crypto.BackupKeyError, crypto.DecryptionFailed, crypto.SignatureRefused,
@@ -68,6 +70,20 @@ def restore(path: Path) -> None:
                f"{replayed}; retention acted on {done.retention_acted} row(s)")
     click.echo(f"Lost with this restore: the consent proofs and other records of the last {report.hours_lost} "
                "hour(s) (the backup's age); opt-outs, withdrawals and erasures of that time were replayed.")
+
+
+@backup.command("replay")
+@click.option("--since", required=True, type=click.DateTime(["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]),
+              help="UTC time the database was recovered to (point-in-time recovery).")
+def replay_journal(since: datetime) -> None:
+    """Replay the journal from a moment on, into the live database (after a point-in-time recovery)."""
+    try:
+        done = replay(since.replace(tzinfo=UTC))
+    except ReplayFailed as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error}\nNothing was changed.") from error
+    db.session.commit()
+    click.echo("replayed from the journal: " + (", ".join(f"{k} {n}" for k, n in sorted(done.items())) or "nothing"))
 
 
 @backup.command("keygen")
