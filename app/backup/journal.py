@@ -128,7 +128,13 @@ def entries() -> list[Entry]:
     path = journal_path()
     if not path.exists():
         return []
-    return [parse(line) for line in path.read_text(encoding="ascii").splitlines() if line.strip()]
+    found = []
+    for number, line in enumerate(path.read_text(encoding="ascii").splitlines(), start=1):
+        try:
+            found += [parse(line)] if line.strip() else []
+        except (ValueError, TypeError) as error:
+            raise ReplayFailed(f"{path.name}, line {number}: not a journal entry; mend or remove it") from error
+    return found
 
 
 def forget_before(moment: datetime) -> int:
@@ -191,7 +197,9 @@ def replay(since: datetime) -> dict[str, int]:
                 done[kind] = replayers[kind](by_kind[kind])
                 db.session.flush()
             except Exception as error:
-                raise ReplayFailed(f"replaying the journal's « {kind} » entries failed: {error}") from error
+                # the class only: a database error's text may quote an address
+                raise ReplayFailed(f"replaying the journal's « {kind} » entries failed ({type(error).__name__})") \
+                    from error
     finally:
         db.session.info.pop(REPLAYING, None)
     return done

@@ -98,7 +98,7 @@ def replay_lists_left(entries: list[Entry]) -> int:
     """After a restore: every list left since the backup is left again; how many lists."""
     left = 0
     for entry in entries:
-        slug, source = entry.detail.split()
+        slug, _, source = entry.detail.partition(" ")
         for subscriber in db.session.scalars(sa.select(Subscriber).where(Subscriber.email_hash == entry.hashed)):
             subscription = subscriber.subscription(slug)
             if subscription is not None and subscription.status != ListStatus.UNSUBSCRIBED:
@@ -111,7 +111,7 @@ def replay_suppressions(entries: list[Entry]) -> int:
     """After a restore: every opt-out-list entry made since the backup is back, and the subscribers it names follow
     it as they did the first time; how many entries."""
     for entry in entries:
-        reason, source = entry.detail.split()
+        reason, _, source = entry.detail.partition(" ")
         column = Subscriber.email_hash if entry.channel == Channel.EMAIL else Subscriber.phone_hash
         known = db.session.scalar(sa.select(Subscriber).where(column == entry.hashed).limit(1))
         if known is None:
