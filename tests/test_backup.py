@@ -3,7 +3,9 @@ migrates an older backup, refuses a newer, empty or forged one before touching a
 nobody who opted out, withdrew a consent or was erased since the backup comes back; pruned after 90 days."""
 
 import io
+import os
 import sqlite3
+import sys
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +29,19 @@ from tests.support import workers
 from tests.support.newsletter import confirmed_subscriber, subscriber
 
 EMAIL = "efface@example.com"
+WRITES = os.O_WRONLY | os.O_RDWR | os.O_CREAT
+WRITTEN: list[list[str]] = []  # while a list is in it: every file this process opens to write (audit events)
+
+
+def record_writes(event: str, args: tuple) -> None:
+    """Audit hook: `open` for writing and `sqlite3.connect` (SQLite writes its files from C)."""
+    opened = event == "open" and isinstance(args[0], str | Path) and (
+        any(flag in (args[1] or "") for flag in "wax+") or (args[2] or 0) & WRITES)
+    if WRITTEN and (opened or event == "sqlite3.connect"):
+        WRITTEN[-1].append(str(args[0]))
+
+
+sys.addaudithook(record_writes)
 
 
 def signing_key_file(path: Path) -> Path:
@@ -93,19 +108,27 @@ def file_id() -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
-def test_create_list_verify_and_nothing_in_clear(backup_app, runner, mailbox):
+def test_create_list_verify_and_nothing_in_clear(backup_app, runner, mailbox, tmp_path):
     confirmed_subscriber(backup_app.test_client(), mailbox, EMAIL)
-    result = runner.invoke(args=["backup", "create"])
-    assert result.exit_code == 0, result.output
-    [made] = services.backups()
+    WRITTEN.append([])
+    try:
+        created = runner.invoke(args=["backup", "create"])
+        [made] = services.backups()
+        verified = runner.invoke(args=["backup", "verify", str(made.path)])
+        restored = restore(runner, made.path)
+    finally:
+        written = WRITTEN.pop()
+    assert created.exit_code == 0 and verified.exit_code == 0 and restored.exit_code == 0, verified.output
+    assert "newsletter_subscribers: 1" in verified.output and "OK:" in verified.output
     assert made.path.read_bytes().startswith(b"age-encryption.org/v1") and made.path.stat().st_mode & 0o077 == 0
-    assert made.signature_file.exists()
+    assert made.signature_file.exists() and made.path.name in runner.invoke(args=["backup", "list"]).output
     for path in made.path.parent.iterdir():
         assert EMAIL.encode() not in path.read_bytes() and b"efface" not in path.read_bytes()
-    assert f"{made.path.name}" in runner.invoke(args=["backup", "list"]).output
-    verified = runner.invoke(args=["backup", "verify", str(made.path)])
-    assert verified.exit_code == 0, verified.output
-    assert "newsletter_subscribers: 1" in verified.output and "OK:" in verified.output
+    assert any(path.endswith(".part") for path in written), "the audit hook sees the files written"
+    beside = (os.devnull, str(made.path.parent), f"{tmp_path}/live.sqlite", f"{tmp_path}/.live.sqlite.")
+    assert [path for path in written if not path.startswith(beside)] == [], \
+        "the dump streams into age: files written only in BACKUP_DIR, or (SQLite) beside the database"
+    assert not list(tmp_path.glob(".live.sqlite.*")), "no copy left beside the database"
 
 
 def test_damaged_unsigned_and_foreign_signed_files_are_refused_before_decrypting(backup_app, runner, tmp_path):
@@ -320,10 +343,15 @@ def test_prune_deletes_backups_over_90_days_and_the_journal_lines_no_backup_need
     made = services.create()
     old = made.path.with_name(made.path.name.replace(made.path.name[5:21], "20200101T000000Z"))
     old.write_bytes(made.path.read_bytes())
+    legacy = made.path.with_name("kinv-20200102T000000Z.pgdump.gz.aes")  # an older release's format
+    legacy.write_bytes(b"KINVAES1")
+    legacy.with_name(legacy.name + ".sha256").write_text("x  y\n")
+    assert "older format" in runner.invoke(args=["backup", "list"]).output
     Path(backup_app.config["BACKUP_JOURNAL"]).write_text(
         "2020-01-02T00:00:00+00:00 email aaaa\n2999-01-01T00:00:00+00:00 suppress email bbbb opt_out staff\n")
-    assert "1 backup(s) older than 90 days deleted." in runner.invoke(args=["backup", "prune"]).output
+    assert "2 backup(s) older than 90 days deleted." in runner.invoke(args=["backup", "prune"]).output
     assert [b.path.name for b in services.backups()] == [made.path.name]
+    assert sorted(path.name for path in made.path.parent.glob("kinv-*")) == [made.path.name, made.path.name + ".sig"]
     assert [entry.hashed for entry in journal.entries()] == ["bbbb"]
 
 

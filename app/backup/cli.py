@@ -31,7 +31,7 @@ def create() -> None:
 def list_backups() -> None:
     """Every backup in BACKUP_DIR, oldest first."""
     for item in services.backups():
-        signature = "signed" if item.signature_file.exists() else "UNSIGNED"
+        signature = "older format" if item.legacy else "signed" if item.signature_file.exists() else "UNSIGNED"
         click.echo(f"{item.path.name}  {item.created_at:%Y-%m-%d %H:%M} UTC  {item.size} bytes  {signature}")
 
 

@@ -4,6 +4,7 @@ retention applied, checked) that replaces the live one only when all of it went 
 
 import hashlib
 import os
+import re
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from app.retention.runner import run_rules
 
 FACTORY = "kinv_backup_factory"
 SUFFIXES = {"sqlite": ".sqlite.gz.age", "pgdump": ".pgdump.age"}
+# Older releases also wrote `.pgdump.gz.age` and AES files (`.gz.aes`): listed and pruned, never restored here.
+NAME = re.compile(r"^kinv-(\d{8}T\d{6}Z)\.(sqlite|pgdump)(\.gz)?\.(age|aes)$")
 STAMP = "%Y%m%dT%H%M%SZ"
 
 
@@ -36,6 +39,12 @@ class Backup:
     path: Path
     created_at: datetime
     engine: str
+    legacy: bool = False  # made by an older release, in a format this one does not read
+
+    @property
+    def side_files(self) -> list[Path]:
+        """The signature (or an older release's checksum) beside it."""
+        return [self.path.with_name(self.path.name + suffix) for suffix in (".sig", ".sha256")]
 
     @property
     def size(self) -> int:
@@ -88,13 +97,14 @@ def create() -> Backup:
 
 def parse(path: Path) -> Backup:
     """A backup file's facts from its name."""
-    for engine, suffix in SUFFIXES.items():
-        stamp = path.name.removeprefix("kinv-").removesuffix(suffix)
-        if path.name.startswith("kinv-") and path.name.endswith(suffix) and len(stamp) == 16:
-            try:
-                return Backup(path, datetime.strptime(stamp, STAMP).replace(tzinfo=UTC), engine)
-            except ValueError:
-                break
+    match = NAME.match(path.name)
+    try:
+        created = datetime.strptime(match.group(1), STAMP).replace(tzinfo=UTC) if match else None
+    except ValueError:
+        created = None
+    if created:
+        engine = match.group(2)
+        return Backup(path, created, engine, legacy=not path.name.endswith(SUFFIXES[engine]))
     raise BackupError(f"{path.name}: not a backup of this site (kinv-<time>.sqlite.gz.age or kinv-<time>.pgdump.age)")
 
 
@@ -115,7 +125,8 @@ def prune(now: datetime | None = None) -> int:
     for backup in backups():
         if backup.created_at < cutoff:
             backup.path.unlink()
-            backup.signature_file.unlink(missing_ok=True)
+            for side in backup.side_files:
+                side.unlink(missing_ok=True)
             removed += 1
     left = backups()
     journal.forget_before(left[0].created_at if left else now or utcnow())
@@ -125,6 +136,9 @@ def prune(now: datetime | None = None) -> int:
 def check(path: Path) -> Backup:
     """A backup signed by this server's key, for this engine: checked before a byte of it is decrypted."""
     backup = parse(path)
+    if backup.legacy:
+        raise BackupError(f"{path.name}: made by an older release in a format this one does not read; restore it "
+                          "with that release, then deploy this one")
     if not backup.signature_file.exists():
         raise crypto.SignatureRefused(f"{path.name}: unsigned (no .sig file beside it); the file is not opened")
     crypto.check_signature(path.name, sha256_of(path), backup.signature_file.read_text(), current_app.config)
