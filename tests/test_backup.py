@@ -255,8 +255,10 @@ def test_create_erase_restore_and_the_person_stays_erased(backup_app, runner, ma
     assert subscriber(EMAIL) is None
     lines = Path(backup_app.config["BACKUP_JOURNAL"]).read_text()
     assert EMAIL not in lines and "erase email" in lines, "keyed hashes, never the address"
+    before = file_id()
     result = restore(runner, made.path)
     assert result.exit_code == 0, result.output
+    assert before is None or file_id() != before, "on SQLite a new file was renamed over the old one"
     assert "erase 1" in result.output and "hour(s)" in result.output
     assert emails() == {"reste@example.com"}, "the erased person did not come back; the other one did"
     assert not db.session.scalar(sa.select(sa.func.count()).select_from(RightsRequest).where(
