@@ -172,6 +172,14 @@ def scratch_database() -> Iterator[URL]:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
 
 
+def keep_owner(live: Path, scratch: Path) -> None:
+    """The new file gets the old one's mode and, when this user may give it, its owner (the site's user)."""
+    found = live.stat()
+    scratch.chmod(found.st_mode & 0o777)
+    if (found.st_uid, found.st_gid) != (scratch.stat().st_uid, scratch.stat().st_gid):
+        os.chown(scratch, found.st_uid, found.st_gid)
+
+
 def swap_in(scratch: URL) -> None:
     """Replace the live database with the finished scratch one, all or nothing: an atomic rename of the file on
     SQLite, one pg_restore transaction on PostgreSQL. Every connection of this process is closed first."""
@@ -181,6 +189,7 @@ def swap_in(scratch: URL) -> None:
     if live.get_backend_name() == "sqlite":
         with closing(sqlite3.connect(live.database)) as connection:
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the old file's log must not outlive it
+        keep_owner(Path(live.database), Path(scratch.database))
         os.replace(scratch.database, live.database)
         return
     with pg_tool("pg_dump", "--format=custom", "--no-owner", url=scratch, stdout=subprocess.PIPE) as dumper, \

@@ -173,12 +173,12 @@ def check_revision(scratch: URL, name: str) -> bool:
     finally:
         engine.dispose()
     if not found or not tables - {"alembic_version"}:
-        raise BackupError(f"{name}: the dump is empty or incomplete (no schema revision); nothing was replaced")
+        raise BackupError(f"{name}: the dump is empty or incomplete (no schema revision)")
     script = ScriptDirectory(schema_directory())
     known = {revision.revision for revision in script.walk_revisions()}
     if found - known:
         raise BackupError(f"{name}: made by a newer version of the site (schema {', '.join(sorted(found - known))}, "
-                          "unknown to this code); deploy that version, then restore. Nothing was replaced.")
+                          "unknown to this code); deploy that version, then restore")
     return found != set(script.get_heads())
 
 
@@ -204,7 +204,7 @@ def open_into(backup: Backup, scratch: URL) -> None:
 
 def bring_up_to_date(backup: Backup, migrated: bool) -> Prepared:
     """In the scratch site's context: migrate, replay the journal since the backup, apply retention, count rows."""
-    from flask_migrate import upgrade
+    from flask_migrate import upgrade  # alembic loads with the backup commands only (see app.schema)
 
     if migrated:
         upgrade(directory=schema_directory(), revision="heads")
