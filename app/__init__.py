@@ -45,7 +45,7 @@ from app.newsletter import maintenance as newsletter_retention
 from app.newsletter.campaigns import campaign_content
 from app.newsletter.cli import newsletter, sms_send
 from app.newsletter.mail import MARKETING
-from app.newsletter.optout import LEAVE, SUPPRESS, follow_suppression, replay_lists_left, replay_suppressions
+from app.newsletter.optout import LEAVE, follow_suppression, replay_lists_left, replay_suppressions
 from app.newsletter.services import confirmed_addresses
 from app.ops import bp as ops_bp
 from app.ops import logs, metrics
@@ -154,7 +154,8 @@ def register_features(app: Flask) -> None:
     suppression_changed.connect(follow_suppression)
     datamap.person_erased.connect(restore_journal.note_erasure)
     suppression_changed.connect(restore_journal.note_suppression)
-    for kind, replayer in ((SUPPRESS, replay_suppressions), (LEAVE, replay_lists_left), (WITHDRAW, replay_withdrawals)):
+    replayers = {restore_journal.SUPPRESS: replay_suppressions, LEAVE: replay_lists_left, WITHDRAW: replay_withdrawals}
+    for kind, replayer in replayers.items():
         restore_journal.register(app, kind, replayer)
     restore_journal.listen()
     backups.init_app(app, create_app)  # a restore builds this same site on its scratch database

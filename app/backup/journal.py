@@ -23,6 +23,7 @@ PENDING = "kinv_journal"  # session.info key: entries waiting for the commit
 REPLAYING = "kinv_replaying"
 EXTENSION = "kinv_journal_replayers"
 ERASE = "erase"
+SUPPRESS = "suppress"  # an address or number put on the opt-out list, any reason (`<reason> <source>` as detail)
 EMAIL_COLUMNS = ("email", "recipient")
 PHONE_COLUMNS = ("phone", "pending_phone")
 
@@ -70,7 +71,7 @@ def note(kind: str, channel: str, hashed: str, detail: str = "") -> None:
 def note_suppression(change, **_extra) -> None:
     """Receiver of `suppression_changed`: every address or number put on the opt-out list, whoever put it there."""
     if change.added:
-        note("suppress", change.channel, keyed_hash(change.identifier), f"{change.reason} {change.source}")
+        note(SUPPRESS, change.channel, keyed_hash(change.identifier), f"{change.reason} {change.source}")
 
 
 def person_hashes(person: Person) -> list[tuple[str, str]]:

@@ -22,7 +22,6 @@ from app.suppression.models import Channel, Reason
 from app.suppression.services import SuppressionChange, suppress, suppress_hashed
 
 LEAVE = "leave"  # journal entries: one list left (`leave email <hash> <list> <source>`)
-SUPPRESS = "suppress"  # the opt-out list (`suppress <channel> <hash> <reason> <source>`), journaled by the backups
 
 
 def cancel_queued_marketing(email: str | None, slugs: Iterable[str] | None = None) -> int:
