@@ -330,6 +330,18 @@ def test_after_a_point_in_time_recovery_the_journal_is_replayed_from_that_moment
     assert is_suppressed("email", email=EMAIL) and subscriber(EMAIL).email_status == "unsubscribed"
 
 
+def test_an_unwritable_journal_is_logged_and_the_opt_out_still_holds(backup_app, mailbox, tmp_path, caplog):
+    from app.suppression.services import is_suppressed, suppress
+
+    confirmed_subscriber(backup_app.test_client(), mailbox, EMAIL)
+    backup_app.config["BACKUP_JOURNAL"] = str(tmp_path / "a-file" / "journal.txt")
+    (tmp_path / "a-file").write_text("not a folder")
+    suppress("email", email=EMAIL, source="staff")
+    db.session.commit()
+    assert is_suppressed("email", email=EMAIL)
+    assert "restore journal: 2 entr(ies) NOT written" in caplog.text and EMAIL not in caplog.text
+
+
 def test_a_backup_of_the_other_engine_is_refused(backup_app, runner):
     made = services.create()
     other = ".pgdump.age" if made.engine == "sqlite" else ".sqlite.gz.age"

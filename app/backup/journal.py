@@ -6,6 +6,7 @@ A line: `<UTC time> <kind> <channel> <keyed hash> [<detail>]`. The features writ
 to replay them (`register`, wired in `create_app`); this module replays erasures itself, through the data map.
 """
 
+import os
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -96,12 +97,14 @@ def write_pending(session) -> None:
     pending = session.info.pop(PENDING, None)
     if not pending:
         return
-    path = journal_path()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    now = datetime.now(UTC)
-    with path.open("a", encoding="ascii") as journal:
-        journal.writelines(Entry(now, *fields).line() for fields in pending)
-    path.chmod(0o600)
+    path, now = journal_path(), datetime.now(UTC)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600), "a", encoding="ascii") as journal:
+            journal.writelines(Entry(now, *fields).line() for fields in pending)
+    except OSError as error:  # the person's action is committed: say loudly what a restore would miss, do not fail
+        current_app.logger.error("restore journal: %d entr(ies) NOT written to %s (%s); a restore from an older "
+                                 "backup would undo them", len(pending), path, error.strerror)
 
 
 def drop_pending(session, *_args) -> None:
