@@ -173,7 +173,8 @@ def scratch_database() -> Iterator[URL]:
 
 
 def keep_owner(live: Path, scratch: Path) -> None:
-    """The new file gets the old one's mode and, when this user may give it, its owner (the site's user)."""
+    """The new file gets the old one's mode and owner (the site's user): as another user this fails, and nothing is
+    replaced."""
     found = live.stat()
     scratch.chmod(found.st_mode & 0o777)
     if (found.st_uid, found.st_gid) != (scratch.stat().st_uid, scratch.stat().st_gid):
