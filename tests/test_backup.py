@@ -303,6 +303,7 @@ def test_opt_outs_withdrawals_and_erasures_since_the_backup_survive_the_restore(
         result = restore(app.test_cli_runner(), made.path)
         assert result.exit_code == 0, result.output
         assert "hour(s)" in result.output and "(the backup's age)" in result.output
+        assert "erase 1, leave 1, suppress 1, withdraw 1" in result.output, result.output
         clicked = subscriber("clic@example.com")
         assert clicked.subscription("actualites-produit").status == "unsubscribed", "the one-click holds"
         assert clicked.subscription("evenements").status == "active", "and left the other list alone"

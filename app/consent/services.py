@@ -153,18 +153,21 @@ def note_withdrawal(record: ConsentRecord) -> None:
 
 def replay_withdrawals(entries: list[Entry]) -> int:
     """After a restore: every withdrawal made since the backup is recorded again, for the consent ids the backup
-    holds (a consent given after the backup is gone with it); how many."""
-    wanted = {entry.hashed for entry in entries}
+    holds (a consent given after the backup is gone with it) and whose last choice differs; how many."""
     ids = {keyed_hash(consent_id): consent_id for consent_id in
            db.session.scalars(sa.select(ConsentRecord.consent_id).distinct())}
-    for entry in entries:
-        if entry.hashed in ids:
-            detail = json.loads(entry.detail)
+    added = 0
+    for entry in (entry for entry in entries if entry.hashed in ids):
+        detail = json.loads(entry.detail)
+        latest = db.session.scalar(sa.select(ConsentRecord).where(ConsentRecord.consent_id == ids[entry.hashed])
+                                   .order_by(ConsentRecord.recorded_at.desc()).limit(1))
+        if latest.choices != detail["choices"]:  # the backup may have been made just after the withdrawal
             db.session.add(ConsentRecord(
                 consent_id=ids[entry.hashed], recorded_at=entry.at, choices=detail["choices"],
                 register_version=detail["version"], policy_version=detail["policy"], action=detail["action"],
                 withdrawal=True, source=detail["source"], channel=detail["channel"]))
-    return len(wanted & set(ids))
+            added += 1
+    return added
 
 
 def recorded_twin(record: ConsentRecord, previous: ConsentState | None) -> ConsentRecord | None:
