@@ -16,7 +16,8 @@ from app.backoffice import bp as backoffice_bp
 from app.backoffice import retention as staff_reads_retention
 from app.backoffice.cli import audit, registre
 from app.backoffice.models import StaffRead
-from app.backup import journal as erasure_journal
+from app.backup import journal as restore_journal
+from app.backup import services as backups
 from app.backup.cli import backup
 from app.config import Config, InsecureConfiguration, config_for_environment, secrets_group
 from app.connectors import bp as connectors_bp
@@ -27,6 +28,7 @@ from app.consent import datamap as consent_data
 from app.consent import reports as consent_reports
 from app.consent.cli import consent
 from app.consent.hooks import page_variant_key
+from app.consent.services import WITHDRAW, replay_withdrawals
 from app.database import close_session, enable_sqlite_wal, retry_after_disconnect
 from app.errors import register_errorhandlers
 from app.extensions import babel, cache, csrf, db, limiter, login
@@ -44,7 +46,7 @@ from app.newsletter import maintenance as newsletter_retention
 from app.newsletter.campaigns import campaign_content, tell_dpo_of_block
 from app.newsletter.cli import newsletter, sms_send
 from app.newsletter.mail import MARKETING
-from app.newsletter.optout import follow_suppression
+from app.newsletter.optout import LEAVE, follow_suppression, replay_lists_left, replay_suppressions
 from app.newsletter.services import confirmed_addresses
 from app.ops import bp as ops_bp
 from app.ops import logs, metrics
@@ -138,8 +140,8 @@ def register_commands(app: Flask) -> None:
 
 
 def register_features(app: Flask) -> None:
-    """What each feature tells the others: the data map, the retention register, opt-out changes, policy notices,
-    campaign bodies for the outbox, what public pages depend on besides their address."""
+    """What each feature tells the others: the data map, the retention register, opt-out changes, the restore
+    journal, policy notices, campaign bodies for the outbox, what public pages depend on besides their address."""
     retention_register.register(app, *newsletter_retention.RULES, *consent_reports.RULES, *rights_retention.RULES,
                                 *mail_retention.RULES, *sms_retention.RULES, *audience_retention.RULES,
                                 *staff_reads_retention.RULES, *retention_register.RULES)
@@ -152,8 +154,13 @@ def register_features(app: Flask) -> None:
     datamap.exempt(app, ScheduledJob, "a scheduled job's name and last result: nothing about a person")
     suppression_changed.connect(follow_suppression)
     domain_blocked.connect(tell_dpo_of_block)
-    datamap.person_erased.connect(erasure_journal.note_erasure)
-    erasure_journal.listen()
+    datamap.person_erased.connect(restore_journal.note_erasure)
+    suppression_changed.connect(restore_journal.note_suppression)
+    replayers = {restore_journal.SUPPRESS: replay_suppressions, LEAVE: replay_lists_left, WITHDRAW: replay_withdrawals}
+    for kind, replayer in replayers.items():
+        restore_journal.register(app, kind, replayer)
+    restore_journal.listen()
+    backups.init_app(app, create_app)  # a restore builds this same site on its scratch database
     notice_recipients_wanted.connect(confirmed_addresses)
     register_template_source(app, MARKETING, campaign_content)
     pagecache.vary_on(app, current_version_number)  # a publication changes every page's key at once

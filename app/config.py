@@ -167,10 +167,14 @@ class Config:
         self.RECAPTCHA_EXPECTED_ACTION = env("RECAPTCHA_EXPECTED_ACTION", "contact")
         self.RECAPTCHA_MIN_SCORE = float(env("RECAPTCHA_MIN_SCORE", "0.5"))
         self.BACKUP_DIR = env("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
-        self.BACKUP_KEY = env("BACKUP_KEY", "")
         self.BACKUP_AGE_RECIPIENTS = [r.strip() for r in env("BACKUP_AGE_RECIPIENTS", "").split(",") if r.strip()]
         self.BACKUP_AGE_IDENTITY_FILE = env("BACKUP_AGE_IDENTITY_FILE", "")
-        self.ERASURE_JOURNAL = env("ERASURE_JOURNAL", str(Path(self.BACKUP_DIR) / "erasure-journal.txt"))
+        self.BACKUP_SIGNING_KEY_FILE = env("BACKUP_SIGNING_KEY_FILE", "")
+        self.BACKUP_SIGNING_PUBLIC_KEY = env("BACKUP_SIGNING_PUBLIC_KEY", "")
+        # The restore journal keeps the variable and file names it had when it held erasures only: no deployment
+        # loses its journal on upgrade.
+        self.BACKUP_JOURNAL = env("BACKUP_JOURNAL", "") or env(
+            "ERASURE_JOURNAL", str(Path(self.BACKUP_DIR) / "erasure-journal.txt"))
         self.LOG_FORMAT = env("LOG_FORMAT", "text").strip().lower()
         self.METRICS_TOKEN = env("METRICS_TOKEN", "")
         self.METRICS_ALLOWED_IPS = env("METRICS_ALLOWED_IPS", "")

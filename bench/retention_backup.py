@@ -3,7 +3,7 @@
 
 Each command runs in its own process (time and peak RSS from wait4), beside baselines measured in the same run:
 the bare DELETE of the proofs without the app (rolled back), a run with nothing left to do, and the bare dump
-(SQLite's backup API, or pg_dump -Fc) without compression, encryption or checksum.
+(SQLite's backup API, or pg_dump -Fc) without compression, encryption or signature.
 Creates its own scratch SQLite file, and a scratch PostgreSQL database (BENCH_PG_URL, default the server at
 127.0.0.1 as postgres) that it drops afterwards.
 Usage: `.venv/bin/python bench/retention_backup.py [--proofs N] [--subscribers N] [--only sqlite|postgresql]`.
@@ -30,7 +30,7 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from app import create_app  # noqa: E402
-from app.backup.crypto import new_aes_key  # noqa: E402
+from app.backup.crypto import new_keys  # noqa: E402
 from app.config import Config, psycopg_url  # noqa: E402
 from app.consent.models import ConsentRecord  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -152,10 +152,20 @@ def report(label: str, figures: tuple, note: str = "", limit: bool = False) -> N
     print(f"  {label:<52} {elapsed:6.2f} s (CPU {cpu:5.2f} s)  peak RSS {rss:6.1f} MB  {note}{verdict}", flush=True)
 
 
+def backup_keys(folder: Path) -> dict[str, str]:
+    """The backup settings of a fresh age identity and signing key, kept in the benchmark's folder."""
+    keys = new_keys()
+    for name, text in (("age.key", keys["age_identity"] + "\n"), ("signing.pem", keys["signing_key"])):
+        (folder / name).write_text(text)
+        (folder / name).chmod(0o600)
+    return {"BACKUP_AGE_RECIPIENTS": keys["age_recipient"], "BACKUP_AGE_IDENTITY_FILE": str(folder / "age.key"),
+            "BACKUP_SIGNING_KEY_FILE": str(folder / "signing.pem")}
+
+
 def bench(name: str, url: str, proofs: int, subscribers: int, folder: Path) -> None:
     """Fill, then time the baselines and the commands (each in its own process, see LAUNCHER)."""
     env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi:app", "BACKUP_DIR": str(folder / "backups"),
-           "BACKUP_KEY": new_aes_key(), "SITE_URL": "https://www.k-inventory.com"}
+           "SITE_URL": "https://www.k-inventory.com", **backup_keys(folder)}
     config = Config()
     config.SQLALCHEMY_DATABASE_URI = psycopg_url(url)
     app = create_app(config)
@@ -181,9 +191,9 @@ def bench(name: str, url: str, proofs: int, subscribers: int, folder: Path) -> N
         report("baseline: bare pg_dump -Fc", figures, f"dump {(folder / 'bare').stat().st_size / 1e6:.0f} MB")
     figures = measured(FLASK, "backup", "create", env=env)
     made = Path(figures[3].split(" (")[0].strip())
-    report("flask backup create (dump, gzip, AES-GCM, SHA-256)", figures, f"{made.stat().st_size / 1e6:.0f} MB")
+    report("flask backup create (dump streamed into age, signed)", figures, f"{made.stat().st_size / 1e6:.0f} MB")
     figures = measured(FLASK, "backup", "verify", str(made), env=env)
-    report("flask backup verify (temporary restore, counts)", figures, figures[3].strip().splitlines()[-1][:24])
+    report("flask backup verify (signed, scratch restore, counts)", figures, figures[3].strip().splitlines()[-1][:24])
     figures = measured(FLASK, "retention", "run", env=env)
     acted = {line.split(":")[0]: line for line in figures[3].splitlines()}
     report("flask retention run", figures, limit=True)

@@ -1,2 +1,3 @@
-"""Backups: encrypted, checksummed dumps of the database, pruned after 90 days, and the erasure journal replayed
-after a restore so an erased person never comes back."""
+"""Backups: age-encrypted dumps of the database signed by the server, pruned after 90 days, restored through a
+scratch database, and the journal of opt-outs, withdrawals and erasures replayed after a restore so nobody comes
+back."""

@@ -1,12 +1,30 @@
-"""Encryption of backup files: age (pyrage) to BACKUP_AGE_RECIPIENTS, or AES-256-GCM with BACKUP_KEY in 1 MiB
-chunks (each chunk's nonce counts up, the last one is flagged, so a cut or reordered file fails to decrypt)."""
+"""Backup files: encrypted with age (pyrage) to BACKUP_AGE_RECIPIENTS, and signed with the server's Ed25519 key so
+that nobody else who knows the public age key can slip a backup of their own into the store."""
 
 import base64
-import os
-from typing import BinaryIO
+import importlib
+from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
-AES_MAGIC = b"KINVAES1"
-CHUNK = 1024 * 1024
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+SIGNED = b"kinv-backup-v1\n"  # what a signature covers: this, the file's name and its SHA-256
+
+
+def pyrage():
+    """The age library, imported on first use."""
+    return importlib.import_module("pyrage")
+
+
+def ed25519():
+    """cryptography's Ed25519 module, imported on first use."""
+    return importlib.import_module("cryptography.hazmat.primitives.asymmetric.ed25519")
+
+
+def serialization():
+    """cryptography's key serialization module, imported on first use."""
+    return importlib.import_module("cryptography.hazmat.primitives.serialization")
 
 
 class BackupKeyError(ValueError):
@@ -14,121 +32,92 @@ class BackupKeyError(ValueError):
 
 
 class DecryptionFailed(ValueError):
-    """The file was not made with our key, or was altered or cut."""
+    """The file was not encrypted to our age identity, or was altered or cut."""
 
 
-def aes_key(text: str) -> bytes:
-    """BACKUP_KEY: 32 random bytes in URL-safe base64 (`flask backup keygen` prints one)."""
+class SignatureRefused(ValueError):
+    """The backup is unsigned, or not signed by this server's key: it is not opened."""
+
+
+def recipients(config) -> list:
+    """The age public keys backups are encrypted to."""
+    if not config.get("BACKUP_AGE_RECIPIENTS"):
+        raise BackupKeyError("BACKUP_AGE_RECIPIENTS: set it to encrypt backups (`flask backup keygen`)")
     try:
-        key = base64.urlsafe_b64decode(text.strip() + "=" * (-len(text.strip()) % 4))
-    except ValueError as error:
-        raise BackupKeyError("BACKUP_KEY: not URL-safe base64") from error
-    if len(key) != 32:
-        raise BackupKeyError("BACKUP_KEY: must decode to 32 bytes")
+        return [pyrage().x25519.Recipient.from_str(text) for text in config["BACKUP_AGE_RECIPIENTS"]]
+    except pyrage().RecipientError as error:
+        raise BackupKeyError("BACKUP_AGE_RECIPIENTS: not age public keys (age1…)") from error
+
+
+def encrypt(source: BinaryIO, target: BinaryIO, config) -> None:
+    """Encrypt a stream to the configured age recipients."""
+    pyrage().encrypt_io(source, target, recipients(config))
+
+
+def identities(config) -> list:
+    """The age secret keys in BACKUP_AGE_IDENTITY_FILE."""
+    path = config.get("BACKUP_AGE_IDENTITY_FILE")
+    if not path or not Path(path).is_file():
+        raise BackupKeyError("BACKUP_AGE_IDENTITY_FILE: the age secret key file is needed to read backups")
+    lines = Path(path).read_text(encoding="ascii").splitlines()
+    return [pyrage().x25519.Identity.from_str(line.strip()) for line in lines if line.startswith("AGE-SECRET-KEY-")]
+
+
+def decrypt(source: BinaryIO, target: BinaryIO, config) -> None:
+    """Decrypt a stream made by `encrypt` into `target`."""
+    try:
+        pyrage().decrypt_io(source, target, identities(config))
+    except pyrage().DecryptError as error:
+        raise DecryptionFailed("not decryptable with BACKUP_AGE_IDENTITY_FILE, or altered or cut") from error
+
+
+def signing_key(config) -> "Ed25519PrivateKey":
+    """The server's Ed25519 key (BACKUP_SIGNING_KEY_FILE, PEM)."""
+    path = config.get("BACKUP_SIGNING_KEY_FILE")
+    if not path or not Path(path).is_file():
+        raise BackupKeyError("BACKUP_SIGNING_KEY_FILE: the server's signing key is needed to make backups")
+    key = serialization().load_pem_private_key(Path(path).read_bytes(), password=None)
+    if not isinstance(key, ed25519().Ed25519PrivateKey):
+        raise BackupKeyError("BACKUP_SIGNING_KEY_FILE: not an Ed25519 private key")
     return key
 
 
-def new_aes_key() -> str:
-    """A fresh BACKUP_KEY."""
-    return base64.urlsafe_b64encode(os.urandom(32)).decode().rstrip("=")
+def verifying_key(config) -> "Ed25519PublicKey":
+    """The key backups must be signed with: BACKUP_SIGNING_PUBLIC_KEY, or the public half of the signing key."""
+    text = config.get("BACKUP_SIGNING_PUBLIC_KEY")
+    if not text:
+        return signing_key(config).public_key()
+    try:
+        return ed25519().Ed25519PublicKey.from_public_bytes(base64.b64decode(text, validate=True))
+    except ValueError as error:
+        raise BackupKeyError("BACKUP_SIGNING_PUBLIC_KEY: not an Ed25519 public key in base64") from error
 
 
-def method(config) -> str:
-    """Which encryption the settings ask for: age when both are set."""
-    if config.get("BACKUP_AGE_RECIPIENTS"):
-        return "age"
-    if config.get("BACKUP_KEY"):
-        return "aes"
-    raise BackupKeyError("BACKUP_AGE_RECIPIENTS or BACKUP_KEY: set one to encrypt backups")
+def message(name: str, sha256: str) -> bytes:
+    """The bytes a signature covers: the file's name (its date and engine) and its digest."""
+    return SIGNED + f"{name}\n{sha256}\n".encode()
 
 
-def encrypt(source: BinaryIO, target: BinaryIO, config) -> str:
-    """Encrypt a stream with the configured method; return the method's name (the file's suffix)."""
-    chosen = method(config)
-    if chosen == "age":
-        import pyrage  # pyrage and cryptography are loaded by the backup commands only (about 9 MB a process)
-
-        try:
-            recipients = [pyrage.x25519.Recipient.from_str(r) for r in config["BACKUP_AGE_RECIPIENTS"]]
-        except pyrage.RecipientError as error:
-            raise BackupKeyError("BACKUP_AGE_RECIPIENTS: not age public keys (age1…)") from error
-        pyrage.encrypt_io(source, target, recipients)
-    else:
-        aes_encrypt(source, target, aes_key(config["BACKUP_KEY"]))
-    return chosen
+def sign(name: str, sha256: str, config) -> str:
+    """The signature file's text."""
+    return base64.b64encode(signing_key(config).sign(message(name, sha256))).decode() + "\n"
 
 
-def decrypt(source: BinaryIO, target: BinaryIO, chosen: str, config) -> None:
-    """Decrypt a stream made by `encrypt` (age needs BACKUP_AGE_IDENTITY_FILE, AES needs BACKUP_KEY)."""
-    if chosen == "age":
-        import pyrage
-
-        path = config.get("BACKUP_AGE_IDENTITY_FILE")
-        if not path or not os.path.isfile(path):
-            raise BackupKeyError("BACKUP_AGE_IDENTITY_FILE: the age secret key file is needed to read age backups")
-        with open(path, encoding="ascii") as handle:
-            identities = [pyrage.x25519.Identity.from_str(line.strip()) for line in handle
-                          if line.strip().startswith("AGE-SECRET-KEY-")]
-        try:
-            pyrage.decrypt_io(source, target, identities)
-        except pyrage.DecryptError as error:
-            raise DecryptionFailed("not decryptable with BACKUP_AGE_IDENTITY_FILE") from error
-    else:
-        aes_decrypt(source, target, aes_key(config.get("BACKUP_KEY") or ""))
+def check_signature(name: str, sha256: str, signature: str, config) -> None:
+    """Raise SignatureRefused unless the signature is this server's, over this name and digest."""
+    invalid = importlib.import_module("cryptography.exceptions").InvalidSignature
+    try:
+        verifying_key(config).verify(base64.b64decode(signature.strip(), validate=True), message(name, sha256))
+    except (invalid, ValueError) as error:
+        raise SignatureRefused(f"{name}: not signed by this server's key (BACKUP_SIGNING_PUBLIC_KEY); "
+                               "the file is not opened") from error
 
 
-def chunks(source: BinaryIO):
-    """(chunk, is_last) pairs, reading one chunk ahead."""
-    current = source.read(CHUNK)
-    while True:
-        following = source.read(CHUNK)
-        yield current, not following
-        if not following:
-            return
-        current = following
-
-
-def nonce(prefix: bytes, index: int) -> bytes:
-    """A 96-bit nonce: the file's random prefix and the chunk's number."""
-    return prefix + index.to_bytes(4, "big")
-
-
-def aes_encrypt(source: BinaryIO, target: BinaryIO, key: bytes) -> None:
-    """AES-256-GCM, chunk by chunk: length-prefixed ciphertexts after a magic and a random nonce prefix."""
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    cipher, prefix = AESGCM(key), os.urandom(8)
-    target.write(AES_MAGIC + prefix)
-    for index, (chunk, last) in enumerate(chunks(source)):
-        sealed = cipher.encrypt(nonce(prefix, index), chunk, AES_MAGIC + (b"\x01" if last else b"\x00"))
-        target.write(len(sealed).to_bytes(4, "big") + sealed)
-
-
-def aes_decrypt(source: BinaryIO, target: BinaryIO, key: bytes) -> None:
-    """The reverse of `aes_encrypt`; any change, cut or reordering raises DecryptionFailed."""
-    from cryptography.exceptions import InvalidTag
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-    if source.read(len(AES_MAGIC)) != AES_MAGIC:
-        raise DecryptionFailed("not an AES backup of this site")
-    cipher, prefix, index = AESGCM(key), source.read(8), 0
-    sealed = read_sealed(source)
-    while sealed is not None:
-        following = read_sealed(source)
-        flag = b"\x01" if following is None else b"\x00"
-        try:
-            target.write(cipher.decrypt(nonce(prefix, index), sealed, AES_MAGIC + flag))
-        except InvalidTag as error:
-            raise DecryptionFailed("wrong BACKUP_KEY, or the file was altered or cut") from error
-        sealed, index = following, index + 1
-
-
-def read_sealed(source: BinaryIO) -> bytes | None:
-    """The next length-prefixed ciphertext, or None at the end."""
-    size = source.read(4)
-    if not size:
-        return None
-    sealed = source.read(int.from_bytes(size, "big"))
-    if len(size) < 4 or len(sealed) != int.from_bytes(size, "big"):
-        raise DecryptionFailed("the file is cut")
-    return sealed
+def new_keys() -> dict[str, str]:
+    """A fresh age identity and Ed25519 signing key, and their public halves."""
+    identity, signer = pyrage().x25519.Identity.generate(), ed25519().Ed25519PrivateKey.generate()
+    pem = signer.private_bytes(serialization().Encoding.PEM, serialization().PrivateFormat.PKCS8,
+                               serialization().NoEncryption())
+    raw = signer.public_key().public_bytes(serialization().Encoding.Raw, serialization().PublicFormat.Raw)
+    return {"age_identity": str(identity), "age_recipient": str(identity.to_public()),
+            "signing_key": pem.decode(), "signing_public_key": base64.b64encode(raw).decode()}

@@ -1,12 +1,15 @@
 """Consent rules: the visitor's current choice, recording each choice as proof, and the shared helpers
 `current_consent_id()` and `link_consent_to_person()` other features call."""
 
+import json
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
 
+from app.backup import journal
+from app.backup.journal import Entry
 from app.consent.models import ConsentRecord, ConsentSubject
 from app.consent.register import REGISTER, Register
 from app.consent.state import ConsentState, PageVariant, page_variant, read_state, request_cache
@@ -23,6 +26,9 @@ ACTIONS = (ACCEPT_ALL, REFUSE_ALL, CONTINUE, CUSTOM, GPC_SIGNAL)
 
 class ConsentError(ValueError):
     """A choice that cannot be recorded: unknown action or category."""
+
+
+WITHDRAW = "withdraw"  # journal entries: a consent withdrawn (`withdraw consent <hash> <the choice as JSON>`)
 
 
 def current_register() -> Register:
@@ -126,6 +132,8 @@ def record_choice(action: str, source: str, channel: str, selected: tuple[str, .
     )
     twin = recorded_twin(record, previous)
     if twin is None:
+        if withdrawal:
+            note_withdrawal(record)
         db.session.commit()
     else:
         now = twin.recorded_at
@@ -134,6 +142,32 @@ def record_choice(action: str, source: str, channel: str, selected: tuple[str, .
                          complete=action != GPC_SIGNAL, gpc=gpc)
     request_cache()["state"] = request_cache()["made"] = state  # the rest of this request reads the new choice
     return state
+
+
+def note_withdrawal(record: ConsentRecord) -> None:
+    """Journal a withdrawal for the backups: a restore puts it back (only the consent id's keyed hash is written)."""
+    detail = {"choices": record.choices, "version": record.register_version, "policy": record.policy_version,
+              "action": record.action, "source": record.source, "channel": record.channel}
+    journal.note(WITHDRAW, "consent", keyed_hash(record.consent_id), json.dumps(detail, separators=(",", ":")))
+
+
+def replay_withdrawals(entries: list[Entry]) -> int:
+    """After a restore: every withdrawal made since the backup is recorded again, for the consent ids the backup
+    holds (a consent given after the backup is gone with it) and whose last choice differs; how many."""
+    ids = {keyed_hash(consent_id): consent_id for consent_id in
+           db.session.scalars(sa.select(ConsentRecord.consent_id).distinct())}
+    added = 0
+    for entry in (entry for entry in entries if entry.hashed in ids):
+        detail = json.loads(entry.detail)
+        latest = db.session.scalar(sa.select(ConsentRecord).where(ConsentRecord.consent_id == ids[entry.hashed])
+                                   .order_by(ConsentRecord.recorded_at.desc()).limit(1))
+        if latest.choices != detail["choices"]:  # the backup may have been made just after the withdrawal
+            db.session.add(ConsentRecord(
+                consent_id=ids[entry.hashed], recorded_at=entry.at, choices=detail["choices"],
+                register_version=detail["version"], policy_version=detail["policy"], action=detail["action"],
+                withdrawal=True, source=detail["source"], channel=detail["channel"]))
+            added += 1
+    return added
 
 
 def recorded_twin(record: ConsentRecord, previous: ConsentState | None) -> ConsentRecord | None:

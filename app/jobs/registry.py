@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from flask import current_app
 
 from app.backup import services as backups
-from app.backup.crypto import BackupKeyError, method
+from app.backup.crypto import BackupKeyError, recipients, signing_key
 from app.connectors import services as connectors
 from app.jobs.schedule import DailyAt, Every, Job
 from app.mail.services import deliver_due
@@ -66,11 +66,12 @@ def rights_remind(_now: datetime) -> str:
 def backup(now: datetime) -> str:
     """Tonight's encrypted backup, then backups over 90 days old deleted; without a key, development skips it."""
     try:
-        method(current_app.config)
+        recipients(current_app.config)
+        signing_key(current_app.config)
     except BackupKeyError:
         if current_app.config["APP_ENV"] == "production":
             raise
-        return "skipped: set BACKUP_KEY or BACKUP_AGE_RECIPIENTS"
+        return "skipped: set BACKUP_AGE_RECIPIENTS and BACKUP_SIGNING_KEY_FILE (`flask backup keygen`)"
     made = backups.create()
     return f"{made.path.name} ({made.size} bytes); {backups.prune(now)} old backup(s) deleted"
 

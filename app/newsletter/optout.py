@@ -9,6 +9,8 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
+from app.backup import journal
+from app.backup.journal import Entry
 from app.database import utcnow
 from app.extensions import db
 from app.mail.models import OutboxMessage, OutboxStatus
@@ -17,7 +19,9 @@ from app.newsletter.events import Source, Step
 from app.newsletter.mail import MARKETING
 from app.newsletter.models import CHANNEL_ON, ChannelStatus, ListStatus, Subscriber, Subscription
 from app.suppression.models import Channel, Reason
-from app.suppression.services import SuppressionChange
+from app.suppression.services import SuppressionChange, suppress, suppress_hashed
+
+LEAVE = "leave"  # journal entries: one list left (`leave email <hash> <list> <source>`)
 
 MAILBOX_REPORTS = ("bounce", "complaint")  # opt-out sources of `flask mail bounces`: about the e-mail channel only
 
@@ -43,6 +47,8 @@ def leave_list(subscriber: Subscriber, subscription: Subscription, source: str, 
     ev.record_event(subscriber, Step.UNSUBSCRIBED, source=source, channel=Channel.EMAIL,
                     list_slug=subscription.list_slug, ip_prefix=ip_prefix)
     cancel_queued_marketing(subscriber.email, [subscription.list_slug])
+    if subscriber.email_hash:
+        journal.note(LEAVE, Channel.EMAIL, subscriber.email_hash, f"{subscription.list_slug} {source}")
 
 
 def subscribers_for(change: SuppressionChange) -> list[Subscriber]:
@@ -93,3 +99,32 @@ def follow_suppression(change: SuppressionChange) -> None:
                 email_opted_out(subscriber, change.source)
             else:
                 sms_opted_out(subscriber, change.identifier, change.source)
+
+
+def replay_lists_left(entries: list[Entry]) -> int:
+    """After a restore: every list left since the backup is left again; how many lists."""
+    left = 0
+    for entry in entries:
+        slug, _, source = entry.detail.partition(" ")
+        for subscriber in db.session.scalars(sa.select(Subscriber).where(Subscriber.email_hash == entry.hashed)):
+            subscription = subscriber.subscription(slug)
+            if subscription is not None and subscription.status != ListStatus.UNSUBSCRIBED:
+                leave_list(subscriber, subscription, source)
+                left += 1
+    return left
+
+
+def replay_suppressions(entries: list[Entry]) -> int:
+    """After a restore: every opt-out-list entry made since the backup is back, and the subscribers it names follow
+    it as they did the first time; how many entries."""
+    for entry in entries:
+        reason, _, source = entry.detail.partition(" ")
+        column = Subscriber.email_hash if entry.channel == Channel.EMAIL else Subscriber.phone_hash
+        known = db.session.scalar(sa.select(Subscriber).where(column == entry.hashed).limit(1))
+        if known is None:
+            suppress_hashed(entry.channel, entry.hashed, source=source, reason=reason)
+        elif entry.channel == Channel.EMAIL:
+            suppress(entry.channel, email=known.email, source=source, reason=reason)
+        else:
+            suppress(entry.channel, phone=known.phone, source=source, reason=reason)
+    return len(entries)

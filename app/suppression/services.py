@@ -90,6 +90,15 @@ def suppress(channel: str, *, email: str | None = None, phone: str | None = None
     return entry
 
 
+def suppress_hashed(channel: str, hashed: str, *, source: str, reason: str = Reason.OPT_OUT) -> Suppression:
+    """Put a keyed hash on the list when no clear identifier is at hand (a restore replaying its journal)."""
+    entry = find(channel, hashed, check_reason(reason))
+    if entry is None:
+        entry = Suppression(channel=channel, identifier_hash=hashed, reason=reason, source=source[:40])
+        db.session.add(entry)
+    return entry
+
+
 def suppression_reasons(channel: str, *, email: str | None = None, phone: str | None = None) -> set[str]:
     """Why the identifier is on the list for the channel (empty when it is not)."""
     hashed = identifier_hash(channel, email=email, phone=phone)
