@@ -13,6 +13,7 @@ from pathlib import Path
 import pyrage
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -28,6 +29,7 @@ from tests.conftest import TEST_DATABASE_URL, is_postgresql
 from tests.support import workers
 from tests.support.newsletter import confirmed_subscriber, subscriber
 
+ROOT = Path(__file__).resolve().parent.parent
 EMAIL = "efface@example.com"
 WRITES = os.O_WRONLY | os.O_RDWR | os.O_CREAT
 WRITTEN: list[list[str]] = []  # while a list is in it: every file this process opens to write (audit events)
@@ -229,7 +231,7 @@ def test_an_older_schema_backup_is_migrated_before_the_journal_is_replayed(make_
     assert "(migrated)" in result.output and "erase 1" in result.output
     assert emails() == set(), "the erased person did not come back"
     heads = set(db.session.scalars(sa.text("SELECT version_num FROM alembic_version")))
-    assert heads == {"0091_merge"}, "the database is at this code's schema"
+    assert heads == set(ScriptDirectory(str(ROOT / "migrations")).get_heads()), "the database is at this code's schema"
 
 
 def test_a_journal_that_cannot_be_replayed_leaves_the_database_as_it_was(backup_app, runner, mailbox):

@@ -17,6 +17,7 @@ from tests.support.smtp import free_port
 ROOT = Path(__file__).resolve().parent.parent
 PROCFILE = ROOT / "deploy" / "Procfile"
 UNITS = ROOT / "deploy" / "systemd"
+METRICS_TOKEN = "jeton-de-supervision-de-test"  # /readyz shows its checks to the metrics' scrapers only
 
 
 def procfile_env(tmp_path: Path, app, port: int) -> Path:
@@ -25,6 +26,7 @@ def procfile_env(tmp_path: Path, app, port: int) -> Path:
         "APP_ENV": "development", "DATABASE_URL": TEST_DATABASE_URL, "INSTANCE_PATH": str(tmp_path / "instance"),
         "SECRET_KEY": app.config["SECRET_KEY"], "HASH_KEY": app.config["HASH_KEY"], "WEB_CONCURRENCY": "1",
         "SITE_URL": f"http://127.0.0.1:{port}", "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(app.config["MAIL_PORT"]),
+        "METRICS_TOKEN": METRICS_TOKEN,
     }
     path = tmp_path / "procfile.env"
     path.write_text("".join(f'{name}="{value}"\n' for name, value in settings.items()))
@@ -37,7 +39,8 @@ def readiness(base: str, honcho: subprocess.Popen, timeout: float = 60) -> dict:
     while time.monotonic() < deadline:
         assert honcho.poll() is None, "honcho stopped: a process of the Procfile exited"
         try:
-            checks = requests.get(f"{base}/readyz", timeout=5).json()["checks"]
+            checks = requests.get(f"{base}/readyz", timeout=5,
+                                  headers={"Authorization": f"Bearer {METRICS_TOKEN}"}).json()["checks"]
         except requests.RequestException:
             checks = {}
         if checks.get("scheduler", {}).get("running"):
