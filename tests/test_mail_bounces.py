@@ -277,6 +277,8 @@ def test_the_command_wants_one_source(runner, tmp_path):
     ("5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", "hard"),
     ("5.2.1", "550 5.2.1 The email account that you tried to reach is disabled.", "hard"),
     ("5.0.0", "550 No such user here", "hard"),
+    ("5.1.1", "mx1.antispam.example.net: 550 5.1.1 <x@example.net>: Recipient address rejected: User unknown", "hard"),
+    ("5.1.1", "550 5.1.1 Message rejected: sender IP listed on a blocklist", "block"),
     ("5.7.1", "554 5.7.1 Service unavailable; Client host [192.0.2.11] blocked using zen.spamhaus.org", "block"),
     ("5.7.606", "550 5.7.606 Access denied, banned sending IP [192.0.2.11]", "block"),
     ("5.7.26", "550 5.7.26 Unauthenticated email from k-inventory.com is not accepted due to domain's DMARC policy",

@@ -88,11 +88,13 @@ def classify(status: str, diagnostic: str) -> str:
     for any other permanent failure (five make a hard one)."""
     if status.startswith("4"):
         return SOFT
-    if status.startswith("5.7.") or status in SENDER_STATUSES or ABOUT_US.search(diagnostic):
+    if status.startswith("5.7.") or status in SENDER_STATUSES:
         return BLOCK
-    if status.startswith("5.1.") or status == "5.2.1" or GONE.search(diagnostic):
+    if GONE.search(diagnostic):  # the mailbox's own words win over a filter's name in the text ("antispam")
         return HARD
-    return SOFT
+    if ABOUT_US.search(diagnostic):
+        return BLOCK
+    return HARD if status.startswith("5.1.") or status == "5.2.1" else SOFT
 
 
 @dataclass

@@ -47,8 +47,8 @@ EVENT_LABELS = {
     "answered": _l("Réponse envoyée, demande close"),
     "started": _l("Traitement commencé"),
     "systems_overridden": _l("Clôture autorisée sans la réponse de systèmes connectés"),
-    "acknowledgement_withheld": _l("Accusé de réception non envoyé\u00a0: cette adresse non vérifiée a reçu "
-                                   "son maximum d’e-mails pour 24\u00a0heures"),
+    "acknowledgement_withheld": _l("Accusé de réception non envoyé\u00a0: cette adresse a reçu son "
+                                   "maximum d’e-mails pour 24\u00a0heures"),
 }
 
 REQUESTER, SYSTEM = "demandeur", "système"
