@@ -5,16 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.backoffice import audit, bp, history, services
-from app.backoffice.forms import (
-    ActionForm,
-    AnswerForm,
-    EraseForm,
-    ExtendForm,
-    NoteForm,
-    OverrideForm,
-    RectifyForm,
-    RefuseForm,
-)
+from app.backoffice.forms import ActionForm, EraseForm
 from app.backoffice.models import Read
 from app.connectors import services as connectors
 from app.connectors.models import AnswerStatus, CallStatus
@@ -29,8 +20,7 @@ from app.rights.fulfilment import Action, offered_actions
 from app.rights.labels import ACTOR_LABELS, EVENT_LABELS, KIND_LABELS, STATUS_LABELS
 from app.rights.services import find_by_reference, today
 
-FORM_KEYS = {NoteForm: "note", RectifyForm: "rectify", ExtendForm: "extend", RefuseForm: "refuse",
-             AnswerForm: "answer", ActionForm: "action", OverrideForm: "override", EraseForm: "erase"}
+FORM_KEYS = services.FORM_KEYS
 
 
 @bp.before_request

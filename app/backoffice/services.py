@@ -149,6 +149,11 @@ STEPS = {
 }
 
 
+# The name each form goes by on the request page (backoffice/request.html).
+FORM_KEYS = {NoteForm: "note", RectifyForm: "rectify", ExtendForm: "extend", RefuseForm: "refuse",
+             AnswerForm: "answer", ActionForm: "action", OverrideForm: "override", EraseForm: "erase"}
+
+
 def perform(request: m.RightsRequest, staff: Staff, action: Action, form: Form) -> None:
     """Run one action; the rights service checks it against the table (ActionRefused otherwise)."""
     STEPS[action].run(request, staff, form)
