@@ -2,13 +2,46 @@
 
 import re
 
-from babel import Locale
+from babel import Locale, support
 from flask import request, url_for
-from flask_babel import get_locale
+from flask_babel import Domain, get_locale
+
+from app.extensions import babel
 
 LANGUAGES = ("fr", "en")
 NBSP, NNBSP = "\u00a0", "\u202f"
 LOCALES = {code: Locale.parse(code) for code in LANGUAGES}
+
+
+SOURCE_LOCALE = LOCALES["fr"]  # the language the messages are written in
+
+
+class SourcePlurals(support.NullTranslations):
+    """The source text's plural rule from Babel's CLDR data, behind every catalogue: French writes « 0 réponse »
+    (0 and 1 take the singular) where gettext's own fallback would write « 0 réponses »."""
+
+    def ngettext(self, singular: str, plural: str, num: int) -> str:
+        """The singular or the plural, as the source language counts."""
+        return singular if SOURCE_LOCALE.plural_form(num) == "one" else plural
+
+    ungettext = ngettext
+
+    def npgettext(self, context: str, singular: str, plural: str, num: int) -> str:
+        """The same with a context (untranslated: the context changes nothing)."""
+        return self.ngettext(singular, plural, num)
+
+    unpgettext = npgettext
+
+
+class SourcePluralsDomain(Domain):
+    """Flask-Babel's message domain, whose catalogues fall back on the source language's plural rule."""
+
+    def get_translations(self):
+        """The page language's catalogue, with SourcePlurals behind it."""
+        translations = super().get_translations()
+        if getattr(translations, "_fallback", None) is None:
+            translations.add_fallback(SourcePlurals())
+        return translations
 
 
 def select_locale() -> Locale:
@@ -45,6 +78,7 @@ def init_app(app) -> None:
     app.url_defaults(add_current_lang)
     app.after_request(set_content_language)
     app.jinja_env.globals["alternate_url"] = alternate_url
+    babel.domain_instance = SourcePluralsDomain(domain="messages")  # before the first page: replaces the default
 
 
 def set_content_language(response):

@@ -9,6 +9,7 @@ from flask_babel import force_locale, format_date, format_datetime, get_locale
 from markupsafe import Markup
 from werkzeug.routing import BuildError
 
+from app.forms import NOT_SENT, error_links, failed_forms
 from app.i18n import LOCALIZED_ENDPOINTS, french_typography
 from app.urls import site_url
 
@@ -77,7 +78,8 @@ def init_app(app: Flask) -> None:
     """Register the template helpers."""
     app.jinja_env.globals.update(
         optional_url=optional_url, current_lang=current_lang, site_url=site_url, inline_css=inline_css,
-        localized_endpoints=LOCALIZED_ENDPOINTS,
+        localized_endpoints=LOCALIZED_ENDPOINTS, failed_forms=failed_forms, error_links=error_links,
+        form_not_sent=NOT_SENT,
     )
     app.jinja_env.filters["typo"] = typography
     app.jinja_env.filters.update(dateformat=page_date, datetimeformat=page_datetime)

@@ -253,7 +253,7 @@ def test_create_erase_restore_and_the_person_stays_erased(backup_app, runner, ma
     confirmed_subscriber(client, mailbox, "reste@example.com")
     made = services.create()
     reference = confirmed_request(client, mailbox, EMAIL, kind="erasure").reference
-    assert staff_action(staff_client(backup_app, "dpo"), reference, "effacer").status_code == 303
+    assert staff_action(staff_client(backup_app, "dpo"), reference, "effacer", confirmed="1").status_code == 303
     assert subscriber(EMAIL) is None
     lines = Path(backup_app.config["BACKUP_JOURNAL"]).read_text()
     assert EMAIL not in lines and "erase email" in lines, "keyed hashes, never the address"

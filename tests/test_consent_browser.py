@@ -467,3 +467,38 @@ def test_a_tag_left_to_its_default_lifetime_is_caught(visitor_factory, live_serv
     problems = lifetime_problems(visitor.context.cookies())
     assert {problem.split(":")[0] for problem in problems} == {"_ga", "_ga_K1NV3NT0RY"}
     assert all("lives 400.0 days" in problem for problem in problems)  # Chromium caps any cookie at 400 days
+
+
+# Each of the banner's four choices: its box, whether it is the element found at its own centre (in view, not
+# clipped by a scroll box), whether its text fits, and the styles that make it prominent.
+CHOICES_IN_VIEW = """() => [...document.querySelectorAll('#cc button')].map(b => {
+  const r = b.getBoundingClientRect(), s = getComputedStyle(b);
+  return {label: b.textContent.trim(), top: r.top, bottom: r.bottom, width: r.width, height: r.height,
+          hit: document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2) === b,
+          fits: b.scrollWidth <= b.clientWidth,
+          look: [s.backgroundColor, s.color, s.fontSize, s.fontWeight, s.borderTopWidth].join(' ')};
+})"""
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+@pytest.mark.parametrize("path", ["/confidentialite", "/en/privacy"])
+@pytest.mark.parametrize("viewport", [(360, 640), (568, 320), (320, 568)], ids=["360x640", "568x320", "320x568"])
+def test_banner_takes_at_most_40_percent_of_a_phone_with_every_choice_in_view(visitor_factory, javascript, path,
+                                                                                 viewport):
+    width, height = viewport
+    visitor = visitor_factory(javascript, viewport={"width": width, "height": height}, has_touch=True)
+    visitor.open(path)
+    banner = visitor.page.locator("#cc")
+    expect(banner).to_be_visible()
+    box = banner.bounding_box()
+    assert box["y"] + box["height"] == pytest.approx(height, abs=1)
+    assert box["height"] <= 0.40 * height, f"{box['height'] / height:.0%} of the screen"
+    choices = {choice["label"]: choice for choice in visitor.page.evaluate(CHOICES_IN_VIEW)}
+    assert len(choices) == 4
+    for choice in choices.values():
+        assert choice["hit"] and choice["fits"] and box["y"] <= choice["top"] and choice["bottom"] <= height, choice
+    accept, refuse = (choices["Tout accepter"], choices["Tout refuser"]) if path == "/confidentialite" else (
+        choices["Accept all"], choices["Refuse all"])
+    assert accept["look"] == refuse["look"]
+    assert accept["width"] == pytest.approx(refuse["width"], abs=1)
+    assert accept["height"] == pytest.approx(refuse["height"], abs=1)

@@ -67,7 +67,7 @@ def test_the_dashboard_charts_every_feature_with_summaries_and_tables(app, clien
     html = response.get_data(as_text=True)
     text = visible(html)
     assert "2 demandes ouvertes, dont 1 en retard" in text
-    assert "Sur 12 mois, 1 réponses sur 1 (100 %) envoyées dans le délai." in text
+    assert "Sur 12 mois, 1 réponse sur 1 (100 %) envoyée dans le délai."  # French: singular for 0 and 1 in text
     assert "Sur 12 semaines, 3 choix enregistrés ; acceptés : mesure d’audience 67 %" in text
     assert "Signaux GPC : 1 (25 % des enregistrements)." in text
     assert "Sur 12 semaines, 5 oppositions enregistrées" in text

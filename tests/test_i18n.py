@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import pytest
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,3 +43,16 @@ def test_footer_links_on_every_page(client, policy):
 def test_translate_compile(runner):
     result = runner.invoke(args=["translate", "compile"])
     assert result.exit_code == 0, result.output
+
+
+@pytest.mark.parametrize(("count", "french", "english"), [
+    (0, "0 réponse", "0 answers"), (1, "1 réponse", "1 answer"), (2, "2 réponses", "2 answers")])
+def test_counts_follow_babels_plural_rules_french_singular_for_0_and_1(app, count, french, english):
+    from flask_babel import force_locale, ngettext
+
+    with app.test_request_context("/"), force_locale("fr"):
+        assert ngettext("%(num)d réponse", "%(num)d réponses", count) == french
+    with app.test_request_context("/en/"), force_locale("en"):
+        translated = ngettext("%(num)d demande, échéance la plus proche en premier",
+                              "%(num)d demandes, échéance la plus proche en premier", count)
+        assert translated.startswith(english.replace("answer", "request"))

@@ -110,6 +110,7 @@ def test_get_of_the_link_changes_nothing(client, runner, mailbox, reader, tmp_pa
         page = client.get(url)
         html = page.get_data(as_text=True)
         assert page.status_code == 200 and ">Me désabonner</button>" in html and "/newsletter/preferences/" in html
+        assert "Vous ne recevrez plus" not in html and "Confirmez avec le bouton" in html  # it asks before it tells
     again = client.head(url)
     assert again.status_code == 200
     person = subscriber("reader@example.com")

@@ -34,9 +34,19 @@ def test_repository_copy_is_the_shared_seed():
 def test_every_title_and_sentence_of_the_seed_is_on_the_page(client, policy):
     page = visible_text(client.get("/confidentialite").get_data(as_text=True))
     for line in SEED.read_text(encoding="utf-8").splitlines():
-        line = folded(line.removeprefix("- "))
+        line = NUMBERED.sub(r"\1. ", folded(line.removeprefix("- ")))  # « 7- Quelle… » is typeset « 7. Quelle… »
         if line:
             assert line in page, line[:80]
+
+
+NUMBERED = re.compile(r"^(\d+)- ")
+
+
+def test_section_headings_are_typeset_with_a_number_and_a_full_stop(client, policy):
+    html = client.get("/confidentialite").get_data(as_text=True)
+    headings = [visible_text(h) for h in re.findall(r"<h2 id=\"[a-z-]+-title\">(\d.*?)</h2>", html)]
+    assert len(headings) == 9 and headings[6] == "7. Quelle est notre politique en matière de cookies ?"
+    assert not [h for h in headings if re.match(r"\d+-", h)]
 
 
 def test_page_is_french_with_toc_anchors_controller_and_version(client, policy):

@@ -291,7 +291,7 @@ def test_after_an_erasure_only_the_erasure_request_and_its_answer_name_the_perso
 
     confirmed_subscriber(client, mailbox, "efface@example.com")
     reference = confirmed_request(client, mailbox, "efface@example.com", kind="erasure").reference
-    assert staff_action(staff_client(app, "dpo"), reference, "effacer").status_code == 303
+    assert staff_action(staff_client(app, "dpo"), reference, "effacer", confirmed="1").status_code == 303
     db.session.expire_all()
     assert set(rows_mentioning("efface@example.com")) <= {"rights_requests", "outbox"}
     kinds = set(db.session.scalars(sa.select(OutboxMessage.kind).where(

@@ -142,7 +142,7 @@ def test_only_the_dpo_may_erase_and_erasure_keeps_only_the_opt_out_and_the_reque
     assert refused.status_code == 409 and "Seul le délégué" in visible(refused.get_data(as_text=True))
     assert db.session.scalar(sa.select(Subscriber).where(Subscriber.email == EMAIL)) is not None
 
-    assert staff_action(staff_client(app, "dpo"), erasure, "effacer").status_code == 303
+    assert staff_action(staff_client(app, "dpo"), erasure, "effacer", confirmed="1").status_code == 303
     db.session.expire_all()
     held = export_person(Person(email=EMAIL, phone="+33612345678"))
     remaining = {kind: rows for kind, rows in held.items() if rows}
@@ -234,7 +234,8 @@ def test_only_the_dpo_may_refuse_and_the_requester_hears_of_the_cnil(app, client
     reference = confirmed_request(client, mailbox).reference
     agent = staff_action(staff_client(app, "agent"), reference, "refuser", reason="Demandes répétées")
     assert agent.status_code == 409
-    assert staff_action(staff_client(app, "dpo"), reference, "refuser", reason="Demandes répétées").status_code == 303
+    assert staff_action(staff_client(app, "dpo"), reference, "refuser", reason="Demandes répétées",
+                        confirmed="1").status_code == 303
     body = text_part(latest_mail(mailbox, EMAIL))
     assert "Demandes répétées" in body and "CNIL" in body
     assert stored_request().status == "refused"
@@ -335,7 +336,51 @@ def test_mails_to_the_requester_greet_without_the_typed_name(app, client, mailbo
     assert send_request(client, "jane@example.com", url="/en/contact", name=TYPED).status_code == 303
     submit_form(client, path_of(links(latest_mail(mailbox, "jane@example.com"), "/request/confirm/")[0]), {})
     english = stored_request("jane@example.com").reference
-    assert staff_action(staff, english, "refuser", reason="Demandes répétées").status_code == 303
+    assert staff_action(staff, english, "refuser", reason="Demandes répétées", confirmed="1").status_code == 303
     mails = requester_mails(mailbox, "jane@example.com")
     assert len(mails) == 2 and "CNIL" in mails[-1][1]
     assert_greets_without_the_name(mails, "Hello,")
+
+
+def test_refusal_and_erasure_first_say_what_will_happen_and_act_only_once_confirmed(app, client, mailbox):
+    person_who_subscribed_consented_and_wrote(client, mailbox)
+    refused = confirmed_request(client, mailbox).reference
+    erasure = confirmed_request(client, mailbox, kind="erasure").reference
+    dpo = staff_client(app, "dpo")
+    asked = staff_action(dpo, refused, "refuser", reason="Demandes répétées")
+    page = visible(asked.get_data(as_text=True))
+    assert asked.status_code == 200 and "sera refusée et close" in page and "CNIL" in page
+    assert "Demandes répétées" in page and 'name="reason" value="Demandes répétées"' in asked.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(RightsRequest.status).where(RightsRequest.reference == refused)) == "confirmed"
+    assert 'name="confirmed" value="1"' in asked.get_data(as_text=True)
+    asked = staff_action(dpo, erasure, "effacer")
+    page = visible(asked.get_data(as_text=True))
+    assert asked.status_code == 200 and "sans retour possible" in page and "Confirmer l’effacement" in page
+    assert db.session.scalar(sa.select(Subscriber).where(Subscriber.email == EMAIL)) is not None
+    assert "Newsletter" in page or "newsletter" in page  # the kinds of data held today, by their register title
+    assert staff_action(dpo, erasure, "effacer", confirmed="1").status_code == 303
+    assert db.session.scalar(sa.select(Subscriber).where(Subscriber.email == EMAIL)) is None
+
+
+def test_the_extension_has_no_length_chosen_in_advance(app, client, mailbox):
+    reference = confirmed_request(client, mailbox).reference
+    dpo = staff_client(app, "dpo")
+    html = dpo.get(f"/admin/demandes/{reference}").get_data(as_text=True)
+    assert re.findall(r'<input[^>]*name="months"[^>]*>', html) and "checked" not in " ".join(
+        re.findall(r'<input[^>]*name="months"[^>]*>', html))
+    response = staff_action(dpo, reference, "prolonger", reason="Demande complexe")
+    assert response.status_code == 400 and "Choisissez la durée." in visible(response.get_data(as_text=True))
+    assert 'href="#months-0"' in response.get_data(as_text=True)
+
+
+def test_the_history_reads_as_sentences_not_json(app, client, mailbox):
+    reference = confirmed_request(client, mailbox).reference
+    dpo = staff_client(app, "dpo")
+    assert staff_action(dpo, reference, "prolonger", months="1", reason="Demande complexe").status_code == 303
+    assert staff_action(dpo, reference, "note", text="Appel reçu.").status_code == 303
+    html = dpo.get(f"/admin/demandes/{reference}").get_data(as_text=True)
+    history = visible(html.split('class="timeline"', 1)[1])
+    assert "Type : Accès à vos données" in history and "Prolongé de 1 mois" in history
+    assert "Nouvelle échéance : " in history and "Motif : Demande complexe" in history and "Appel reçu." in history
+    assert "{" not in history and "&#34;" not in html

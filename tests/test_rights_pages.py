@@ -65,7 +65,8 @@ def test_the_whole_journey_in_chromium_with_no_accessibility_violation(live_serv
     page.get_by_label("Accès à vos données").check()
     page.get_by_role("button", name="Envoyer ma demande").click()
     page.get_by_role("heading", name="Contact et exercice de vos droits").wait_for()
-    assert page.get_by_text("Écrivez votre demande.").count() == 1
+    assert page.locator("#message-error").inner_text().strip() == "Écrivez votre demande."  # beside the field
+    assert page.locator(".error-summary a[href='#message']").inner_text() == "Écrivez votre demande."  # and above
     assert page.get_by_label("Nom et prénom").input_value() == "Jeanne Martin"
     check("contact-errors")
     page.get_by_label("Votre message").fill("Je souhaite recevoir mes données.")

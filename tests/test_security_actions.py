@@ -152,7 +152,7 @@ def test_a_failure_in_the_middle_of_an_erasure_leaves_everything(make_app, mailb
             return real(request, action, *args, **kwargs)
 
         monkeypatch.setattr(rights_services, "log", log_then_fail_after_erasing)
-        assert staff_action(dpo, reference, Action.ERASE).status_code == 500
+        assert staff_action(dpo, reference, Action.ERASE, confirmed="1").status_code == 500
         assert row_counts() == before and subscriber(EMAIL) is not None
 
 

@@ -163,3 +163,13 @@ def test_generated_values_in_the_back_office_forms(make_app, mailbox):
             check(staff.post(f"/admin/demandes/{reference}/{action}", data={"csrf_token": token, **data}), before)
 
         act()
+
+        @given(st.sampled_from(["refuser", "effacer"]), TEXT, TEXT.filter(lambda value: value != "1"))
+        def ask(action, reason, confirmed):
+            """Refusal and erasure unconfirmed: a confirmation page (or a form error, or a refusal), nothing done."""
+            before = row_counts()
+            response = staff.post(f"/admin/demandes/{reference}/{action}",
+                                  data={"csrf_token": token, "reason": reason, "confirmed": confirmed})
+            assert response.status_code < 500 and response.status_code != 303 and row_counts() == before
+
+        ask()

@@ -68,8 +68,8 @@ def login():
             start_second_step(user, safe_next(request.args.get("next"), within="/admin"))
             endpoint = "auth.second_factor" if user.totp_enrolled_at else "auth.enrol"
             return redirect(url_for(endpoint), 303)
-        flash(_("Adresse e-mail ou mot de passe incorrect. Après plusieurs échecs, les essais depuis votre réseau "
-                "sont ralentis."), "error")
+        form.form_errors.append(_("Adresse e-mail ou mot de passe incorrect. Après plusieurs échecs, les essais "
+                                  "depuis votre réseau sont ralentis."))
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
 

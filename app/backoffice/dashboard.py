@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import render_template
-from flask_babel import format_decimal, format_percent
+from flask_babel import format_decimal, format_percent, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -63,8 +63,10 @@ def open_requests_panel() -> Panel:
     series = stats.open_requests(today())
     rows = [[counts[column] for column in series.columns] for _period, counts in series.rows]
     total = sum(map(sum, rows))
-    summary = _("%(total)s demandes ouvertes, dont %(late)s en retard et %(soon)s à échéance sous 7 jours.",
-                total=number(total), late=number(series.total("overdue")), soon=number(series.total("soon")))
+    summary = ngettext("%(total)s demande ouverte, dont %(late)s en retard et %(soon)s à échéance sous 7 jours.",
+                       "%(total)s demandes ouvertes, dont %(late)s en retard et %(soon)s à échéance sous 7 jours.",
+                       total, total=number(total), late=number(series.total("overdue")),
+                       soon=number(series.total("soon")))
     labels = [str(STATUS_LABELS[status]) for status, _counts in series.rows]
     return Panel("ouvertes", _("Demandes ouvertes par statut et échéance"), summary,
                  stacked_bars(labels, rows, number), [str(DUE_LABELS[c]) for c in series.columns],
@@ -77,8 +79,9 @@ def answers_panel(now: datetime) -> Panel:
     series = stats.answers_on_time(now)
     rows = [[counts["on_time"], counts["late"]] for _period, counts in series.rows]
     on_time, answered = series.total("on_time"), series.total("on_time") + series.total("late")
-    summary = _("Sur 12 mois, %(on_time)s réponses sur %(total)s (%(share)s) envoyées dans le délai.",
-                on_time=number(on_time), total=number(answered), share=share(on_time, answered))
+    summary = ngettext("Sur 12 mois, %(on_time)s réponse sur %(total)s (%(share)s) envoyée dans le délai.",
+                       "Sur 12 mois, %(on_time)s réponses sur %(total)s (%(share)s) envoyées dans le délai.", on_time,
+                       on_time=number(on_time), total=number(answered), share=share(on_time, answered))
     labels = [page_date(first, "MMM y") for first, _counts in series.rows]
     return Panel("delais", _("Demandes répondues dans le délai, par mois"), summary,
                  stacked_bars(labels, rows, number), [str(ANSWER_LABELS[c]) for c in series.columns],
@@ -98,8 +101,10 @@ def consent_panel(now: datetime) -> Panel:
     choices, gpc = series.total("choices"), series.total("gpc")
     accepted = ", ".join(_("%(category)s %(share)s", category=str(cat.name).lower(),
                            share=share(series.total(cat.key), choices)) for cat in categories)
-    summary = _("Sur 12 semaines, %(choices)s choix enregistrés\u202f; acceptés\u00a0: %(accepted)s. "
-                "Signaux GPC\u00a0: %(gpc)s (%(share)s des enregistrements).", choices=number(choices),
+    summary = ngettext("Sur 12 semaines, %(choices)s choix enregistré\u202f; acceptés\u00a0: %(accepted)s. "
+                       "Signaux GPC\u00a0: %(gpc)s (%(share)s des enregistrements).",
+                       "Sur 12 semaines, %(choices)s choix enregistrés\u202f; acceptés\u00a0: %(accepted)s. "
+                       "Signaux GPC\u00a0: %(gpc)s (%(share)s des enregistrements).", choices, choices=number(choices),
                 accepted=accepted, gpc=number(gpc), share=share(gpc, choices + gpc))
     return Panel("consentement", _("Choix de cookies par catégorie et par semaine"), summary,
                  percent_lines(labels, lines, lambda value: share(value, 1)),
@@ -118,7 +123,8 @@ def opt_outs_panel(now: datetime) -> Panel:
     parts = ", ".join(f"{str(OPT_OUT_LABELS[column]).lower()}\u00a0: {number(series.total(column))}"
                       for column in series.columns if series.total(column))
     total = sum(map(sum, rows))
-    summary = _("Sur 12 semaines, %(total)s oppositions enregistrées", total=number(total)) + (
+    summary = ngettext("Sur 12 semaines, %(total)s opposition enregistrée",
+                       "Sur 12 semaines, %(total)s oppositions enregistrées", total, total=number(total)) + (
         f" ({parts})." if parts else ".")
     labels = [week_label(start) for start, _counts in series.rows]
     return Panel("oppositions", _("Oppositions par semaine et par origine"), summary,

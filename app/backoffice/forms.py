@@ -1,7 +1,7 @@
 """Back-office forms: one per action on a request."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, RadioField, StringField, TextAreaField
+from wtforms import EmailField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from app.forms import Form
@@ -9,7 +9,17 @@ from app.personal import normalise_phone
 
 
 class ActionForm(Form):
-    """An action with no field (package, erase, opt out, restrict, directives): the CSRF token only."""
+    """An action with no field (package, opt out, restrict, directives): the CSRF token only."""
+
+
+class ConfirmedForm(Form):
+    """An action that cannot be undone: its page first says what will happen, then posts it again confirmed."""
+
+    confirmed = HiddenField()
+
+
+class EraseForm(ConfirmedForm):
+    """Erasure: the button, then the confirmation."""
 
 
 class NoteForm(Form):
@@ -39,13 +49,13 @@ def extension_choices() -> list[tuple[str, str]]:
 class ExtendForm(Form):
     """One or two more months, with the reason the requester will read."""
 
-    months = RadioField(_l("Prolonger de"), choices=extension_choices, default="2",
+    months = RadioField(_l("Prolonger de"), choices=extension_choices,
                         validators=[InputRequired(_l("Choisissez la durée."))])
     reason = TextAreaField(_l("Motif (envoyé au demandeur)"), validators=[
         InputRequired(_l("Indiquez le motif de la prolongation.")), Length(max=2000)])
 
 
-class RefuseForm(Form):
+class RefuseForm(ConfirmedForm):
     """Why the request is manifestly unfounded or excessive (sent to the requester with the CNIL mention)."""
 
     reason = TextAreaField(_l("Motif du refus (envoyé au demandeur)"), validators=[

@@ -4,8 +4,8 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.backoffice import audit, bp, services
-from app.backoffice.forms import ActionForm, AnswerForm, ExtendForm, NoteForm, OverrideForm, RectifyForm, RefuseForm
+from app.backoffice import audit, bp, history, services
+from app.backoffice.forms import ActionForm, EraseForm
 from app.backoffice.models import Read
 from app.connectors import services as connectors
 from app.connectors.models import AnswerStatus, CallStatus
@@ -20,8 +20,7 @@ from app.rights.fulfilment import Action, offered_actions
 from app.rights.labels import ACTOR_LABELS, EVENT_LABELS, KIND_LABELS, STATUS_LABELS
 from app.rights.services import find_by_reference, today
 
-FORM_KEYS = {NoteForm: "note", RectifyForm: "rectify", ExtendForm: "extend", RefuseForm: "refuse",
-             AnswerForm: "answer", ActionForm: "action", OverrideForm: "override"}
+FORM_KEYS = services.FORM_KEYS
 
 
 @bp.before_request
@@ -70,7 +69,8 @@ def render_detail(found: m.RightsRequest, status: int = 200, **bound):
         systems=connectors.calls_for(found.id), CallStatus=CallStatus, AnswerStatus=AnswerStatus,
         offered=offered_actions(found, current_user), Status=m.Status, Urgency=Urgency,
         urgency=urgency(found.deadline, today()) if found.is_open else None,
-        sms_states=sms_states_of(found.email, found.phone), source_label=source_label), status
+        sms_states=sms_states_of(found.email, found.phone), source_label=source_label,
+        event_details=history.detail_lines), status
 
 
 @bp.route("/demandes/<reference>/<action>", methods=["POST"])
@@ -82,24 +82,31 @@ def act(reference: str, action: str):
     step = services.STEPS[Action(action)]
     form = step.form()
     if not form.validate_on_submit():
-        flash(_("L’action n’a pas été faite\u00a0: corrigez les champs signalés."), "error")
         return render_detail(found, 400, **{FORM_KEYS[step.form]: form})
     try:
+        if step.confirmation and form.confirmed.data != "1":
+            fulfilment.require_fit(found, current_user, Action(action))
+            return render_confirmation(found, step, form)
         if action == Action.PACKAGE:
             audit.add_read(current_user.email, Read.PACKAGE, found.reference)  # committed with the package
         services.perform(found, current_user, Action(action), form)
     except fulfilment.ActionRefused as refused:
         db.session.rollback()
-        flash(str(refused.args[0]), "error")
+        form.form_errors.append(str(refused.args[0]))
         return render_detail(found, 409, **{FORM_KEYS[step.form]: form})
     except InvalidMessage:  # an address that cannot receive mail (rectification): said next to the field
         db.session.rollback()
         if "email" in form:
             form.email.errors.append(_("Adresse e-mail invalide\u00a0: aucun e-mail ne pourrait y être envoyé."))
-        flash(_("L’action n’a pas été faite\u00a0: corrigez les champs signalés."), "error")
         return render_detail(found, 400, **{FORM_KEYS[step.form]: form})
     flash(_(step.done), "success")
     return redirect(url_for("backoffice.request_detail", reference=reference), 303)
+
+
+def render_confirmation(found: m.RightsRequest, step: services.Step, form):
+    """The page that repeats what an action that cannot be undone will do, and asks to confirm it."""
+    return render_template("backoffice/confirm.html", request_=found, step=step, form=form,
+                           held=services.data_held(found) if isinstance(form, EraseForm) else None)
 
 
 @bp.route("/journal")

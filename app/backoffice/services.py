@@ -5,13 +5,24 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from app.backoffice.forms import ActionForm, AnswerForm, ExtendForm, NoteForm, OverrideForm, RectifyForm, RefuseForm
+from app.backoffice.forms import (
+    ActionForm,
+    AnswerForm,
+    EraseForm,
+    ExtendForm,
+    NoteForm,
+    OverrideForm,
+    RectifyForm,
+    RefuseForm,
+)
+from app.datamap import data_map, export_person
 from app.extensions import db
 from app.forms import Form
 from app.rights import fulfilment
 from app.rights import models as m
 from app.rights.fulfilment import Action, Staff
 from app.rights.labels import N_
+from app.rights.services import person_of
 
 
 @dataclass(frozen=True)
@@ -83,12 +94,29 @@ def without_form(run: Callable[[m.RightsRequest, Staff], object]) -> Runner:
 
 
 @dataclass(frozen=True)
+class Confirmation:
+    """What the page asking to confirm an action says will happen, and its button."""
+
+    what: str
+    button: str
+
+
+@dataclass(frozen=True)
 class Step:
-    """One back-office action: its form, what it runs, and what the staff member reads after it."""
+    """One back-office action: its form, what it runs, what the staff member reads after it, and, for an action
+    that cannot be undone, the confirmation asked first."""
 
     form: type[Form]
     run: Runner
     done: str
+    confirmation: Confirmation | None = None
+
+
+def data_held(request: m.RightsRequest) -> list[tuple[str, int]]:
+    """What an erasure would find: each kind of data held on the person (its register title) and its records."""
+    kinds = data_map()
+    return [(str(kinds[name].title), len(rows)) for name, rows in export_person(person_of(request)).items()
+            if rows]
 
 
 STEPS = {
@@ -97,8 +125,12 @@ STEPS = {
                        N_("Traitement commencé\u00a0; les systèmes connectés concernés sont interrogés.")),
     Action.PACKAGE: Step(ActionForm, without_form(fulfilment.send_data_package),
                          N_("Dossier de données préparé\u00a0; le lien a été envoyé au demandeur.")),
-    Action.ERASE: Step(ActionForm, without_form(fulfilment.erase),
-                       N_("Données effacées\u00a0; la liste d’opposition et cette demande sont conservées.")),
+    Action.ERASE: Step(EraseForm, without_form(fulfilment.erase),
+                       N_("Données effacées\u00a0; la liste d’opposition et cette demande sont conservées."),
+                       Confirmation(N_("Toutes les données de %(email)s seront effacées ou anonymisées, sans retour "
+                                       "possible\u00a0; seules la liste d’opposition et cette demande sont "
+                                       "conservées. Données détenues aujourd’hui\u00a0:"),
+                                    N_("Confirmer l’effacement"))),
     Action.RECTIFY: Step(RectifyForm, rectify, N_("Données rectifiées.")),
     Action.OPT_OUT: Step(ActionForm, without_form(fulfilment.opt_out_everywhere),
                          N_("Personne désinscrite de tous les canaux et ajoutée à la liste d’opposition.")),
@@ -107,11 +139,19 @@ STEPS = {
     Action.DIRECTIVES: Step(ActionForm, without_form(fulfilment.record_directives),
                             N_("Directives post-mortem enregistrées.")),
     Action.EXTEND: Step(ExtendForm, extend, N_("Délai prolongé\u00a0; le demandeur est prévenu.")),
-    Action.REFUSE: Step(RefuseForm, refuse, N_("Demande refusée\u00a0; le demandeur est prévenu.")),
+    Action.REFUSE: Step(RefuseForm, refuse, N_("Demande refusée\u00a0; le demandeur est prévenu."),
+                        Confirmation(N_("La demande %(reference)s sera refusée et close. Le demandeur recevra par "
+                                        "e-mail ce motif et la mention de son droit d’introduire une réclamation "
+                                        "auprès de la CNIL\u00a0:"), N_("Confirmer le refus"))),
     Action.ANSWER: Step(AnswerForm, answer, N_("Réponse envoyée\u00a0; la demande est close.")),
     Action.OVERRIDE_SYSTEMS: Step(OverrideForm, override_systems,
                                   N_("La demande pourra être close sans la réponse des systèmes en attente.")),
 }
+
+
+# The name each form goes by on the request page (backoffice/request.html).
+FORM_KEYS = {NoteForm: "note", RectifyForm: "rectify", ExtendForm: "extend", RefuseForm: "refuse",
+             AnswerForm: "answer", ActionForm: "action", OverrideForm: "override", EraseForm: "erase"}
 
 
 def perform(request: m.RightsRequest, staff: Staff, action: Action, form: Form) -> None:

@@ -54,7 +54,7 @@ def contact(lang: str):
                                         without_captcha=result.reason == "unchecked")
             flash(_("Votre demande %(reference)s est enregistrée.", reference=submitted.reference), "success")
             return redirect(url_for("rights.sent"), 303)
-        flash(captcha.failure_message(result), "error")
+        form.form_errors.append(captcha.failure_message(result))
     return render_template("rights/contact.html", **contact_context(form)), 400
 
 
