@@ -25,8 +25,9 @@ translate = AppGroup("translate", help="Extract, update and compile the translat
 @click.option("--output", "-o", default=CATALOGUE, show_default=True, help="Where to write the template.")
 def extract(output: str = CATALOGUE) -> None:
     """Extract every string of app/ (Python and templates) into the catalogue template."""
-    pybabel("extract", "-F", "babel.cfg", *KEYWORDS, "--no-location", "--sort-output", "-w", "120", "-o", output,
-            "app")
+    # Hidden folders only: pybabel's default also skips `_`-prefixed ones, the templates' _macros/ and _partials/.
+    pybabel("extract", "-F", "babel.cfg", *KEYWORDS, "--ignore-dirs", ".*", "--no-location", "--sort-output",
+            "-w", "120", "-o", output, "app")
 
 
 @translate.command("update")
