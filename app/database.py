@@ -1,8 +1,6 @@
 """Database helpers shared by every feature."""
 
-import itertools
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -43,6 +41,12 @@ def retry_after_disconnect(error: sa.exc.DBAPIError):
     return current_app.preprocess_request() or current_app.dispatch_request()
 
 
+def is_fault(error: sa.exc.DBAPIError) -> bool:
+    """Whether a database error is the database being away (a lost or refused connection, a locked SQLite file),
+    not a statement it refused: the first may be tried again later, the second never succeeds."""
+    return error.connection_invalidated or isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError)
+
+
 def close_session(_error: BaseException | None = None) -> None:
     """End the request's session before Flask-SQLAlchemy removes it: a connection the database closed after the
     request's last query is dropped, not turned into an error page once the answer is ready."""
@@ -80,16 +84,6 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
-
-
-def each_claimed(claim_next: Callable[[], int | None], limit: int | None = None) -> Iterator[int]:
-    """The ids a queue's worker claims one after the other, until none is due (or `limit` were claimed)."""
-    for _ in itertools.repeat(None) if limit is None else range(limit):
-        claimed = claim_next()
-        if claimed is None:
-            db.session.rollback()
-            return
-        yield claimed
 
 
 def new_public_id() -> str:
