@@ -38,16 +38,22 @@ def due(table: sa.Table, now) -> sa.ColumnElement[bool]:
 
 
 def claim(table: sa.Table, owner: str, size: int) -> list[int]:
-    """Lease up to `size` due rows to `owner` and commit; their ids, oldest due first."""
-    now = utcnow()
-    ids = sa.select(table.c.id).where(due(table, now)).order_by(table.c.next_attempt_at, table.c.id).limit(size)
-    if db.session.get_bind().dialect.name == "postgresql":
-        ids = ids.with_for_update(skip_locked=True)  # not needed to be right, only to spare waiting on each other
-    leased = db.session.execute(sa.update(table).where(table.c.id.in_(ids.scalar_subquery()), due(table, now))
-                                .values(lease_owner=owner, lease_until=now + LEASE)
-                                .returning(table.c.id, table.c.next_attempt_at)).all()
-    db.session.commit()
-    return [row.id for row in sorted(leased, key=lambda row: (row.next_attempt_at, row.id))]
+    """Lease up to `size` due rows to `owner` and commit; their ids, oldest due first. The UPDATE checks again that
+    each row is still due: of the rows read, only those no other worker leased meanwhile are ours."""
+    while True:
+        now = utcnow()
+        query = sa.select(table.c.id).where(due(table, now)).order_by(table.c.next_attempt_at, table.c.id).limit(size)
+        if db.session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)  # spares workers waiting on each other's rows
+        ids = db.session.scalars(query).all()
+        if not ids:
+            db.session.rollback()
+            return []
+        leased = set(db.session.scalars(sa.update(table).where(table.c.id.in_(ids), due(table, now))
+                                        .values(lease_owner=owner, lease_until=now + LEASE).returning(table.c.id)))
+        db.session.commit()
+        if leased:  # else another worker took them all first: read the next ones
+            return [row_id for row_id in ids if row_id in leased]
 
 
 def released() -> dict:
