@@ -81,6 +81,24 @@ def test_refused_recipient_is_recorded_and_others_still_go(app, mailbox):
     assert [m["To"] for m in mailbox.messages] == ["somebody@example.com"]
 
 
+def test_a_421_at_rcpt_does_not_defer_the_next_message(app, mailbox):
+    mailbox.leave_at("busy@example.com")
+    queue_mail("busy@example.com", "Sujet", "Texte")
+    queue_mail("innocent@example.com", "Sujet", "Texte")
+    db.session.commit()
+    report = deliver_due()
+    assert (report.retried, report.sent) == (1, 1)
+    assert [m["To"] for m in mailbox.messages] == ["innocent@example.com"]
+    busy = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.recipient == "busy@example.com"))
+    assert busy.status == OutboxStatus.PENDING and busy.last_error.startswith("421")
+
+
+def test_the_relays_answer_is_kept_with_each_message(app, mailbox):
+    queue_and_commit(1)
+    deliver_due()
+    assert db.session.scalar(sa.select(OutboxMessage.provider_id)) == "Message accepted for delivery"
+
+
 def test_gives_up_after_the_maximum_attempts(make_app, smtp_server):
     app = make_app(MAIL_MAX_ATTEMPTS=2)
     with app.app_context():
