@@ -4,7 +4,6 @@ import uuid
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import current_app, g, request
 from sqlalchemy.dialects import postgresql
 
 from app.extensions import db
@@ -28,17 +27,6 @@ def enable_sqlite_wal(engine: sa.Engine) -> None:
         # cut (not to a crash of the process), and spares an fsync per commit.
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
-
-
-def retry_after_disconnect(error: sa.exc.DBAPIError):
-    """A read-only request whose connection the database closed under it (a restart, a terminated backend) is served
-    again once, on a new connection; any other database error stays an error. (The pool tests idle connections before
-    use, `pool_pre_ping`; this covers the ones in use at that moment.)"""
-    if not error.connection_invalidated or request.method not in ("GET", "HEAD") or g.get("db_retried"):
-        raise error
-    g.db_retried = True
-    db.session.rollback()
-    return current_app.preprocess_request() or current_app.dispatch_request()
 
 
 def is_fault(error: sa.exc.DBAPIError) -> bool:
