@@ -45,7 +45,7 @@ from app.newsletter.mail import MARKETING
 from app.newsletter.optout import follow_suppression
 from app.newsletter.services import confirmed_addresses
 from app.ops import bp as ops_bp
-from app.ops import logs, metrics
+from app.ops import logs, metrics, redaction
 from app.policy import bp as policy_bp
 from app.policy.cli import policy
 from app.policy.services import current_version_number, notice_recipients_wanted
@@ -82,6 +82,7 @@ def create_app(config: Config | None = None) -> Flask:
     security.init_app(app, staff_blueprints=(auth_bp.name, backoffice_bp.name))  # public forms: app.crossorigin
     metrics.init_app(app)
     logs.init_app(app)
+    redaction.init_app(app)  # last: every handler the others set up
     return app
 
 

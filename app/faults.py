@@ -40,6 +40,8 @@ def database_fault(error: sa.exc.DBAPIError):
         raise error
     db.session.rollback()  # a lost connection is replaced by the pool on the next use
     if not may_serve_again():
+        current_app.logger.warning("database unavailable: %s %s answered 503 (%s)", request.method, request.path,
+                                   type(error).__name__)
         return current_app.handle_user_exception(DatabaseUnavailable())
     g.db_retried = True
     try:
