@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -70,14 +70,18 @@ class Heartbeat(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        """Renew until stopped; a renewal the database refuses is logged and tried again at the next beat."""
+        """Renew until stopped."""
         while not self.stopped.wait(HEARTBEAT.total_seconds()):
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(sa.update(self.table).where(self.table.c.lease_owner == self.owner)
-                                       .values(lease_until=utcnow() + LEASE))
-            except sa.exc.DBAPIError as error:
-                self.logger.warning("%s: leases not renewed (%s)", self.table.name, type(error).__name__)
+            self.renew()
+
+    def renew(self) -> None:
+        """Push the pass's leases LEASE ahead; a renewal the database refuses is logged and tried at the next beat."""
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(sa.update(self.table).where(self.table.c.lease_owner == self.owner)
+                                   .values(lease_until=utcnow() + LEASE))
+        except sa.exc.DBAPIError as error:
+            self.logger.warning("%s: leases not renewed (%s)", self.table.name, type(error).__name__)
 
     def stop(self) -> None:
         """Stop beating and wait for the thread."""
@@ -85,9 +89,9 @@ class Heartbeat(threading.Thread):
         self.join()
 
 
-def each_leased(table: sa.Table, limit: int | None = None) -> Iterator[int]:
-    """The ids of due rows, leased a few at a time to this pass and kept leased by a heartbeat while the caller
-    sends them; when the pass ends, rows it leased but did not finish are due again at once."""
+def send_each(table: sa.Table, send: Callable[[int], None], limit: int | None = None) -> None:
+    """Call `send` with the id of each due row, leased a few at a time to this pass and kept leased by a heartbeat
+    while it works; when the pass ends (or stops on an error), rows it leased but did not finish are due again."""
     owner, taken = new_owner(), 0
     heartbeat = Heartbeat(db.engine, table, owner, current_app.logger)
     heartbeat.start()
@@ -98,7 +102,7 @@ def each_leased(table: sa.Table, limit: int | None = None) -> Iterator[int]:
                 return
             for row_id in ids:
                 taken += 1
-                yield row_id
+                send(row_id)
     finally:
         heartbeat.stop()
         release(table, owner)

@@ -198,3 +198,16 @@ def test_a_dead_schedulers_outbox_job_runs_again_within_a_minute(app):
     db.session.commit()
     runs = run_due([outbox], now + timedelta(seconds=59))
     assert [run.name for run in runs] == ["outbox"]
+
+
+def test_a_live_workers_heartbeat_keeps_its_leases(app, time_machine):
+    queue_both(3)
+    owner = claims.new_owner()
+    assert len(claims.claim(SmsMessage.__table__, owner, 3)) == 3
+    beat = claims.Heartbeat(db.engine, SmsMessage.__table__, owner, app.logger)
+    for _ in range(4):  # a long send: four beats, each a third of a lease apart
+        time_machine.move_to(utcnow() + claims.HEARTBEAT, tick=False)
+        beat.renew()
+    assert claims.claim(SmsMessage.__table__, claims.new_owner(), 3) == [], "still leased to the live worker"
+    time_machine.move_to(utcnow() + claims.LEASE + timedelta(seconds=1), tick=False)
+    assert len(claims.claim(SmsMessage.__table__, claims.new_owner(), 3)) == 3, "free once the beats stopped"

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from flask import current_app
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
-from app.claims import commit_outcome, each_leased, released
+from app.claims import commit_outcome, released, send_each
 from app.connectors.models import AnswerStatus, CallStatus, ConnectedSystem, ConnectorCall, RequestType, SeenAnswer
 from app.database import utcnow
 from app.extensions import db
@@ -177,15 +177,19 @@ def deliver_due(limit: int | None = None) -> DeliveryReport:
     """Send every due request, each outcome committed alone; a system that is down is retried later, nothing is
     lost."""
     report = DeliveryReport()
-    for call_id in each_leased(CALLS, limit):
-        call = db.session.get(ConnectorCall, call_id)
-        if call is None or call.status != CallStatus.PENDING:
-            db.session.rollback()
-            continue
-        values = deliver_one(call, report)
-        db.session.rollback()  # the row was only read: its outcome is written by id, and written again if need be
-        commit_outcome(partial(write_outcome, call_id, values))
+    send_each(CALLS, partial(deliver_leased, report=report), limit)
     return report
+
+
+def deliver_leased(call_id: int, report: DeliveryReport) -> None:
+    """Send one leased request and commit its outcome."""
+    call = db.session.get(ConnectorCall, call_id)
+    if call is None or call.status != CallStatus.PENDING:
+        db.session.rollback()
+        return
+    values = deliver_one(call, report)
+    db.session.rollback()  # the row was only read: its outcome is written by id, and written again if need be
+    commit_outcome(partial(write_outcome, call_id, values))
 
 
 def write_outcome(call_id: int, values: dict) -> None:

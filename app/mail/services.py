@@ -9,7 +9,7 @@ from functools import partial
 import sqlalchemy as sa
 from flask import current_app, render_template
 
-from app.claims import commit_outcome, each_leased, released
+from app.claims import commit_outcome, released, send_each
 from app.database import utcnow
 from app.extensions import db
 from app.mail.bounces import verp_address
@@ -161,8 +161,7 @@ def deliver_due(limit: int | None = None) -> DeliveryReport:
     report = DeliveryReport()
     courier = Courier(make_transport(), current_app.config["MAIL_DEFAULT_SENDER"], make_signer())
     try:
-        for message_id in each_leased(OUTBOX, limit):
-            deliver_leased(message_id, courier, report)
+        send_each(OUTBOX, partial(deliver_leased, courier=courier, report=report), limit)
     finally:
         courier.transport.close()
     return report

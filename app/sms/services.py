@@ -2,11 +2,12 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
 
-from app.claims import commit_outcome, each_leased, released
+from app.claims import commit_outcome, released, send_each
 from app.database import utcnow
 from app.extensions import db
 from app.personal import normalise_phone
@@ -68,8 +69,7 @@ def deliver_due(limit: int = 500) -> SmsReport:
     """Deliver due SMS one at a time, each outcome committed alone, until none is due or `limit` is reached."""
     report, transport = SmsReport(), make_transport()
     try:
-        for message_id in each_leased(OUTBOX, limit):
-            deliver_leased(message_id, transport, report)
+        send_each(OUTBOX, partial(deliver_leased, transport=transport, report=report), limit)
     finally:
         transport.close()
     return report
@@ -86,8 +86,8 @@ def deliver_leased(message_id: int, transport, report: SmsReport) -> None:
     except sa.exc.DBAPIError:
         raise  # the database itself: the pass stops, the SMS stays pending (its lease runs out)
     except Exception as error:  # one broken row must not stop the others
-        outcome = Outcome(message_id, {"status": SmsStatus.FAILED, "last_error": f"{type(error).__name__}: {error}"[
-            :2000]})
+        kept = f"{type(error).__name__}: {error}"[:2000]
+        outcome = Outcome(message_id, {"status": SmsStatus.FAILED, "last_error": kept})
         report.failed += 1
     db.session.rollback()  # the row was only read: its outcome is written by id, and written again if need be
     commit_outcome(outcome.write)
