@@ -1,6 +1,6 @@
 """Faults answered as faults: a connection lost while an outcome is recorded never turns a message the provider
-took into a failure; a request whose connection is lost before its commit is served again once, then answered
-503 with Retry-After (never a plain 500), on both databases."""
+took into a failure, nor a failure into a cancelled one; a request whose connection is lost before its commit is
+served again once, then answered 503 with Retry-After (never a plain 500), on both databases."""
 
 import sqlalchemy as sa
 
@@ -15,7 +15,7 @@ from app.sms.services import queue_sms
 from tests.conftest import TEST_DATABASE_URL, is_postgresql
 from tests.support.faults import connection_lost_at
 from tests.support.newsletter import confirmed_subscriber
-from tests.test_outbox_workers import texted, twilio_accepts, twilio_settings
+from tests.test_outbox_workers import MESSAGES, texted, twilio_accepts, twilio_settings
 
 SENT_SMS = r"UPDATE sms_outbox SET .*provider_sid"
 SENT_MAIL = r"UPDATE outbox SET .*provider_id"
@@ -96,3 +96,22 @@ def test_every_request_while_the_database_is_stopped_is_a_503_never_a_500(make_a
         client.post(one_click_url, data={"List-Unsubscribe": "One-Click"}),
         client.post("/cookies/choix", data={"choice": "refuse_all"})]
     assert [(answer.status_code, answer.headers.get("Retry-After")) for answer in answers] == [(503, "30")] * 4
+
+
+def test_an_sms_cancelled_while_twilio_is_asked_stays_cancelled(app, httpserver):
+    httpserver.expect_request(MESSAGES).respond_with_handler(lambda _request: cancel_and_refuse(app))
+    app.config.update(twilio_settings(httpserver))
+    queue_sms("+33612345678", "Votre code : 123456")
+    db.session.commit()
+    assert deliver_sms().failed == 1
+    db.session.expire_all()
+    assert db.session.scalar(sa.select(SmsMessage.status)) == SmsStatus.CANCELLED
+
+
+def cancel_and_refuse(app):
+    """The message is cancelled while Twilio is asked (another transaction), and Twilio refuses it for good."""
+    from werkzeug import Response
+
+    with app.app_context(), db.engine.begin() as connection:
+        connection.execute(sa.update(SmsMessage).values(status=SmsStatus.CANCELLED))
+    return Response('{"code": 21211, "message": "Invalid To"}', status=400, content_type="application/json")

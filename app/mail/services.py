@@ -178,6 +178,7 @@ def deliver_leased(message_id: int, courier: Courier, report: DeliveryReport) ->
         commit_outcome(partial(mark_failed, message_id, error))
         report.failed += 1
         return
+    db.session.rollback()  # no transaction stays open while the relay talks
     if rows:
         outcome = deliver_one(rows[0], courier, report)
         commit_outcome(partial(save_outcome, outcome))

@@ -102,8 +102,12 @@ class Outcome:
     recipient_opted_out: str | None = None
 
     def write(self) -> None:
-        """Write the values by id, ending the lease (and the opt-out), in the current transaction."""
-        db.session.execute(sa.update(OUTBOX).where(OUTBOX.c.id == self.id).values(**self.values, **released()))
+        """Write the values by id, ending the lease (and the opt-out), in the current transaction: a sent SMS as sent
+        whatever happened meanwhile, any other outcome only where it is still pending (one cancelled stays so)."""
+        update = sa.update(OUTBOX).where(OUTBOX.c.id == self.id)
+        if self.values.get("status") != SmsStatus.SENT:
+            update = update.where(OUTBOX.c.status == SmsStatus.PENDING)
+        db.session.execute(update.values(**self.values, **released()))
         if self.recipient_opted_out:
             suppress(Channel.SMS, phone=self.recipient_opted_out, source=OPT_OUT_SOURCE)
 
