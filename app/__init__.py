@@ -1,10 +1,9 @@
 """K-Inventory privacy site: the application factory, a table of contents of what is connected to what."""
 
-import sqlalchemy as sa
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app import crossorigin, datamap, headers, i18n, pagecache, schema, security, templating, translate
+from app import crossorigin, datamap, faults, headers, i18n, pagecache, schema, security, templating, translate
 from app.audiences import datamap as audience_data
 from app.audiences import retention as audience_retention
 from app.audiences.cli import audiences
@@ -29,7 +28,7 @@ from app.consent import reports as consent_reports
 from app.consent.cli import consent
 from app.consent.hooks import page_variant_key
 from app.consent.services import WITHDRAW, replay_withdrawals
-from app.database import close_session, enable_sqlite_wal, retry_after_disconnect
+from app.database import close_session, enable_sqlite_wal
 from app.errors import register_errorhandlers
 from app.extensions import babel, cache, csrf, db, limiter, login
 from app.jobs.cli import jobs
@@ -49,7 +48,7 @@ from app.newsletter.mail import MARKETING
 from app.newsletter.optout import LEAVE, follow_suppression, replay_lists_left, replay_suppressions
 from app.newsletter.services import confirmed_addresses
 from app.ops import bp as ops_bp
-from app.ops import logs, metrics
+from app.ops import logs, metrics, redaction
 from app.policy import bp as policy_bp
 from app.policy.cli import policy
 from app.policy.services import current_version_number, notice_recipients_wanted
@@ -86,6 +85,7 @@ def create_app(config: Config | None = None) -> Flask:
     security.init_app(app, staff_blueprints=(auth_bp.name, backoffice_bp.name))  # public forms: app.crossorigin
     metrics.init_app(app)
     logs.init_app(app)
+    redaction.init_app(app)  # last: every handler the others set up
     return app
 
 
@@ -117,7 +117,7 @@ def register_extensions(app: Flask) -> None:
     login.user_loader(load_user)
     limiter.init_app(app)
     cache.init_app(app)
-    app.register_error_handler(sa.exc.DBAPIError, retry_after_disconnect)
+    faults.init_app(app)
     app.teardown_appcontext(close_session)  # runs before Flask-SQLAlchemy's own teardown
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         with app.app_context():

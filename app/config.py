@@ -91,8 +91,8 @@ class Config:
     # A moving window: a burst straddling a minute boundary cannot pass twice the limit.
     RATELIMIT_STRATEGY = "moving-window"
     # Test each pooled connection before use: a database restart or a terminated connection costs a reconnect, not
-    # an error page.
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # an error page. Statement parameters (addresses, numbers) never go into logs nor error messages.
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "hide_parameters": True}
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # storage unreachable: limit per worker in memory, log it, stay up
     RATELIMIT_SWALLOW_ERRORS = True
     MAX_CONTENT_LENGTH = FORM_BODY_LIMIT  # bigger bodies get the 413 page before anything parses them
@@ -176,6 +176,7 @@ class Config:
         self.BACKUP_JOURNAL = env("BACKUP_JOURNAL", "") or env(
             "ERASURE_JOURNAL", str(Path(self.BACKUP_DIR) / "erasure-journal.txt"))
         self.LOG_FORMAT = env("LOG_FORMAT", "text").strip().lower()
+        self.SQLALCHEMY_ECHO = env_bool("SQLALCHEMY_ECHO")  # every statement logged, for a diagnosis (redacted)
         self.METRICS_TOKEN = env("METRICS_TOKEN", "")
         self.METRICS_ALLOWED_IPS = env("METRICS_ALLOWED_IPS", "")
         self.READY_OUTBOX_MAX_AGE = int(env("READY_OUTBOX_MAX_AGE", "3600"))

@@ -1,12 +1,9 @@
 """Database helpers shared by every feature."""
 
-import itertools
 import uuid
-from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from flask import current_app, g, request
 from sqlalchemy.dialects import postgresql
 
 from app.extensions import db
@@ -32,15 +29,10 @@ def enable_sqlite_wal(engine: sa.Engine) -> None:
         cursor.close()
 
 
-def retry_after_disconnect(error: sa.exc.DBAPIError):
-    """A read-only request whose connection the database closed under it (a restart, a terminated backend) is served
-    again once, on a new connection; any other database error stays an error. (The pool tests idle connections before
-    use, `pool_pre_ping`; this covers the ones in use at that moment.)"""
-    if not error.connection_invalidated or request.method not in ("GET", "HEAD") or g.get("db_retried"):
-        raise error
-    g.db_retried = True
-    db.session.rollback()
-    return current_app.preprocess_request() or current_app.dispatch_request()
+def is_fault(error: sa.exc.DBAPIError) -> bool:
+    """Whether a database error is the database being away (a lost or refused connection, a locked SQLite file),
+    not a statement it refused: the first may be tried again later, the second never succeeds."""
+    return error.connection_invalidated or isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError)
 
 
 def close_session(_error: BaseException | None = None) -> None:
@@ -80,16 +72,6 @@ class UTCDateTime(sa.types.TypeDecorator):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
-
-
-def each_claimed(claim_next: Callable[[], int | None], limit: int | None = None) -> Iterator[int]:
-    """The ids a queue's worker claims one after the other, until none is due (or `limit` were claimed)."""
-    for _ in itertools.repeat(None) if limit is None else range(limit):
-        claimed = claim_next()
-        if claimed is None:
-            db.session.rollback()
-            return
-        yield claimed
 
 
 def new_public_id() -> str:

@@ -1,5 +1,6 @@
 """Error pages in the visitor's language with the site's layout: HTTP errors, forms that expired, bad links."""
 
+import sqlalchemy as sa
 from flask import Flask, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -8,6 +9,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError, SecurityErro
 
 from app.crossorigin import CrossOriginRequest
 from app.extensions import db
+from app.faults import DatabaseUnavailable, from_fault
 from app.headers import mark_private
 from app.security import NulCharacter
 from app.tokens import ExpiredLink, InvalidLink
@@ -21,6 +23,7 @@ TITLES = {
     413: _l("Envoi trop volumineux"),
     429: _l("Trop de requêtes"),
     500: _l("Erreur du serveur"),
+    503: _l("Service momentanément indisponible"),
 }
 EXPLANATIONS = {
     400: _l("La requête n’a pas pu être comprise. Vérifiez le lien ou le formulaire et réessayez."),
@@ -32,6 +35,8 @@ EXPLANATIONS = {
             "Raccourcissez le texte et réessayez."),
     429: _l("Vous avez fait trop de demandes en peu de temps. Patientez quelques minutes puis réessayez."),
     500: _l("Une erreur inattendue s’est produite. Elle a été enregistrée\u202f; réessayez dans un instant."),
+    503: _l("Notre base de données ne répond pas pour le moment. Réessayez dans une minute\u202f; si vous envoyiez "
+            "un formulaire, envoyez-le de nouveau."),
 }
 NUL_EXPLANATION = _l("Le texte envoyé contient un caractère nul, que nous ne pouvons pas enregistrer : rien n’a "
                      "été modifié. Retapez le texte au lieu de le coller et réessayez.")
@@ -73,10 +78,23 @@ def http_error(error: HTTPException):
     return render_error(error.code) if error.code in TITLES else error
 
 
-def server_error(_error: InternalServerError):
-    """An unexpected failure: nothing half-written stays in the session."""
+def server_error(error: InternalServerError):
+    """An unexpected failure: nothing half-written stays in the session (the database away: a 503)."""
     db.session.rollback()
-    return render_error(500)
+    unavailable = from_fault(error)
+    return render_error(500) if unavailable is None else database_unavailable(unavailable)
+
+
+def database_unavailable(error: DatabaseUnavailable):
+    """The database is away: our page when it can be built without it, a line of text otherwise, and when to try
+    again."""
+    db.session.rollback()
+    headers = {"Retry-After": str(error.retry_after)}
+    try:
+        return render_error(503)[0], 503, headers
+    except sa.exc.DBAPIError:  # the layout reads the database too
+        db.session.rollback()
+        return str(EXPLANATIONS[503]), 503, {**headers, "Content-Type": "text/plain; charset=utf-8"}
 
 
 def invalid_link(error: InvalidLink):
@@ -93,4 +111,5 @@ def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(NulCharacter, nul_character)
     app.register_error_handler(HTTPException, http_error)
     app.register_error_handler(InternalServerError, server_error)
+    app.register_error_handler(DatabaseUnavailable, database_unavailable)
     app.register_error_handler(InvalidLink, invalid_link)

@@ -1,10 +1,11 @@
-"""Input that never reaches a view: NUL characters, numbers too big for a database column; Flask-WTF's CSRF tokens
-on staff forms (public forms rely on app.crossorigin: they carry nothing of the visitor)."""
+"""Input that never reaches a view: NUL characters, unnamed multipart parts, numbers too big for a database column;
+Flask-WTF's CSRF tokens on staff forms (public forms rely on app.crossorigin: they carry nothing of the visitor)."""
 
 from itertools import chain
 
-from flask import Flask, current_app, request
+from flask import Flask, Request, current_app, request
 from werkzeug.exceptions import BadRequest
+from werkzeug.formparser import FormDataParser
 from werkzeug.routing import IntegerConverter
 
 from app.extensions import csrf
@@ -20,6 +21,29 @@ class BoundedIntConverter(IntegerConverter):
         """Werkzeug's integer converter with a default maximum of 2**31 - 1."""
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(map, *args, **kwargs)
+
+
+class NamedPartsOnly(FormDataParser):
+    """Werkzeug's form parser, leaving out multipart parts without a name: no form field reads them, and a None key
+    would reach code that expects a field's name."""
+
+    def parse(self, *args, **kwargs):
+        """The parsed form and files, unnamed parts left out."""
+        stream, form, files = super().parse(*args, **kwargs)
+        for unnamed in files.getlist(None):
+            unnamed.close()  # its temporary file: the request closes only the files it keeps
+        return stream, named(form, self.cls), named(files, self.cls)
+
+
+def named(parts, cls):
+    """The parts that have a name."""
+    return cls((key, value) for key, value in parts.items(multi=True) if key is not None)
+
+
+class SiteRequest(Request):
+    """Flask's request, with forms parsed by NamedPartsOnly."""
+
+    form_data_parser_class = NamedPartsOnly
 
 
 class NulCharacter(BadRequest):
@@ -53,5 +77,6 @@ STAFF = "kinv.staff_blueprints"
 def init_app(app: Flask, staff_blueprints: tuple[str, ...]) -> None:
     """Refuse NUL characters before any view runs; check CSRF tokens on the staff blueprints' forms."""
     app.extensions[STAFF] = frozenset(staff_blueprints)
+    app.request_class = SiteRequest
     app.before_request(refuse_nul_characters)
     app.before_request(check_staff_csrf)

@@ -207,3 +207,17 @@ def test_a_method_a_client_makes_up_is_counted_as_other_not_as_a_new_label(make_
     text = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).get_data(as_text=True)
     assert "BREW" not in text and "WHEN" not in text
     assert sample(text, "kinv_http_requests_total", endpoint="unmatched", method="other", status="405") >= 2
+
+
+def test_the_rate_limiters_fall_back_to_memory_is_logged_once_and_shown_in_the_metrics(make_app, app_logger,
+                                                                                      capsys, policy):
+    site = make_app(RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0", METRICS_TOKEN=TOKEN, LOG_FORMAT="json",
+                    RATELIMIT_STORAGE_OPTIONS={"socket_connect_timeout": 1, "socket_timeout": 1})
+    client = site.test_client()
+    for _ in range(3):
+        assert client.post("/newsletter", data={"email": "x"}).status_code < 500
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.startswith("{")]
+    warnings = [line for line in lines if line["logger"] == "flask-limiter"]
+    assert [line["level"] for line in warnings] == ["warning"] and "in-memory" in warnings[0]["message"]
+    text = client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"}).get_data(as_text=True)
+    assert re.search(r"^kinv_ratelimit_in_memory 1\.0$", text, re.MULTILINE)

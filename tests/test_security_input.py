@@ -14,6 +14,7 @@ from app.tokens import NEWSLETTER_CONFIRM, RIGHTS_CONFIRM, RIGHTS_DOWNLOAD, RIGH
 from app.urls import safe_next
 from tests.conftest import csrf_token, submit_form
 from tests.support.consent import choose
+from tests.support.newsletter import subscriber
 from tests.support.rights import confirmed_request, send_request, staff_client
 
 NUL_FRENCH = "caractère nul"
@@ -65,6 +66,31 @@ def test_cr_lf_in_next_is_ignored(client, policy):
     response = client.post("/admin/connexion?next=/admin/%0D%0Ax", data={
         "csrf_token": csrf_token(page), "email": "x@example.fr", "password": "nope"})
     assert response.status_code == 400
+
+
+def multipart(fields: dict[str, str]) -> bytes:
+    """A multipart body: a part without a name (a text, then a file), then the named fields."""
+    parts = [b'Content-Disposition: form-data\r\n\r\nsans nom', b'Content-Disposition: form-data; filename="a.txt"'
+             b'\r\nContent-Type: text/plain\r\n\r\nfichier sans nom']
+    parts += [f'Content-Disposition: form-data; name="{name}"\r\n\r\n{value}'.encode() for name, value in
+              fields.items()]
+    return b"".join(b"--B\r\n" + part + b"\r\n" for part in parts) + b"--B--\r\n"
+
+
+def test_multipart_parts_without_a_name_are_ignored_on_every_post_route(app, client, mailbox, policy):
+    for url, fields in FORMS:
+        response = client.post(url, data=multipart(dict.fromkeys(fields, "x")),
+                               content_type="multipart/form-data; boundary=B")
+        assert response.status_code < 500, url
+    unsubscribe = "/newsletter/desabonnement/" + manage_token("personne@example.fr")
+    response = client.post(unsubscribe, data=multipart({"List-Unsubscribe": "One-Click"}),
+                           content_type="multipart/form-data; boundary=B")
+    assert response.status_code < 500
+    response = client.post("/newsletter", data=multipart({"form": "subscribe", "email": "jeanne@example.fr",
+                                                          "lists": "actualites-produit", "consent": "y"}),
+                           content_type="multipart/form-data; boundary=B")
+    assert response.status_code == 303, "the named fields are read as ever"
+    assert subscriber("jeanne@example.fr") is not None
 
 
 TEXT = st.one_of(

@@ -75,6 +75,9 @@ class ConnectorCall(db.Model):
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who is sending it (a worker's pass) and until when, renewed while it works: see app.claims.
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answer: Mapped[str | None] = mapped_column(sa.String(10))
     export: Mapped[dict | None] = mapped_column(sa.JSON)  # kept until the data package is built

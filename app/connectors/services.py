@@ -7,12 +7,14 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from flask import current_app
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from app.claims import commit_outcome, released, send_each
 from app.connectors.models import AnswerStatus, CallStatus, ConnectedSystem, ConnectorCall, RequestType, SeenAnswer
 from app.database import utcnow
 from app.extensions import db
@@ -29,6 +31,7 @@ MAX_ATTEMPTS = 10
 BACKOFF_BASE_SECONDS = 60
 BACKOFF_MAX_SECONDS = 12 * 3600
 LATE_AFTER = timedelta(days=7)
+CALLS = ConnectorCall.__table__
 TIMEOUT_SECONDS = 10
 
 
@@ -172,21 +175,28 @@ class DeliveryReport:
     failed: int = 0
 
 
-def claim_next() -> ConnectorCall | None:
-    """Lock the next due request; other workers skip it (FOR UPDATE SKIP LOCKED on PostgreSQL)."""
-    return db.session.scalar(sa.select(ConnectorCall).where(
-        ConnectorCall.status == CallStatus.PENDING, ConnectorCall.next_attempt_at <= utcnow()).order_by(
-        ConnectorCall.next_attempt_at, ConnectorCall.id).limit(1).with_for_update(skip_locked=True))
-
-
-def deliver_due() -> DeliveryReport:
-    """Send every due request, one transaction each; a system that is down is retried later, nothing is lost."""
+def deliver_due(limit: int | None = None) -> DeliveryReport:
+    """Send every due request, each outcome committed alone; a system that is down is retried later, nothing is
+    lost."""
     report = DeliveryReport()
-    while (call := claim_next()) is not None:
-        deliver_one(call, report)
-        db.session.commit()
-    db.session.rollback()
+    send_each(CALLS, partial(deliver_leased, report=report), limit)
     return report
+
+
+def deliver_leased(call_id: int, report: DeliveryReport) -> None:
+    """Send one leased request and commit its outcome."""
+    call = db.session.get(ConnectorCall, call_id)
+    if call is None or call.status != CallStatus.PENDING:
+        db.session.rollback()
+        return
+    values = deliver_one(call, report)
+    db.session.rollback()  # the row was only read: its outcome is written by id, and written again if need be
+    commit_outcome(partial(write_outcome, call_id, values))
+
+
+def write_outcome(call_id: int, values: dict) -> None:
+    """A request's new values by id, ending its lease (the current transaction)."""
+    db.session.execute(sa.update(CALLS).where(CALLS.c.id == call_id).values(**values, **released()))
 
 
 def signed_headers(call: ConnectorCall, body: str) -> dict[str, str]:
@@ -197,11 +207,12 @@ def signed_headers(call: ConnectorCall, body: str) -> dict[str, str]:
             "webhook-signature": Webhook(call.system.secret).sign(call.message_id, now, body)}
 
 
-def deliver_one(call: ConnectorCall, report: DeliveryReport) -> None:
-    """POST one request; a 2xx is delivered, anything else is retried with back-off, then given up on."""
+def deliver_one(call: ConnectorCall, report: DeliveryReport) -> dict:
+    """POST one request and return its row's new values: a 2xx is delivered, anything else is retried with
+    back-off, then given up on."""
     import requests  # about 5 MB with urllib3 and charset_normalizer: loaded by the connectors' worker only
 
-    call.attempts += 1
+    attempts = call.attempts + 1
     body = json.dumps(call.payload, ensure_ascii=False, separators=(",", ":"))
     try:
         response = requests.post(call.system.url, data=body.encode(), headers=signed_headers(call, body),
@@ -209,17 +220,15 @@ def deliver_one(call: ConnectorCall, report: DeliveryReport) -> None:
         error = None if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
     except requests.RequestException as failure:
         error = type(failure).__name__
-    if error is None:
-        call.status, call.sent_at, call.last_error = CallStatus.SENT, utcnow(), None
-        report.sent += 1
-    elif call.attempts >= MAX_ATTEMPTS:
-        call.status, call.last_error = CallStatus.FAILED, error
-        report.failed += 1
-    else:
-        call.last_error = error
-        call.next_attempt_at = utcnow() + backoff(call.attempts)
-        report.retried += 1
     current_app.logger.info("connector %s, call #%s: %s", call.system.name, call.id, error or "delivered")
+    if error is None:
+        report.sent += 1
+        return {"attempts": attempts, "status": CallStatus.SENT, "sent_at": utcnow(), "last_error": None}
+    if attempts >= MAX_ATTEMPTS:
+        report.failed += 1
+        return {"attempts": attempts, "status": CallStatus.FAILED, "last_error": error}
+    report.retried += 1
+    return {"attempts": attempts, "last_error": error, "next_attempt_at": utcnow() + backoff(attempts)}
 
 
 def backoff(attempts: int) -> timedelta:

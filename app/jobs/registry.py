@@ -7,6 +7,7 @@ from flask import current_app
 
 from app.backup import services as backups
 from app.backup.crypto import BackupKeyError, recipients, signing_key
+from app.claims import LEASE
 from app.connectors import services as connectors
 from app.jobs.schedule import DailyAt, Every, Job
 from app.mail.services import deliver_due
@@ -76,10 +77,12 @@ def backup(now: datetime) -> str:
     return f"{made.path.name} ({made.size} bytes); {backups.prune(now)} old backup(s) deleted"
 
 
+# The outboxes' rows have leases of their own (app.claims): two passes at once never send a row twice, so these jobs'
+# leases are as short as the rows', and a scheduler that dies stalls no queue for longer.
 JOBS = [
-    Job("outbox", Every(timedelta(seconds=5)), deliver_mail, lease=timedelta(minutes=10)),
-    Job("sms", Every(timedelta(seconds=15)), deliver_sms, lease=timedelta(minutes=10)),
-    Job("connectors", Every(timedelta(seconds=30)), ask_connected_systems, lease=timedelta(minutes=10)),
+    Job("outbox", Every(timedelta(seconds=5)), deliver_mail, lease=LEASE),
+    Job("sms", Every(timedelta(seconds=15)), deliver_sms, lease=LEASE),
+    Job("connectors", Every(timedelta(seconds=30)), ask_connected_systems, lease=LEASE),
     Job("retention", DailyAt(time(3, 0)), retention),
     Job("rights-remind", DailyAt(time(8, 0)), rights_remind),
     Job("rights-expire", Every(timedelta(hours=1)), rights_expire),

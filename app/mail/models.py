@@ -39,6 +39,11 @@ class OutboxMessage(db.Model):
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(sa.Text)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The relay's answer to the message (Postfix: `2.0.0 Ok: queued as 4dQ1…`, its queue id), to trace it there.
+    provider_id: Mapped[str | None] = mapped_column(sa.String(200))
+    # Who is sending it (a worker's pass) and until when, renewed while it works: see app.claims.
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # A message written once for many readers (a campaign's): the id of that shared body, kept by the feature that
     # wrote it, and this recipient's own part of it; the body columns stay empty (see services.message_content).
     template_id: Mapped[int | None] = mapped_column()

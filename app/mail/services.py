@@ -1,14 +1,15 @@
 """Queue messages in the outbox and deliver them over SMTP (or to .eml files in development)."""
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import make_msgid, parseaddr
+from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app, render_template
 
+from app.claims import commit_outcome, released, send_each
 from app.database import utcnow
 from app.extensions import db
 from app.mail.bounces import paused_domains, receiving_domain, verp_address
@@ -23,17 +24,13 @@ __all__ = ["InvalidMessage", "MessageContent", "build_email", "check_recipient",
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
-# Messages claimed, sent and recorded together, in one transaction: a worker that dies mid-batch has sent messages
-# still marked pending, which the next pass sends again (at most one batch, or BATCH_SECONDS of sending).
-BATCH_SIZE = 100
-BATCH_SECONDS = 2.0
 PAUSE_CHECK = timedelta(hours=1)  # marketing to a paused domain is looked at again after this
 ALWAYS_SENT = ("transactional", "staff")  # outbox kinds a domain's pause never holds (the person asked, or staff)
-LEASE = timedelta(minutes=10)  # SQLite: a claimed batch comes back to other workers after this, should its worker die
+OUTBOX = OutboxMessage.__table__
 LOADED = (OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.kind, OutboxMessage.list_slug,
           OutboxMessage.recipient, OutboxMessage.subject, OutboxMessage.body_text, OutboxMessage.body_html,
           OutboxMessage.headers, OutboxMessage.message_id, OutboxMessage.status, OutboxMessage.attempts,
-          OutboxMessage.last_error, OutboxMessage.sent_at, OutboxMessage.template_id,
+          OutboxMessage.next_attempt_at, OutboxMessage.last_error, OutboxMessage.sent_at, OutboxMessage.template_id,
           OutboxMessage.template_fill)
 
 
@@ -73,41 +70,6 @@ def template_exists(name: str) -> bool:
 def backoff(attempts: int) -> timedelta:
     """Wait longer after each failed attempt: 30 s, 1 min, 2 min, … up to 6 h."""
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** (attempts - 1), BACKOFF_MAX_SECONDS))
-
-
-def due_messages(size: int) -> sa.Select:
-    """The ids of the next due messages and when each was due, oldest first."""
-    return (sa.select(OutboxMessage.id, OutboxMessage.next_attempt_at)
-            .where(OutboxMessage.status == OutboxStatus.PENDING, OutboxMessage.next_attempt_at <= utcnow())
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(size))
-
-
-def claim_batch(size: int) -> dict[int, datetime]:
-    """Claim the next due messages (their ids, and when each was due): locked until the batch's commit (FOR UPDATE
-    SKIP LOCKED, other workers skip them), or leased on SQLite."""
-    if leases():
-        return lease_batch(size)
-    return dict(db.session.execute(due_messages(size).with_for_update(skip_locked=True)).all())
-
-
-def leases() -> bool:
-    """Whether claims are leases (SQLite, which has no row locks) rather than locks held until the commit."""
-    return db.session.get_bind().dialect.name == "sqlite"
-
-
-def lease_batch(size: int) -> dict[int, datetime]:
-    """Hide the next due messages from other workers for LEASE, committed at once: of the rows read, only those
-    still due when SQLite's one writer updates them are ours; a worker that dies leaves them due when it ends."""
-    table = OutboxMessage.__table__
-    while due := dict(db.session.execute(due_messages(size)).all()):
-        leased = set(db.session.scalars(
-            sa.update(table).where(table.c.id.in_(due), table.c.status == OutboxStatus.PENDING,
-                                   table.c.next_attempt_at <= utcnow())
-            .values(next_attempt_at=utcnow() + LEASE).returning(table.c.id)))
-        db.session.commit()
-        if leased:  # else another worker took them all first: read the next ones
-            return {message_id: due_at for message_id, due_at in due.items() if message_id in leased}
-    return {}
 
 
 @dataclass(frozen=True)
@@ -202,68 +164,49 @@ class Courier:
 
 
 def deliver_due(limit: int | None = None) -> DeliveryReport:
-    """Deliver due messages a batch at a time, one transaction each, until none is due (or `limit` were tried)."""
+    """Deliver due messages one at a time, each outcome committed alone, until none is due (or `limit` were tried)."""
     report = DeliveryReport()
     courier = Courier(make_transport(), current_app.config["MAIL_DEFAULT_SENDER"], make_signer(), paused_domains())
     try:
-        while limit is None or report.tried < limit:
-            claimed = claim_batch(BATCH_SIZE if limit is None else min(BATCH_SIZE, limit - report.tried))
-            if not claimed:
-                db.session.rollback()
-                break
-            deliver_batch(claimed, courier, report)
+        send_each(OUTBOX, partial(deliver_leased, courier=courier, report=report), limit)
     finally:
         courier.transport.close()
     return report
 
 
-def deliver_batch(claimed: dict[int, datetime], courier: Courier, report: DeliveryReport) -> None:
-    """Send the claimed messages, then record every outcome in one commit; unsent ones stay due for the next batch."""
-    rows, broken = load(list(claimed))
-    outcomes, started = [], time.monotonic()
-    for row in rows:
-        outcomes.append(deliver_one(row, claimed[row.id], courier, report))
-        if time.monotonic() - started > BATCH_SECONDS:  # a slow relay: record what went before sending more
-            break
-    report.failed += len(broken)
-    handled = {outcome["id"] for outcome in outcomes}
-    record(outcomes, broken, {row.id: claimed[row.id] for row in rows if row.id not in handled})
-
-
-def load(claimed: list[int]) -> tuple[list, list[tuple[int, Exception]]]:
-    """The claimed rows in claim order, and those that cannot be read (with the error): they fail alone."""
+def deliver_leased(message_id: int, courier: Courier, report: DeliveryReport) -> None:
+    """Send one leased message and commit its outcome; a row that cannot be read fails alone."""
     try:
-        return fetch(claimed), []
+        rows = fetch(message_id)
     except sa.exc.DBAPIError:
-        raise  # the database itself: the pass stops, the messages stay pending
-    except Exception:  # a value that cannot be read: find which row, read the others
-        rows, broken = [], []
-        for message_id in claimed:
-            try:
-                rows.extend(fetch([message_id]))
-            except sa.exc.DBAPIError:
-                raise
-            except Exception as error:
-                broken.append((message_id, error))
-        return rows, broken
+        raise  # the database itself: the pass stops, the message stays pending
+    except Exception as error:  # a value that cannot be read
+        db.session.rollback()
+        commit_outcome(partial(mark_failed, message_id, error))
+        report.failed += 1
+        return
+    db.session.rollback()  # no transaction stays open while the relay talks
+    if rows:
+        outcome = deliver_one(rows[0], courier, report)
+        commit_outcome(partial(save_outcome, outcome))
 
 
-def fetch(ids: list[int]) -> list:
-    """The columns delivery reads, for these ids, in that order (no ORM objects: nothing to track per row)."""
-    rows = {row.id: row for row in db.session.execute(sa.select(*LOADED).where(OutboxMessage.id.in_(ids)))}
-    return [rows[message_id] for message_id in ids if message_id in rows]
+def fetch(message_id: int) -> list:
+    """The columns delivery reads of a pending row (no ORM object: nothing to track)."""
+    return db.session.execute(sa.select(*LOADED).where(OutboxMessage.id == message_id,
+                                                       OutboxMessage.status == OutboxStatus.PENDING)).all()
 
 
-def deliver_one(message, due_at: datetime, courier: Courier, report: DeliveryReport) -> dict:
+def deliver_one(message, courier: Courier, report: DeliveryReport) -> dict:
     """Try one message and return its row's new values; any error is kept on the row, never raised."""
     outcome = {"id": message.id, "status": message.status, "attempts": message.attempts + 1,
-               "next_attempt_at": due_at, "last_error": message.last_error,
-               "sent_at": message.sent_at}
+               "next_attempt_at": message.next_attempt_at, "last_error": message.last_error,
+               "sent_at": message.sent_at, **released()}
     if courier.holds(message):
         outcome.update(attempts=message.attempts, next_attempt_at=utcnow() + PAUSE_CHECK)
         return outcome
     try:
-        courier.transport.send(*courier.outgoing(message))
+        reply = courier.transport.send(*courier.outgoing(message))
     except PermanentFailure as error:
         record_failure(outcome, str(error), permanent=True)
         report.failed += 1
@@ -277,50 +220,18 @@ def deliver_one(message, due_at: datetime, courier: Courier, report: DeliveryRep
         record_failure(outcome, describe(error), permanent=True)
         report.failed += 1
     else:
-        outcome.update(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None)
+        outcome.update(status=OutboxStatus.SENT, sent_at=utcnow(), last_error=None, provider_id=reply)
         report.sent += 1
     return outcome
 
 
-def record(outcomes: list[dict], broken: list[tuple[int, Exception]], unsent: dict[int, datetime]) -> None:
-    """Save a batch's outcomes in one commit (leased rows not sent are due as before); should that fail, each outcome in
-    its own (a row that still cannot be saved is marked failed by id)."""
-    try:
-        save_outcomes(outcomes)
-        for message_id, error in broken:
-            mark_failed(message_id, error)
-        if unsent and leases():
-            db.session.execute(sa.update(OutboxMessage), [{"id": key, "next_attempt_at": due_at}
-                                                          for key, due_at in unsent.items()])
-        db.session.commit()
-    except Exception:
-        db.session.rollback()
-        for outcome in outcomes:
-            record_alone(outcome)
-        for message_id, error in broken:
-            give_up(message_id, error)
-
-
-def save_outcomes(outcomes: list[dict]) -> None:
-    """Write outcomes by id: a sent message as sent whatever happened meanwhile; any other outcome only where the
-    message is still pending (one cancelled during its batch, a leased SQLite row, stays cancelled)."""
-    sent = [outcome for outcome in outcomes if outcome["status"] == OutboxStatus.SENT]
-    others = [outcome for outcome in outcomes if outcome["status"] != OutboxStatus.SENT]
-    if sent:
-        db.session.execute(sa.update(OutboxMessage), sent)
-    if others:
-        db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.PENDING), others,
-                           execution_options={"synchronize_session": None})
-
-
-def record_alone(outcome: dict) -> None:
-    """Save one message's outcome in its own transaction, or mark it failed by id."""
-    try:
-        save_outcomes([outcome])
-        db.session.commit()
-    except Exception as error:
-        db.session.rollback()
-        give_up(outcome["id"], error)
+def save_outcome(outcome: dict) -> None:
+    """Write an outcome by id: a sent message as sent whatever happened meanwhile; any other outcome only where the
+    message is still pending (one cancelled while it was tried stays cancelled)."""
+    update = sa.update(OUTBOX).where(OUTBOX.c.id == outcome["id"])
+    if outcome["status"] != OutboxStatus.SENT:
+        update = update.where(OUTBOX.c.status == OutboxStatus.PENDING)
+    db.session.execute(update.values({key: value for key, value in outcome.items() if key != "id"}))
 
 
 def describe(error: BaseException) -> str:
@@ -340,17 +251,10 @@ def record_failure(outcome: dict, error: str, permanent: bool) -> None:
 
 
 def mark_failed(message_id: int, error: BaseException) -> None:
-    """Mark a row failed by id alone (one that cannot be loaded or saved), in the current transaction."""
-    db.session.execute(sa.update(OutboxMessage).where(OutboxMessage.id == message_id).values(
-        status=OutboxStatus.FAILED, attempts=OutboxMessage.attempts + 1, last_error=describe(error)[:2000]))
-    current_app.logger.error("mail failed: outbox #%s cannot be loaded or saved (%s)", message_id,
-                             type(error).__name__)
-
-
-def give_up(message_id: int, error: BaseException) -> None:
-    """Mark a row failed by id alone, in its own transaction."""
-    mark_failed(message_id, error)
-    db.session.commit()
+    """Mark a row failed by id alone (one that cannot be read), in the current transaction."""
+    db.session.execute(sa.update(OUTBOX).where(OUTBOX.c.id == message_id).values(
+        status=OutboxStatus.FAILED, attempts=OUTBOX.c.attempts + 1, last_error=describe(error)[:2000], **released()))
+    current_app.logger.error("mail failed: outbox #%s cannot be read (%s)", message_id, type(error).__name__)
 
 
 def outbox_counts() -> dict[str, int]:

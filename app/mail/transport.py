@@ -22,6 +22,26 @@ def tls_context(ca_file: str = "") -> ssl.SSLContext:
     return ssl.create_default_context(cafile=ca_file or None)
 
 
+class RepliesKept:
+    """smtplib's client, keeping the relay's answer to DATA that `sendmail` drops (it names the relay's queue id)."""
+
+    last_reply = ""
+
+    def data(self, msg):
+        """Send the message; keep the answer's text."""
+        code, text = super().data(msg)
+        self.last_reply = text.decode(errors="replace")[:200]
+        return code, text
+
+
+class Relay(RepliesKept, smtplib.SMTP):
+    """A plain (or STARTTLS) connection to the relay."""
+
+
+class RelaySSL(RepliesKept, smtplib.SMTP_SSL):
+    """An implicit-TLS connection to the relay (port 465)."""
+
+
 @dataclass
 class SmtpTransport:
     """Delivers over one SMTP connection, opened on first use and re-opened after an error."""
@@ -37,11 +57,14 @@ class SmtpTransport:
     connection: smtplib.SMTP | None = field(default=None, repr=False)
     connections_opened: int = 0
 
-    def send(self, envelope_from: str, recipient: str, data: bytes) -> None:
-        """Send one message, classifying errors as temporary or permanent."""
+    def send(self, envelope_from: str, recipient: str, data: bytes) -> str:
+        """Send one message, classifying errors as temporary or permanent; the relay's answer to the message (which
+        names its queue id)."""
         try:
             options = [] if recipient.isascii() else ["SMTPUTF8"]  # the relay must offer it, or nothing is sent
-            self.connect().sendmail(envelope_from, [recipient], data, mail_options=options)
+            connection = self.connect()
+            connection.sendmail(envelope_from, [recipient], data, mail_options=options)
+            return connection.last_reply
         except smtplib.SMTPRecipientsRefused as error:
             codes = [code for code, _ in error.recipients.values()]
             raise (PermanentFailure if all(c >= 500 for c in codes) else TemporaryFailure)(
@@ -56,13 +79,15 @@ class SmtpTransport:
             raise TemporaryFailure(f"{type(error).__name__}: {error}") from error
 
     def connect(self) -> smtplib.SMTP:
-        """Open (once) and return the connection; TLS is verified before any credential or message goes."""
+        """Open (once) and return the connection; TLS is verified before any credential or message goes. A socket
+        smtplib closed itself (after a 421, the relay leaving) is dropped: the next message gets a new one."""
+        if self.connection is not None and self.connection.sock is None:
+            self.connection = None
         if self.connection is None:
             if self.use_ssl:
-                connection = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                              context=tls_context(self.ca_file))
+                connection = RelaySSL(self.host, self.port, timeout=self.timeout, context=tls_context(self.ca_file))
             else:
-                connection = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+                connection = Relay(self.host, self.port, timeout=self.timeout)
             try:
                 if self.use_tls:
                     connection.starttls(context=tls_context(self.ca_file))
@@ -91,14 +116,15 @@ class FileTransport:
 
     folder: Path
 
-    def send(self, envelope_from: str, recipient: str, data: bytes) -> None:
-        """Write the message to a file named after its Message-ID."""
+    def send(self, envelope_from: str, recipient: str, data: bytes) -> str:
+        """Write the message to a file named after its Message-ID; the file's name."""
         self.folder.mkdir(parents=True, exist_ok=True)
         head = data.split(b"\r\n\r\n", 1)[0].decode("ascii", "replace")
         message_id = next((line.split(":", 1)[1].strip() for line in head.split("\r\n")
                            if line.lower().startswith("message-id:")), "message")
         name = message_id.strip("<>").replace("@", "_at_").replace("/", "_")
         (self.folder / f"{name}.eml").write_bytes(data)
+        return f"{name}.eml"
 
     def close(self) -> None:
         """Nothing to close."""

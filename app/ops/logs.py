@@ -12,6 +12,7 @@ import time
 import uuid
 
 from flask import Flask, g, has_request_context, request
+from flask.logging import default_handler
 from flask_babel import get_locale
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")  # an id given by a proxy in X-Request-ID, if it looks like one
@@ -60,9 +61,21 @@ def write_request_line(method: str, route: str | None, endpoint: str | None, sta
         "duration_ms": round(seconds * 1000, 1) if seconds is not None else None})
 
 
+def hear_the_rate_limiter(handler: logging.Handler) -> None:
+    """Flask-Limiter's logger has only a NullHandler: its warning that the shared storage is unreachable (each worker
+    then counts limits in its own memory, once a worker per outage) and its note of recovery are written where the
+    app's lines are."""
+    limiter_log = logging.getLogger("flask-limiter")
+    kept = [kept for kept in limiter_log.handlers if not isinstance(kept, logging.StreamHandler)]
+    limiter_log.handlers[:] = [*kept, handler]
+    limiter_log.setLevel(logging.INFO)
+
+
 def init_app(app: Flask) -> None:
-    """With LOG_FORMAT=json: JSON lines on standard error for the app's loggers, and the request lines."""
+    """With LOG_FORMAT=json: JSON lines on standard error for the app's loggers, and the request lines. Either way,
+    Flask-Limiter's warnings are written with the app's."""
     if app.config["LOG_FORMAT"] != "json":
+        hear_the_rate_limiter(default_handler)
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
@@ -70,6 +83,7 @@ def init_app(app: Flask) -> None:
         logger.handlers[:] = [handler]
         logger.setLevel(logging.INFO)
         logger.propagate = False
+    hear_the_rate_limiter(handler)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # the development server's lines hold addresses and URLs
     app.before_request(assign_request_id)
     app.after_request(log_request)

@@ -1,4 +1,5 @@
-"""Prometheus metrics at `/metrics`: requests and latency per endpoint, the outbox, consent choices.
+"""Prometheus metrics at `/metrics`: requests and latency per endpoint, the outbox, consent choices, and the workers
+whose rate limits fell back to memory.
 
 Under gunicorn every worker counts its own requests; with PROMETHEUS_MULTIPROC_DIR set (gunicorn.conf.py sets it),
 prometheus_client keeps them in files there and `/metrics` adds up every worker's. The outbox and consent figures are
@@ -7,6 +8,7 @@ read from the database when Prometheus scrapes, so every worker answers the same
 
 import hmac
 import ipaddress
+import logging
 import os
 import time
 from datetime import timedelta
@@ -14,7 +16,15 @@ from functools import lru_cache
 
 import sqlalchemy as sa
 from flask import Response, abort, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
@@ -29,6 +39,26 @@ REQUESTS = Counter("kinv_http_requests_total", "HTTP requests answered, by endpo
                    ["endpoint", "method", "status"])
 LATENCY = Histogram("kinv_http_request_duration_seconds", "Time to answer a request, by endpoint.",
                     ["endpoint", "method"], buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+
+
+RATELIMIT_IN_MEMORY = Gauge("kinv_ratelimit_in_memory", "Workers counting rate limits in their own memory, the shared "
+                            "storage (Redis) being unreachable: limits then apply per worker.",
+                            multiprocess_mode="livesum")
+
+
+class LimiterWatch(logging.Handler):
+    """Reads Flask-Limiter's two notes (storage unreachable, storage recovered) into RATELIMIT_IN_MEMORY."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Set the gauge from the note."""
+        message = record.getMessage()
+        if "falling back to in-memory" in message:
+            RATELIMIT_IN_MEMORY.set(1)
+        elif "storage recovered" in message:
+            RATELIMIT_IN_MEMORY.set(0)
+
+
+LIMITER_WATCH = LimiterWatch()
 
 
 def start_timer() -> None:
@@ -132,6 +162,9 @@ def init_app(app) -> None:
     app.config["METRICS_ALLOWED_NETWORKS"] = allowed_networks(app.config["METRICS_ALLOWED_IPS"])
     app.before_request(start_timer)
     app.after_request(count_request)
+    limiter_log = logging.getLogger("flask-limiter")
+    if LIMITER_WATCH not in limiter_log.handlers:
+        limiter_log.addHandler(LIMITER_WATCH)
 
 
 @bp.route("/metrics")

@@ -47,6 +47,9 @@ class SmsMessage(db.Model):
     provider_sid: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Who is sending it (a worker's pass) and until when, renewed while it works: see app.claims.
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (sa.Index("ix_sms_outbox_due", "status", "next_attempt_at"),)
 

@@ -2,11 +2,13 @@
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 from flask import current_app
 
-from app.database import each_claimed, utcnow
+from app.claims import commit_outcome, released, send_each
+from app.database import utcnow
 from app.extensions import db
 from app.personal import normalise_phone
 from app.sms.models import SmsKind, SmsMessage, SmsStatus
@@ -18,6 +20,7 @@ from app.suppression.services import is_suppressed, suppress
 
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_MAX_SECONDS = 6 * 3600
+OUTBOX = SmsMessage.__table__
 OPT_OUT_SOURCE = "twilio_21610"  # the newsletter names it (events.Source.TWILIO_OPT_OUT)
 
 
@@ -49,14 +52,6 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_BASE_SECONDS * 2 ** (attempts - 1), BACKOFF_MAX_SECONDS))
 
 
-def claim_next() -> int | None:
-    """Lock the next due SMS and return its id; other workers skip it (FOR UPDATE SKIP LOCKED)."""
-    return db.session.scalar(
-        sa.select(SmsMessage.id)
-        .where(SmsMessage.status == SmsStatus.PENDING, SmsMessage.next_attempt_at <= utcnow())
-        .order_by(SmsMessage.next_attempt_at, SmsMessage.id).limit(1).with_for_update(skip_locked=True))
-
-
 @dataclass
 class SmsReport:
     """What one pass did."""
@@ -74,83 +69,103 @@ class SmsReport:
 
 
 def deliver_due(limit: int = 500) -> SmsReport:
-    """Deliver due SMS one transaction each, until none is due or `limit` is reached."""
+    """Deliver due SMS one at a time, each outcome committed alone, until none is due or `limit` is reached."""
     report, transport = SmsReport(), make_transport()
     try:
-        for message_id in each_claimed(claim_next, limit):
-            deliver_claimed(message_id, transport, report)
+        send_each(OUTBOX, partial(deliver_leased, transport=transport, report=report), limit)
     finally:
         transport.close()
     return report
 
 
-def deliver_claimed(message_id: int, transport, report: SmsReport) -> None:
-    """Deliver one claimed SMS and commit; a row that cannot be handled is marked failed by id."""
-    try:
-        deliver_one(db.session.get(SmsMessage, message_id), transport, report)
-        db.session.commit()
-    except Exception as error:  # one broken row must not stop the others
+def deliver_leased(message_id: int, transport, report: SmsReport) -> None:
+    """Deliver one leased SMS and commit its outcome; a row that cannot be handled is marked failed by id."""
+    message = db.session.get(SmsMessage, message_id)
+    if message is None or message.status != SmsStatus.PENDING:
         db.session.rollback()
-        db.session.execute(sa.update(SmsMessage).where(SmsMessage.id == message_id).values(
-            status=SmsStatus.FAILED, last_error=f"{type(error).__name__}: {error}"[:2000]))
-        db.session.commit()
+        return
+    try:
+        outcome = deliver_one(message, transport, report)
+    except sa.exc.DBAPIError:
+        raise  # the database itself: the pass stops, the SMS stays pending (its lease runs out)
+    except Exception as error:  # one broken row must not stop the others
+        kept = f"{type(error).__name__}: {error}"[:2000]
+        outcome = Outcome(message_id, {"status": SmsStatus.FAILED, "last_error": kept})
         report.failed += 1
+    db.session.rollback()  # the row was only read: its outcome is written by id, and written again if need be
+    commit_outcome(outcome.write)
 
 
-def held_back(message: SmsMessage, report: SmsReport) -> bool:
+@dataclass
+class Outcome:
+    """What becomes of one SMS: its row's new values, and whether its number goes on the opt-out list (21610)."""
+
+    id: int
+    values: dict
+    recipient_opted_out: str | None = None
+
+    def write(self) -> None:
+        """Write the values by id, ending the lease (and the opt-out), in the current transaction: a sent SMS as sent
+        whatever happened meanwhile, any other outcome only where it is still pending (one cancelled stays so)."""
+        update = sa.update(OUTBOX).where(OUTBOX.c.id == self.id)
+        if self.values.get("status") != SmsStatus.SENT:
+            update = update.where(OUTBOX.c.status == SmsStatus.PENDING)
+        db.session.execute(update.values(**self.values, **released()))
+        if self.recipient_opted_out:
+            suppress(Channel.SMS, phone=self.recipient_opted_out, source=OPT_OUT_SOURCE)
+
+
+def held_back(message: SmsMessage, report: SmsReport) -> dict | None:
     """Cancelled when the number may not be texted (not a mobile of SMS_COUNTRIES); marketing also when the number
     is now on the opt-out list, and moved when outside the allowed hours."""
     if not textable(message.recipient):
-        message.status, message.last_error = SmsStatus.CANCELLED, "cancelled: not a mobile number of SMS_COUNTRIES"
         report.cancelled += 1
-        return True
+        return {"status": SmsStatus.CANCELLED, "last_error": "cancelled: not a mobile number of SMS_COUNTRIES"}
     if message.kind != SmsKind.MARKETING:
-        return False
+        return None
     if is_suppressed(Channel.SMS, phone=message.recipient):
-        message.status, message.last_error = SmsStatus.CANCELLED, "cancelled: the number is on the opt-out list"
         report.cancelled += 1
-        return True
+        return {"status": SmsStatus.CANCELLED, "last_error": "cancelled: the number is on the opt-out list"}
     now = utcnow()
     slot = next_allowed_slot(now)
     if slot > now:
-        message.next_attempt_at = slot
         report.deferred += 1
-        return True
-    return False
+        return {"next_attempt_at": slot}
+    return None
 
 
-def deliver_one(message: SmsMessage, transport, report: SmsReport) -> None:
-    """Try one SMS and record the outcome on its row; an error is kept on the row, never raised."""
-    if held_back(message, report):
-        return
-    message.attempts += 1
+def deliver_one(message: SmsMessage, transport, report: SmsReport) -> Outcome:
+    """Try one SMS and return its outcome; an error is kept on the row, never raised."""
+    held = held_back(message, report)
+    if held is not None:
+        return Outcome(message.id, held)
+    attempts = message.attempts + 1
     try:
         sid = transport.send(message.recipient, message.body)
     except PermanentFailure as error:
-        record_failure(message, str(error), permanent=True, code=error.code)
-        if error.code == OPTED_OUT:
-            suppress(Channel.SMS, phone=message.recipient, source=OPT_OUT_SOURCE)
         report.failed += 1
+        return Outcome(message.id, failure(message.id, attempts, str(error), permanent=True, code=error.code),
+                       message.recipient if error.code == OPTED_OUT else None)
     except TemporaryFailure as error:
-        permanent = message.attempts >= current_app.config["SMS_MAX_ATTEMPTS"]
-        record_failure(message, str(error), permanent=permanent)
+        permanent = attempts >= current_app.config["SMS_MAX_ATTEMPTS"]
         report.failed += permanent
         report.retried += not permanent
-    else:
-        message.status, message.provider_sid, message.sent_at = SmsStatus.SENT, sid, utcnow()
-        message.last_error = None
-        report.sent += 1
+        return Outcome(message.id, failure(message.id, attempts, str(error), permanent=permanent))
+    report.sent += 1
+    return Outcome(message.id, {"status": SmsStatus.SENT, "provider_sid": sid, "sent_at": utcnow(),
+                                "last_error": None, "attempts": attempts})
 
 
-def record_failure(message: SmsMessage, error: str, permanent: bool, code: str | None = None) -> None:
-    """Keep the error; schedule a retry or mark the SMS failed (the log names the row, never the number)."""
-    message.last_error, message.error_code = error[:2000], code
+def failure(message_id: int, attempts: int, error: str, permanent: bool, code: str | None = None) -> dict:
+    """The error kept; a retry scheduled or the SMS marked failed (the log names the row, never the number)."""
+    values = {"attempts": attempts, "last_error": error[:2000], "error_code": code}
     if permanent:
-        message.status = SmsStatus.FAILED
+        values["status"] = SmsStatus.FAILED
     else:
-        message.next_attempt_at = utcnow() + backoff(message.attempts)
-    current_app.logger.warning("sms %s for sms_outbox #%s: %s", "failed" if permanent else "retry", message.id,
+        values["next_attempt_at"] = utcnow() + backoff(attempts)
+    current_app.logger.warning("sms %s for sms_outbox #%s: %s", "failed" if permanent else "retry", message_id,
                                error.split(":", 1)[0][:80])
+    return values
 
 
 def record_status(sid: str, status: str, error_code: str | None = None) -> bool:

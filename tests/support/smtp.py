@@ -44,11 +44,14 @@ class SinkHandler:
         self.deliveries: list[Delivery] = []
         self.refused: set[str] = set()
         self.rejected: set[str] = set()  # recipients whose message is refused after DATA
+        self.leaving: set[str] = set()  # recipients answered 421: the server is closing the connection
         self.lock = threading.Lock()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address.lower() in self.refused:
             return "550 5.1.1 No such user here"
+        if address.lower() in self.leaving:
+            return "421 4.3.2 Service shutting down, closing transmission channel"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
@@ -98,6 +101,7 @@ class SmtpSink:
             self.handler.deliveries.clear()
         self.handler.refused.clear()
         self.handler.rejected.clear()
+        self.handler.leaving.clear()
 
     @property
     def messages(self) -> list[EmailMessage]:
@@ -122,6 +126,10 @@ class SmtpSink:
     def refuse(self, address: str) -> None:
         """Answer 550 to that recipient from now on."""
         self.handler.refused.add(address.lower())
+
+    def leave_at(self, address: str) -> None:
+        """Answer 421 (closing the channel) to that recipient from now on."""
+        self.handler.leaving.add(address.lower())
 
     def reject_content_for(self, address: str) -> None:
         """Answer 554 after the DATA of a message to that recipient from now on."""
