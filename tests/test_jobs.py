@@ -51,6 +51,23 @@ def test_a_job_another_scheduler_holds_is_left_alone(app):
     assert run_due(JOBS) == []
 
 
+def taken_over(_now: datetime) -> str:
+    """A job that runs past its lease: another scheduler takes the job meanwhile."""
+    db.session.execute(sa.update(ScheduledJob).where(ScheduledJob.name == "slow").values(
+        lease_owner="other", lease_until=datetime.now(UTC) + timedelta(minutes=5)))
+    db.session.commit()
+    return "done 3"
+
+
+def test_a_run_longer_than_its_lease_keeps_its_outcome_and_leaves_the_new_lease_alone(app):
+    slow = Job("slow", Every(timedelta(seconds=5)), taken_over, lease=timedelta(seconds=45))
+    ensure_rows([slow], datetime.now(UTC) - timedelta(minutes=1))
+    assert [(run.name, run.ok) for run in run_due([slow])] == [("slow", True)]
+    row = db.session.scalars(sa.select(ScheduledJob).where(ScheduledJob.name == "slow")).one()
+    assert (row.last_ok, row.last_result) == (True, "done 3"), "the run's outcome is recorded"
+    assert row.lease_owner == "other", "the other scheduler's lease stands"
+
+
 def boom(_now: datetime) -> str:
     """A job that fails."""
     raise ZeroDivisionError("division by zero")

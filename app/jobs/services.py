@@ -56,13 +56,15 @@ def claim(job: Job, now: datetime) -> bool:
 
 
 def finish(job: Job, started: datetime, ok: bool, result: str) -> None:
-    """Record the run, set the next one after the run's start, release the lease."""
-    values = {"lease_owner": None, "lease_until": None, "last_finished_at": utcnow(), "last_ok": ok,
-              "last_result": result[:300], "next_run_at": job.when.next_after(started)}
+    """Record the run, then, if the lease is still this scheduler's, set the next run after its start and release
+    it (a run longer than its lease may have let another scheduler in: its outcome is kept, its lease left alone)."""
+    outcome = {"last_finished_at": utcnow(), "last_ok": ok, "last_result": result[:300]}
     if not ok:
-        values["failures"] = ScheduledJob.failures + 1
-    db.session.execute(sa.update(ScheduledJob).where(ScheduledJob.name == job.name, ScheduledJob.lease_owner == OWNER)
-                       .values(**values))
+        outcome["failures"] = ScheduledJob.failures + 1
+    this_job = ScheduledJob.name == job.name
+    db.session.execute(sa.update(ScheduledJob).where(this_job).values(**outcome))
+    db.session.execute(sa.update(ScheduledJob).where(this_job, ScheduledJob.lease_owner == OWNER).values(
+        lease_owner=None, lease_until=None, next_run_at=job.when.next_after(started)))
     db.session.commit()
 
 
