@@ -20,6 +20,7 @@ CAPTION_TOP = """(id) => { const f = document.getElementById(id), g = f.closest(
 
 def assert_errors_found(page, height: int = PHONE["height"]) -> list[str]:
     """The page after a failed submit: title, focus on the summary in view, each link focusing its field."""
+    page.wait_for_load_state()  # the answer to the click, parsed whole (a loaded machine may still be reading it)
     assert page.title().startswith("Erreur\u00a0: ")
     summary = page.evaluate(SUMMARY)
     assert summary["focused"] and summary["top"] >= 0 and summary["bottom"] <= height, summary
