@@ -152,6 +152,13 @@ class Config:
         self.METRICS_ALLOWED_IPS = env("METRICS_ALLOWED_IPS", "")
         self.READY_OUTBOX_MAX_AGE = int(env("READY_OUTBOX_MAX_AGE", "3600"))
         self.READY_SCHEDULER_MAX_SILENCE = int(env("READY_SCHEDULER_MAX_SILENCE", "300"))
+        # The K-Inventory product (docs/product.md): its events and opt-out checks, its customers' preference links.
+        self.PRODUCT_WEBHOOK_SECRET = env("PRODUCT_WEBHOOK_SECRET", "")  # whsec_<base64>, Standard Webhooks
+        self.PRODUCT_LINK_SECRET = env("PRODUCT_LINK_SECRET", "")
+        # One consent for the company's sites: the cookies' domain (.k-inventory.com) and who may read the choice.
+        self.CONSENT_COOKIE_DOMAIN = env("CONSENT_COOKIE_DOMAIN", "") or None
+        self.CONSENT_SHARED_ORIGINS = [o.strip().rstrip("/") for o in env("CONSENT_SHARED_ORIGINS", "").split(",")
+                                       if o.strip()]
         if self.APP_ENV != "production":
             self.SECRET_KEY = self.SECRET_KEY or kept_secret("secret_key")
             self.HASH_KEY = self.HASH_KEY or kept_secret("hash_key")

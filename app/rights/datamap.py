@@ -33,7 +33,7 @@ def export_requests(person: Person) -> list[dict]:
     """Each request as the person sent it, with its status and public steps."""
     return [{
         "reference": r.reference, "type": r.kind, "status": r.status, "name": r.name, "email": r.email,
-        "phone": r.phone, "message": r.message, "correction": r.correction,
+        "phone": r.phone, "postal_address": r.postal_address, "message": r.message, "correction": r.correction,
         "designated_name": r.designated_name, "designated_contact": r.designated_contact,
         "received_at": when(r.received_at), "confirmed_at": when(r.confirmed_at), "due_on": when(r.deadline),
         "closed_at": when(r.closed_at), "outcome": r.outcome,
