@@ -20,9 +20,9 @@ from app.product.retention import ask_lapsed_clients, end_lapsed_clients
 from app.rights.models import Kind, RightsRequest
 from app.suppression.models import Channel
 from app.suppression.services import is_suppressed, suppress
-from tests.conftest import csrf_token
+from tests.conftest import csrf_token, deliver_mail
 from tests.support.newsletter import confirmed_subscriber, subscriber
-from tests.support.rights import staff_client
+from tests.support.rights import confirmed_request, send_request, staff_action, staff_client
 
 EMAIL = "claire@example.fr"
 
@@ -156,8 +156,6 @@ def test_lapsed_client_is_asked_then_without_answer_deleted_and_the_systems_told
 
 def deliver_and_read(mailbox, address: str) -> list:
     """Send the outbox and return the messages the SMTP sink got for the address."""
-    from tests.conftest import deliver_mail
-
     deliver_mail()
     return [message for message in mailbox.messages if address in message["To"]]
 
@@ -206,3 +204,16 @@ def test_staff_record_a_postal_opt_out(app, client):
     assert done.status_code == 303
     assert is_suppressed(Channel.POST, address="3 PLACE BELLECOUR 69002 LYON")
     assert not db.session.scalar(sa.select(Subscriber))
+
+
+def test_an_objection_sent_from_the_contact_form_stops_calls_and_post(app, client, mailbox):
+    refused = send_request(client, EMAIL, "objection", phone="06 12 34 56 78", postal_address="5 rue Neuve")
+    assert refused.status_code == 400 and "code postal" in refused.get_data(as_text=True)
+    assert "5 rue Neuve" in refused.get_data(as_text=True)
+    reference = confirmed_request(client, mailbox, EMAIL, "objection", phone="06 12 34 56 78",
+                                  postal_address="5, rue Neuve\n33000 Bordeaux").reference
+
+    assert staff_action(staff_client(app), reference, "opposition").status_code == 303
+
+    assert is_suppressed(Channel.CALL, phone="+33612345678")
+    assert is_suppressed(Channel.POST, address="5 RUE NEUVE 33000 BORDEAUX")
