@@ -1,34 +1,21 @@
 """The product's data in the data map: the date of a customer's last activity."""
 
-import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
-from app.extensions import db
-from app.personal import normalise_email
+from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person, delete_rows, rows_of
 from app.product.models import ClientActivity
-
-
-def activity_of(person: Person) -> list[ClientActivity]:
-    """The person's activity row, if the product sent one."""
-    if not person.email:
-        return []
-    return list(db.session.scalars(sa.select(ClientActivity).where(
-        ClientActivity.email == normalise_email(person.email))))
 
 
 def export_activity(person: Person) -> list[dict]:
     """The address and the date the client period runs from."""
     return [{"email": row.email, "last_activity_at": row.last_activity_at.isoformat(),
-             "lapsed_at": row.lapsed_at.isoformat() if row.lapsed_at else None} for row in activity_of(person)]
+             "lapsed_at": row.lapsed_at.isoformat() if row.lapsed_at else None}
+            for row in rows_of(ClientActivity, person)]
 
 
 def erase_activity(person: Person) -> int:
     """Delete it."""
-    rows = activity_of(person)
-    for row in rows:
-        db.session.delete(row)
-    return len(rows)
+    return delete_rows(rows_of(ClientActivity, person))
 
 
 # What this feature adds to the data map (registered in create_app).

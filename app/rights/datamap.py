@@ -5,23 +5,14 @@ from flask_babel import lazy_gettext as _l
 
 from app.connectors.models import ConnectorCall
 from app.connectors.services import calls_for
-from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
+from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person, delete_rows, rows_of
 from app.extensions import db
-from app.personal import normalise_email
 from app.rights import models as m
 
 
 def when(value) -> str | None:
     """A date or time as ISO text."""
     return value.isoformat() if value else None
-
-
-def rows_of(model, person: Person) -> list:
-    """The rows of a model with an `email` column that hold the person's address, oldest first."""
-    if not person.email:
-        return []
-    return list(db.session.scalars(sa.select(model).where(
-        model.email == normalise_email(person.email)).order_by(model.id)))
 
 
 def requests_of(person: Person) -> list[m.RightsRequest]:
@@ -75,10 +66,7 @@ def export_directives(person: Person) -> list[dict]:
 
 def erase_directives(person: Person) -> int:
     """Delete the person's directives."""
-    rows = directives_of(person)
-    for row in rows:
-        db.session.delete(row)
-    return len(rows)
+    return delete_rows(directives_of(person))
 
 
 # What this feature adds to the data map (registered in create_app).
