@@ -9,6 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
 
 from app.connectors.models import ConnectorCall
@@ -217,3 +219,41 @@ def test_an_objection_sent_from_the_contact_form_stops_calls_and_post(app, clien
 
     assert is_suppressed(Channel.CALL, phone="+33612345678")
     assert is_suppressed(Channel.POST, address="5 RUE NEUVE 33000 BORDEAUX")
+
+
+JSON_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=40),
+                        st.sampled_from(["2026-01-01T00:00:00Z", "9999-12-31T23:59:59-01:00",
+                                         "0001-01-01T00:00:00+01:00", "claire@example.fr", "06 12 34 56 78",
+                                         "a\x00@example.fr"]))
+
+
+@given(kind=st.sampled_from(["account.closed", "customer.activity", "other"]),
+       data=st.dictionaries(st.sampled_from(["email", "phone", "closed_at", "last_activity_at"]), JSON_VALUES))
+def test_any_signed_event_is_taken_or_refused_with_a_reason(app, client, product_secret, kind, data):
+    answer = send_event(client, product_secret, kind, data)
+
+    assert answer.status_code in (200, 400)
+    assert answer.json["ok"] is (answer.status_code == 200)
+
+
+@given(st.lists(st.dictionaries(st.sampled_from(["phone", "address", "email"]), JSON_VALUES), min_size=1,
+                max_size=5))
+def test_any_signed_check_gets_one_answer_per_contact(app, client, product_secret, contacts):
+    answer = check(client, product_secret, {"contacts": contacts})
+
+    assert answer.status_code == 200 and len(answer.json["results"]) == len(contacts)
+
+
+@given(channel=st.sampled_from(["call", "post", "sms", ""]), identifier=st.text(max_size=320))
+def test_the_staff_opt_out_form_keeps_the_typing_or_records(app, staff, channel, identifier):
+    page = staff.get("/admin/opposition").get_data(as_text=True)
+    answer = staff.post("/admin/opposition", data={"csrf_token": csrf_token(page), "channel": channel,
+                                                   "identifier": identifier})
+
+    assert answer.status_code in (303, 400)
+
+
+@pytest.fixture
+def staff(app):
+    """A logged-in staff member."""
+    return staff_client(app)
