@@ -81,8 +81,9 @@ KINDS = (
         recipients=_l("K-Technology & Services (équipe chargée des demandes et délégué à la protection des données)."),
         title=_l("Demandes d’exercice des droits et questions"),
         people=_l("Personnes qui exercent leurs droits ou nous posent une question."),
-        data_categories=_l("Nom, adresse e-mail, téléphone, type et texte de la demande, correction demandée, préfixe "
-                           "tronqué de l’adresse IP, étapes du traitement, réponse, dossier de données préparé."),
+        data_categories=_l("Nom, adresse e-mail, téléphone, adresse postale (opposition), type et texte de la demande, "
+                           "correction demandée, préfixe tronqué de l’adresse IP, étapes du traitement, réponse, "
+                           "dossier de données préparé."),
         processors=_l("Prestataire d’envoi d’e-mails ; Google Ireland Limited (reCAPTCHA, protection du "
                       "formulaire) ; hébergeur du site."),
         transfers=_l("reCAPTCHA : les données techniques du formulaire peuvent être traitées par Google LLC aux "
