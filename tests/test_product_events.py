@@ -90,10 +90,16 @@ def test_account_closed_erases_here_asks_the_systems_with_the_due_date_and_keeps
 def test_closure_cases_page_shows_who_confirmed_and_what_is_late(app, client, product_secret, erasing_system):
     send_event(client, product_secret, "account.closed", {"email": EMAIL, "closed_at": "2025-01-10T08:00:00+01:00"})
     deliver_due()
+    staff = staff_client(app)
 
-    page = staff_client(app).get("/admin/clotures").get_data(as_text=True)
+    late = staff.get("/admin/clotures").get_data(as_text=True)
+    reference = db.session.scalar(sa.select(RightsRequest.reference))
+    body, headers = signed(erasing_system, {"reference": reference, "status": "done", "erased": 3})
+    client.post("/webhooks/connectors/crm", data=body, headers=headers, content_type="application/json")
+    confirmed = staff.get("/admin/clotures").get_data(as_text=True)
 
-    assert EMAIL in page and "crm" in page and "n’a pas confirmé" in page
+    assert EMAIL in late and reference in late and "crm" in late and "n’a pas confirmé" in late
+    assert "confirmé le" in confirmed and "n’a pas confirmé" not in confirmed
 
 
 def test_duplicates_and_replays_change_nothing(app, client, product_secret):
