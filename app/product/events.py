@@ -43,21 +43,31 @@ def verified_event(body: bytes, headers: dict[str, str]) -> tuple[str, str, dict
         raise EventRefused(400, f"unknown event type {kind!r}; known: {', '.join(HANDLERS)}")
     if not isinstance(data, dict):
         raise EventRefused(400, "data must be a JSON object")
-    return {k.lower(): v for k, v in headers.items()}["webhook-id"], kind, data
+    webhook_id = {k.lower(): v for k, v in headers.items()}["webhook-id"]
+    if len(webhook_id) > 255:
+        raise EventRefused(400, "webhook-id is longer than 255 characters")
+    return webhook_id, kind, data
 
 
 def take_event(body: bytes, headers: dict[str, str]) -> bool:
     """Apply a signed event and commit; False when that `webhook-id` was already taken (nothing changes)."""
     webhook_id, kind, data = verified_event(body, headers)
-    if len(webhook_id) > 255:
-        raise EventRefused(400, "webhook-id is longer than 255 characters")
     if db.session.scalar(sa.select(ProductEvent.id).where(ProductEvent.webhook_id == webhook_id)):
         return False
-    HANDLERS[kind](data)
+    try:
+        HANDLERS[kind](data)
+    except EventRefused:
+        db.session.rollback()  # nothing half-written
+        raise
     db.session.add(ProductEvent(webhook_id=webhook_id, type=kind))
+    return committed()
+
+
+def committed() -> bool:
+    """Commit; False when another worker took the same event at the same moment (its id is unique)."""
     try:
         db.session.commit()
-    except sa.exc.IntegrityError:  # the same event taken at the same moment by another worker
+    except sa.exc.IntegrityError:
         db.session.rollback()
         return False
     return True
