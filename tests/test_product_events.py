@@ -24,6 +24,7 @@ from app.suppression.models import Channel
 from app.suppression.services import is_suppressed, suppress
 from tests.conftest import csrf_token, deliver_mail
 from tests.support.newsletter import confirmed_subscriber, subscriber
+from tests.support.pages import vnu_errors
 from tests.support.rights import confirmed_request, send_request, staff_action, staff_client
 
 EMAIL = "claire@example.fr"
@@ -263,3 +264,15 @@ def test_the_staff_opt_out_form_keeps_the_typing_or_records(app, staff, channel,
 def staff(app):
     """A logged-in staff member."""
     return staff_client(app)
+
+
+def test_the_new_pages_are_valid_html(app, client, mailbox, product_secret, erasing_system, tmp_path):
+    send_event(client, product_secret, "account.closed", {"email": EMAIL, "closed_at": "2025-01-10T08:00:00Z"})
+    deliver_due()
+    staff = staff_client(app)
+    refused = staff.post("/admin/opposition", data={"csrf_token": csrf_token(staff.get("/admin/opposition").get_data(
+        as_text=True)), "channel": "post", "identifier": "3 place Bellecour"})
+    pages = {"closures.html": staff.get("/admin/clotures").data, "opt_out.html": refused.data,
+             "contact.html": send_request(client, EMAIL, "objection", postal_address="5 rue Neuve").data}
+
+    assert vnu_errors(pages, tmp_path) == []
