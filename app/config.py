@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask.cli import AppGroup
@@ -209,6 +210,22 @@ def edge_problems(config: "Config") -> list[str]:
     return found
 
 
+def product_problems(config: "Config") -> list[str]:
+    """The product's secrets, and a consent shared only where browsers will keep it (docs/product.md)."""
+    found = []
+    if config.PRODUCT_WEBHOOK_SECRET and not config.PRODUCT_WEBHOOK_SECRET.startswith("whsec_"):
+        found.append("PRODUCT_WEBHOOK_SECRET: a Standard Webhooks secret, whsec_<base64 of 24+ random bytes>")
+    if config.PRODUCT_LINK_SECRET and weak_secret(config.PRODUCT_LINK_SECRET):
+        found.append(f"PRODUCT_LINK_SECRET: weak (at least {MIN_SECRET_LENGTH} random bytes)")
+    domain, host = (config.CONSENT_COOKIE_DOMAIN or "").lstrip(".").lower(), urlsplit(config.SITE_URL).hostname or ""
+    if domain and not (host == domain or host.endswith("." + domain)):
+        found.append(f"CONSENT_COOKIE_DOMAIN: {domain} does not hold the site's host {host} (browsers would drop "
+                     "the consent cookie)")
+    if any(not origin.startswith("https://") for origin in config.CONSENT_SHARED_ORIGINS):
+        found.append("CONSENT_SHARED_ORIGINS: https:// origins only")
+    return found
+
+
 LOOPBACK_HOSTS = ("localhost", "::1")
 
 
@@ -266,7 +283,7 @@ class ProductionConfig(Config):
 
     def problems(self) -> list[str]:
         """Every setting that is unsafe for production, as `VARIABLE: reason` lines."""
-        found = secret_problems(self) + edge_problems(self)
+        found = secret_problems(self) + edge_problems(self) + product_problems(self)
         if "DATABASE_URL" not in os.environ:
             found.append("DATABASE_URL: not set (production needs an explicit database)")
         elif self.SQLALCHEMY_DATABASE_URI.startswith("sqlite") and not self.ALLOW_SQLITE_IN_PRODUCTION:

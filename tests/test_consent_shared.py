@@ -3,9 +3,11 @@ host name, and /cookies/etat.json gives it (no identifier) to the listed origins
 
 import pytest
 
+from app.config import ProductionConfig
 from app.consent.register import CONSENT_COOKIE, VARIANT_COOKIE
 from tests.support.consent import choose, records, set_cookie_headers
 from tests.support.live import CHROMIUM_ARGS, launch_chromium
+from tests.test_config import SAFE_PRODUCTION
 
 DOMAIN = ".k-inventory.test"
 PRODUCT_ORIGIN = "http://app.k-inventory.test"
@@ -83,3 +85,19 @@ def launch_chromium_mapped(playwright):
         return launch_chromium(playwright)
     finally:
         CHROMIUM_ARGS.pop()
+
+
+@pytest.mark.parametrize(("variable", "value", "named"), [
+    ("CONSENT_COOKIE_DOMAIN", ".k-inventory.fr", "CONSENT_COOKIE_DOMAIN: k-inventory.fr does not hold"),
+    ("CONSENT_SHARED_ORIGINS", "http://app.k-inventory.com", "CONSENT_SHARED_ORIGINS: https:// origins only"),
+    ("PRODUCT_WEBHOOK_SECRET", "secret", "PRODUCT_WEBHOOK_SECRET: a Standard Webhooks secret"),
+    ("PRODUCT_LINK_SECRET", "short", "PRODUCT_LINK_SECRET: weak"),
+])
+def test_production_refuses_a_consent_or_product_setting_that_cannot_work(monkeypatch, variable, value, named):
+    for name, setting in {**SAFE_PRODUCTION, "CONSENT_COOKIE_DOMAIN": ".k-inventory.com",
+                          "CONSENT_SHARED_ORIGINS": "https://app.k-inventory.com"}.items():
+        monkeypatch.setenv(name, setting)
+    assert ProductionConfig().problems() == []
+    monkeypatch.setenv(variable, value)
+
+    assert any(problem.startswith(named) for problem in ProductionConfig().problems())
