@@ -60,11 +60,16 @@ def keyed(contact) -> tuple[str, str, str] | str:
 def check(body: bytes, headers: dict[str, str]) -> list[dict]:
     """For each contact, in order: whether it may be called or posted to, or why it could not be read."""
     keys = [keyed(contact) for contact in contacts_in(verified_question(body, headers))]
-    asked = [key for key in keys if isinstance(key, tuple)]
-    listed = set(db.session.execute(sa.select(Suppression.channel, Suppression.identifier_hash).where(
-        sa.tuple_(Suppression.channel, Suppression.identifier_hash).in_([(c, h) for c, _a, h in asked])))) if (
-        asked) else set()
+    listed = on_the_list([(key[0], key[2]) for key in keys if isinstance(key, tuple)])
     return [{"error": key} if isinstance(key, str) else {key[1]: (key[0], key[2]) not in listed} for key in keys]
+
+
+def on_the_list(pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which (channel, keyed hash) pairs have an entry, for any reason: one query for the whole batch."""
+    if not pairs:
+        return set()
+    columns = (Suppression.channel, Suppression.identifier_hash)
+    return {tuple(row) for row in db.session.execute(sa.select(*columns).where(sa.tuple_(*columns).in_(pairs)))}
 
 
 def record_contact_opt_out(channel: str, identifier: str, source: str) -> None:
