@@ -52,6 +52,10 @@ from app.ops import logs, metrics, redaction
 from app.policy import bp as policy_bp
 from app.policy.cli import policy
 from app.policy.services import current_version_number, notice_recipients_wanted
+from app.product import bp as product_bp
+from app.product import datamap as product_data
+from app.product import retention as product_retention
+from app.product.models import AccountClosure, ProductEvent
 from app.retention import register as retention_register
 from app.retention.cli import retention
 from app.rights import bp as rights_bp
@@ -127,7 +131,7 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     """Mount every feature blueprint."""
     for blueprint in (main_bp, policy_bp, consent_bp, newsletter_bp, rights_bp, auth_bp, backoffice_bp, connectors_bp,
-                      ops_bp):
+                      product_bp, ops_bp):
         app.register_blueprint(blueprint)
 
 
@@ -144,13 +148,15 @@ def register_features(app: Flask) -> None:
     journal, policy notices, campaign bodies for the outbox, what public pages depend on besides their address."""
     retention_register.register(app, *newsletter_retention.RULES, *consent_reports.RULES, *rights_retention.RULES,
                                 *mail_retention.RULES, *sms_retention.RULES, *audience_retention.RULES,
-                                *staff_reads_retention.RULES, *retention_register.RULES)
+                                *staff_reads_retention.RULES, *product_retention.RULES, *retention_register.RULES)
     datamap.register(app, *consent_data.KINDS, *newsletter_data.KINDS, *rights_data.KINDS, *mail_data.KINDS,
-                     *suppression_data.KINDS, *audience_data.KINDS, *sms_data.KINDS)
+                     *suppression_data.KINDS, *audience_data.KINDS, *sms_data.KINDS, *product_data.KINDS)
     datamap.exempt(app, StaffUser, "staff accounts: managed under the employment contract, not the public rights form")
     datamap.exempt(app, ConnectedSystem, "connected systems: company systems and endpoints, no one's personal data")
     datamap.exempt(app, RecoveryCode, "staff second-factor codes (keyed hashes): part of the staff account")
     datamap.exempt(app, StaffRead, "the journal of staff reads: staff addresses and request references, as evidence")
+    datamap.exempt(app, ProductEvent, "the ids and types of the product's events: nothing about a person")
+    datamap.exempt(app, AccountClosure, "an account closure's deadlines: the person is in its erasure request")
     datamap.exempt(app, ScheduledJob, "a scheduled job's name and last result: nothing about a person")
     suppression_changed.connect(follow_suppression)
     domain_blocked.connect(tell_dpo_of_block)

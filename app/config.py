@@ -3,6 +3,7 @@
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask.cli import AppGroup
@@ -181,6 +182,13 @@ class Config:
         self.METRICS_ALLOWED_IPS = env("METRICS_ALLOWED_IPS", "")
         self.READY_OUTBOX_MAX_AGE = int(env("READY_OUTBOX_MAX_AGE", "3600"))
         self.READY_SCHEDULER_MAX_SILENCE = int(env("READY_SCHEDULER_MAX_SILENCE", "300"))
+        # The K-Inventory product (docs/product.md): its events and opt-out checks, its customers' preference links.
+        self.PRODUCT_WEBHOOK_SECRET = env("PRODUCT_WEBHOOK_SECRET", "")  # whsec_<base64>, Standard Webhooks
+        self.PRODUCT_LINK_SECRET = env("PRODUCT_LINK_SECRET", "")
+        # One consent for the company's sites: the cookies' domain (.k-inventory.com) and who may read the choice.
+        self.CONSENT_COOKIE_DOMAIN = env("CONSENT_COOKIE_DOMAIN", "") or None
+        self.CONSENT_SHARED_ORIGINS = [o.strip().rstrip("/") for o in env("CONSENT_SHARED_ORIGINS", "").split(",")
+                                       if o.strip()]
         if self.APP_ENV != "production":
             self.SECRET_KEY = self.SECRET_KEY or kept_secret("secret_key")
             self.HASH_KEY = self.HASH_KEY or kept_secret("hash_key")
@@ -228,6 +236,22 @@ def edge_problems(config: "Config") -> list[str]:
             and not config.ALLOW_PER_WORKER_RATELIMITS):
         found.append(f"RATELIMIT_STORAGE_URI: memory:// with {config.WORKERS} workers counts each limit per worker "
                      "(use redis://…, or ALLOW_PER_WORKER_RATELIMITS=1 on purpose)")
+    return found
+
+
+def product_problems(config: "Config") -> list[str]:
+    """The product's secrets, and a consent shared only where browsers will keep it (docs/product.md)."""
+    found = []
+    if config.PRODUCT_WEBHOOK_SECRET and not config.PRODUCT_WEBHOOK_SECRET.startswith("whsec_"):
+        found.append("PRODUCT_WEBHOOK_SECRET: a Standard Webhooks secret, whsec_<base64 of 24+ random bytes>")
+    if config.PRODUCT_LINK_SECRET and weak_secret(config.PRODUCT_LINK_SECRET):
+        found.append(f"PRODUCT_LINK_SECRET: weak (at least {MIN_SECRET_LENGTH} random bytes)")
+    domain, host = (config.CONSENT_COOKIE_DOMAIN or "").lstrip(".").lower(), urlsplit(config.SITE_URL).hostname or ""
+    if domain and not (host == domain or host.endswith("." + domain)):
+        found.append(f"CONSENT_COOKIE_DOMAIN: {domain} does not hold the site's host {host} (browsers would drop "
+                     "the consent cookie)")
+    if any(not origin.startswith("https://") for origin in config.CONSENT_SHARED_ORIGINS):
+        found.append("CONSENT_SHARED_ORIGINS: https:// origins only")
     return found
 
 
@@ -288,7 +312,7 @@ class ProductionConfig(Config):
 
     def problems(self) -> list[str]:
         """Every setting that is unsafe for production, as `VARIABLE: reason` lines."""
-        found = secret_problems(self) + edge_problems(self)
+        found = secret_problems(self) + edge_problems(self) + product_problems(self)
         if "DATABASE_URL" not in os.environ:
             found.append("DATABASE_URL: not set (production needs an explicit database)")
         elif self.SQLALCHEMY_DATABASE_URI.startswith("sqlite") and not self.ALLOW_SQLITE_IN_PRODUCTION:

@@ -7,9 +7,13 @@ Rights requests (access, portability, erasure) walk these entries and nothing el
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import sqlalchemy as sa
 from blinker import signal
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
+
+from app.extensions import db
+from app.personal import normalise_email
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,21 @@ def erase_person(person: Person) -> dict[str, int]:
     erased = {name: kind.erase(person) for name, kind in sorted(data_map().items())}
     person_erased.send(None, person=person)
     return erased
+
+
+def rows_of(model, person: Person) -> list:
+    """The rows of a model with an `email` column that hold the person's address, oldest first."""
+    if not person.email:
+        return []
+    return list(db.session.scalars(sa.select(model).where(
+        model.email == normalise_email(person.email)).order_by(model.id)))
+
+
+def delete_rows(rows: list) -> int:
+    """Delete rows one by one (the caller commits); how many."""
+    for row in rows:
+        db.session.delete(row)
+    return len(rows)
 
 
 def exempt(app: Flask, model: type, reason: str) -> None:

@@ -3,6 +3,8 @@
 import hashlib
 import hmac
 import ipaddress
+import re
+import unicodedata
 
 import phonenumbers
 from flask import current_app
@@ -22,6 +24,18 @@ def normalise_phone(number: str, region: str = "FR") -> str | None:
     if not phonenumbers.is_valid_number(parsed):
         return None
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+POSTCODE = re.compile(r"\b\d{5}\b")  # a French postcode: what tells a postal address from any other text
+NOT_WORD = re.compile(r"[^0-9A-Z]+")
+
+
+def normalise_postal_address(address: str) -> str | None:
+    """One line the same however it was typed: accents, case, punctuation and line breaks dropped, words kept in
+    order (« 12, rue de l'Église\n75001 Paris » → « 12 RUE DE L EGLISE 75001 PARIS »); None without a postcode."""
+    plain = "".join(c for c in unicodedata.normalize("NFKD", address) if not unicodedata.combining(c)).upper()
+    line = NOT_WORD.sub(" ", plain).strip()
+    return line if POSTCODE.search(line) and len(line) <= 300 else None
 
 
 def keyed_hash(value: str) -> str:

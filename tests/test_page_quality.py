@@ -5,6 +5,7 @@ import pytest
 from tests.support.pages import axe_violations, vnu_errors
 
 EXTRA_PAGES = ["/page-inconnue", "/en/unknown-page", "/confidentialite/versions/1", "/en/privacy/versions/1"]
+SIGNED_PAGES = {"/preferences/compte"}  # opened without its signed arguments: the page that refuses the link
 
 
 def public_pages(app) -> list[str]:
@@ -24,7 +25,7 @@ def test_every_page_validates_in_the_nu_html_checker(app, client, policy, tmp_pa
     pages = {}
     for url in public_pages(app):
         response = client.get(url)
-        assert response.status_code in (200, 404), url
+        assert response.status_code in ((403,) if url in SIGNED_PAGES else (200, 404)), url
         pages[url] = response.data
     errors = vnu_errors(pages, tmp_path)
     assert errors == []

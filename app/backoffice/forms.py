@@ -5,7 +5,7 @@ from wtforms import EmailField, HiddenField, RadioField, StringField, TextAreaFi
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from app.forms import Form
-from app.personal import normalise_phone
+from app.personal import normalise_phone, normalise_postal_address
 
 
 class ActionForm(Form):
@@ -74,3 +74,25 @@ class AnswerForm(Form):
 
     text = TextAreaField(_l("Réponse (envoyée au demandeur)"), validators=[
         InputRequired(_l("Écrivez la réponse.")), Length(max=10000)])
+
+
+def contact_channel_choices() -> list[tuple[str, str]]:
+    """The opt-out list's call and post channels."""
+    return [("call", _l("appeler ce numéro")), ("post", _l("écrire à cette adresse"))]
+
+
+class ContactOptOutForm(Form):
+    """A call (phone number) or post (postal address) opt-out entered by staff."""
+
+    channel = RadioField(_l("Ne plus"), choices=contact_channel_choices, default="call",
+                         validators=[InputRequired(_l("Choisissez appel ou courrier."))])
+    identifier = TextAreaField(_l("Numéro de téléphone ou adresse postale"), validators=[
+        InputRequired(_l("Écrivez le numéro ou l’adresse.")), Length(max=300)])
+
+    def validate_identifier(self, field) -> None:
+        """A valid number for a call, an address with its postcode for post."""
+        if self.channel.data == "call" and not normalise_phone(field.data or ""):
+            raise ValidationError(_l("Ce numéro de téléphone n’est pas valide (exemple\u00a0: 06 12 34 56 78)."))
+        if self.channel.data == "post" and not normalise_postal_address(field.data or ""):
+            raise ValidationError(_l("Il manque le code postal à cette adresse (exemple\u00a0: 12 rue de la Paix, "
+                                     "75002 Paris)."))

@@ -1,6 +1,6 @@
 """Consent views: the banner's choice, the preferences page, the JavaScript GPC signal."""
 
-from flask import flash, jsonify, redirect, render_template, request, url_for
+from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.consent import bp
@@ -105,4 +105,20 @@ def gpc_support():
     """The Global Privacy Control support resource: this site honours the signal."""
     response = jsonify(gpc=True, lastUpdate=GPC_SUPPORT_SINCE)
     response.cache_control.max_age = 86400
+    return response
+
+
+@bp.get("/cookies/etat.json")
+def shared_state():
+    """The visitor's current choice for the company's other sites (no identifier), readable by the origins in
+    CONSENT_SHARED_ORIGINS with credentials; private, never stored."""
+    choice = current_choice()
+    response = jsonify(decided=False) if choice is None else jsonify(
+        decided=True, categories=choice.choices, version=choice.version, gpc=choice.gpc,
+        decided_at=choice.decided_at.isoformat(), expires_at=choice.expires_at.isoformat())
+    origin = request.headers.get("Origin")
+    if origin and origin in current_app.config["CONSENT_SHARED_ORIGINS"]:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Credentials"] = "true"
+    response.vary.add("Origin")
     return response

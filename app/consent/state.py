@@ -99,13 +99,18 @@ def read_state() -> ConsentState | None:
 
 
 def write_cookie(response, state: ConsentState) -> None:
-    """Set the signed consent cookie on a response, valid 6 months, and the page variant cookie beside it."""
+    """Set the signed consent cookie on a response, valid 6 months, and the page variant cookie beside it; with
+    CONSENT_COOKIE_DOMAIN both are the company's sites' (the host-only pair of earlier choices is dropped)."""
     lifetime = math.ceil((state.expires_at - datetime.now(UTC)).total_seconds())  # the variant lapses with the choice
     secure = current_app.config.get("SESSION_COOKIE_SECURE", False)
+    domain = current_app.config.get("CONSENT_COOKIE_DOMAIN")
+    if domain:
+        for name in (CONSENT_COOKIE, VARIANT_COOKIE):
+            response.delete_cookie(name, path="/", secure=secure, httponly=True, samesite="Lax")
     response.set_cookie(CONSENT_COOKIE, encode(state), max_age=int(COOKIE_LIFETIME.total_seconds()), path="/",
+                        domain=domain, secure=secure, httponly=True, samesite="Lax")
+    response.set_cookie(VARIANT_COOKIE, variant_value(state), max_age=max(lifetime, 0), path="/", domain=domain,
                         secure=secure, httponly=True, samesite="Lax")
-    response.set_cookie(VARIANT_COOKIE, variant_value(state), max_age=max(lifetime, 0), path="/", secure=secure,
-                        httponly=True, samesite="Lax")
 
 
 @dataclass(frozen=True)

@@ -87,6 +87,8 @@ def sms_opted_out(subscriber: Subscriber, number: str, source: str) -> None:
 
 def follow_suppression(change: SuppressionChange) -> None:
     """An entry added or lifted anywhere reaches the subscribers it names (listener of the opt-out list)."""
+    if change.channel not in (Channel.EMAIL, Channel.SMS):  # calls and post: the newsletter sends neither
+        return
     if change.added and change.channel == Channel.EMAIL:
         cancel_queued_marketing(change.identifier)
     if change.reason == Reason.RESTRICTION and (change.created or not change.added):

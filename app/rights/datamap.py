@@ -5,23 +5,14 @@ from flask_babel import lazy_gettext as _l
 
 from app.connectors.models import ConnectorCall
 from app.connectors.services import calls_for
-from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
+from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person, delete_rows, rows_of
 from app.extensions import db
-from app.personal import normalise_email
 from app.rights import models as m
 
 
 def when(value) -> str | None:
     """A date or time as ISO text."""
     return value.isoformat() if value else None
-
-
-def rows_of(model, person: Person) -> list:
-    """The rows of a model with an `email` column that hold the person's address, oldest first."""
-    if not person.email:
-        return []
-    return list(db.session.scalars(sa.select(model).where(
-        model.email == normalise_email(person.email)).order_by(model.id)))
 
 
 def requests_of(person: Person) -> list[m.RightsRequest]:
@@ -33,7 +24,7 @@ def export_requests(person: Person) -> list[dict]:
     """Each request as the person sent it, with its status and public steps."""
     return [{
         "reference": r.reference, "type": r.kind, "status": r.status, "name": r.name, "email": r.email,
-        "phone": r.phone, "message": r.message, "correction": r.correction,
+        "phone": r.phone, "postal_address": r.postal_address, "message": r.message, "correction": r.correction,
         "designated_name": r.designated_name, "designated_contact": r.designated_contact,
         "received_at": when(r.received_at), "confirmed_at": when(r.confirmed_at), "due_on": when(r.deadline),
         "closed_at": when(r.closed_at), "outcome": r.outcome,
@@ -75,10 +66,7 @@ def export_directives(person: Person) -> list[dict]:
 
 def erase_directives(person: Person) -> int:
     """Delete the person's directives."""
-    rows = directives_of(person)
-    for row in rows:
-        db.session.delete(row)
-    return len(rows)
+    return delete_rows(directives_of(person))
 
 
 # What this feature adds to the data map (registered in create_app).
@@ -93,8 +81,9 @@ KINDS = (
         recipients=_l("K-Technology & Services (équipe chargée des demandes et délégué à la protection des données)."),
         title=_l("Demandes d’exercice des droits et questions"),
         people=_l("Personnes qui exercent leurs droits ou nous posent une question."),
-        data_categories=_l("Nom, adresse e-mail, téléphone, type et texte de la demande, correction demandée, préfixe "
-                           "tronqué de l’adresse IP, étapes du traitement, réponse, dossier de données préparé."),
+        data_categories=_l("Nom, adresse e-mail, téléphone, adresse postale (opposition), type et texte de la demande, "
+                           "correction demandée, préfixe tronqué de l’adresse IP, étapes du traitement, réponse, "
+                           "dossier de données préparé."),
         processors=_l("Prestataire d’envoi d’e-mails ; Google Ireland Limited (reCAPTCHA, protection du "
                       "formulaire) ; hébergeur du site."),
         transfers=_l("reCAPTCHA : les données techniques du formulaire peuvent être traitées par Google LLC aux "

@@ -5,7 +5,7 @@ from wtforms import EmailField, RadioField, StringField, TelField, TextAreaField
 from wtforms.validators import Email, InputRequired, Length, Optional
 
 from app.forms import PublicForm
-from app.personal import normalise_phone
+from app.personal import normalise_phone, normalise_postal_address
 from app.rights.labels import KIND_LABELS
 from app.rights.models import Kind
 
@@ -34,6 +34,9 @@ class ContactForm(PublicForm):
         Email(_l("Cette adresse e-mail n’est pas valide (exemple\u00a0: nom@exemple.fr)."), granular_message=False)])
     phone = TelField(_l("Téléphone (facultatif, si votre demande concerne aussi nos SMS)"), validators=[
         Optional(), Length(max=30, message=_l("Ce numéro est trop long."))])
+    postal_address = TextAreaField(
+        _l("Adresse postale (facultatif, pour ne plus recevoir de courrier de notre part)"),
+        validators=[Optional(), Length(max=300, message=_l("Cette adresse est trop longue."))])
     kind = RadioField(_l("Votre demande"), choices=kind_choices, validators=[
         InputRequired(_l("Choisissez le type de votre demande."))], validate_choice=False)
     message = TextAreaField(_l("Votre message"), validators=[
@@ -56,6 +59,12 @@ class ContactForm(PublicForm):
         """A number we can recognise."""
         if field.data and not normalise_phone(field.data):
             raise ValidationError(_l("Ce numéro de téléphone n’est pas valide (exemple\u00a0: 06 12 34 56 78)."))
+
+    def validate_postal_address(self, field) -> None:
+        """An address with its postcode."""
+        if field.data and not normalise_postal_address(field.data):
+            raise ValidationError(_l("Il manque le code postal à cette adresse (exemple\u00a0: 12 rue de la Paix, "
+                                     "75002 Paris)."))
 
     def validate_correction(self, field) -> None:
         """A rectification says what to correct."""

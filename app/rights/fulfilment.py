@@ -72,7 +72,7 @@ DPO = frozenset({Role.DPO})
 # (ActionRefused, a 409 page, nothing changed) and the request page offers exactly what it allows.
 RULES = {
     Action.PACKAGE: Rule(frozenset({m.Kind.ACCESS, m.Kind.PORTABILITY}), VERIFIED, confirmed=True),
-    Action.OPT_OUT: Rule(frozenset({m.Kind.OBJECTION, m.Kind.WITHDRAWAL, m.Kind.UNSUBSCRIBE}), VERIFIED,
+    Action.OPT_OUT: Rule(m.OPT_OUT_KINDS, VERIFIED,
                          confirmed=True),
     Action.RESTRICT: Rule(frozenset({m.Kind.RESTRICTION}), VERIFIED, confirmed=True),
     Action.LIFT_RESTRICTION: Rule(frozenset({m.Kind.RESTRICTION}), VERIFIED, confirmed=True),
@@ -224,9 +224,14 @@ def opt_out_everywhere(request: m.RightsRequest, staff: Staff) -> None:
     """Objection, consent withdrawal, unsubscribe: off every list and channel, on the opt-out list."""
     require_fit(request, staff, Action.OPT_OUT)
     start(request)
-    channels = [Channel.EMAIL] + ([Channel.SMS] if request.phone else [])
+    channels = [Channel.EMAIL] + ([Channel.SMS, Channel.CALL] if request.phone else []) + (
+        [Channel.POST] if request.postal_address else [])
     services.log(request, "opted_out", staff.email, public=True, channels=channels)
     record_staff_opt_out(email=request.email, phone=request.phone)
+    if request.phone:
+        suppress(Channel.CALL, phone=request.phone, source="rights_request")
+    if request.postal_address:
+        suppress(Channel.POST, address=request.postal_address, source="rights_request")
     db.session.commit()
 
 

@@ -41,6 +41,9 @@ class Kind(StrEnum):
     QUESTION = "question"
 
 
+OPT_OUT_KINDS = frozenset({Kind.OBJECTION, Kind.WITHDRAWAL, Kind.UNSUBSCRIBE})  # what puts a person on the list
+
+
 class RightsRequest(db.Model):
     """One request received through the contact form, with its deadline and outcome."""
 
@@ -54,6 +57,7 @@ class RightsRequest(db.Model):
     name: Mapped[str] = mapped_column(sa.String(200))
     email: Mapped[str] = mapped_column(sa.String(320), index=True)
     phone: Mapped[str | None] = mapped_column(sa.String(20))
+    postal_address: Mapped[str | None] = mapped_column(sa.String(300))  # an objection's address for the post channel
     message: Mapped[str] = mapped_column(sa.Text, default="")
     correction: Mapped[str | None] = mapped_column(sa.Text)
     designated_name: Mapped[str | None] = mapped_column(sa.String(200))

@@ -72,6 +72,7 @@ def submission_from(form: ContactForm) -> services.Submission:
     return services.Submission(
         kind=kind, name=form.name.data, email=form.email.data, message=form.message.data,
         phone=form.phone.data or None,
+        postal_address=(form.postal_address.data or "").strip() or None if kind in m.OPT_OUT_KINDS else None,
         correction=(form.correction.data or None) if kind == m.Kind.RECTIFICATION else None,
         designated_name=(form.designated_name.data or None) if kind == m.Kind.POST_MORTEM else None,
         designated_contact=(form.designated_contact.data or None) if kind == m.Kind.POST_MORTEM else None)

@@ -31,6 +31,7 @@ class Submission:
     email: str
     message: str
     phone: str | None = None
+    postal_address: str | None = None  # kept for an objection: the post channel of the opt-out list
     correction: str | None = None
     designated_name: str | None = None
     designated_contact: str | None = None
@@ -47,7 +48,8 @@ def submit(submission: Submission, *, language: str = "fr", ip_prefix: str | Non
     received_at = utcnow()
     request = m.RightsRequest(
         kind=submission.kind, name=submission.name.strip(), email=normalise_email(submission.email),
-        phone=normalise_phone(submission.phone) if submission.phone else None, message=submission.message.strip(),
+        phone=normalise_phone(submission.phone) if submission.phone else None,
+        postal_address=submission.postal_address, message=submission.message.strip(),
         correction=submission.correction, designated_name=submission.designated_name,
         designated_contact=submission.designated_contact, language=language, ip_prefix=ip_prefix,
         without_captcha=without_captcha, received_at=received_at, due_on=due_date(received_at),

@@ -12,7 +12,8 @@ from app.suppression.services import SuppressionError, identifier_hash
 def person_hashes(person: Person) -> list[tuple[str, str]]:
     """The (channel, keyed hash) pairs that stand for the person."""
     pairs = []
-    for channel, values in ((Channel.EMAIL, {"email": person.email}), (Channel.SMS, {"phone": person.phone})):
+    for channel, values in ((Channel.EMAIL, {"email": person.email}), (Channel.SMS, {"phone": person.phone}),
+                            (Channel.CALL, {"phone": person.phone})):
         if any(values.values()):
             try:
                 pairs.append((channel, identifier_hash(channel, **values)))
@@ -49,8 +50,8 @@ KINDS = (
         recipients=_l("K-Technology & Services uniquement."),
         title=_l("Liste d’opposition"),
         people=_l("Personnes qui se sont opposées à la prospection ou ont demandé une limitation du traitement."),
-        data_categories=_l("Empreinte (HMAC) de l’adresse e-mail ou du numéro de téléphone, canal, motif, origine, "
-                           "date."),
+        data_categories=_l("Empreinte (HMAC) de l’adresse e-mail, du numéro de téléphone ou de l’adresse postale, "
+                           "canal (e-mail, SMS, appel, courrier), motif, origine, date."),
         processors=HOSTING,
         transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
         security=_l("%(site)s Adresses et numéros jamais conservés en clair (empreinte à clé secrète).",

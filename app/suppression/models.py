@@ -15,6 +15,8 @@ class Channel(StrEnum):
 
     EMAIL = "email"
     SMS = "sms"
+    CALL = "call"  # « appel »: telephone canvassing, keyed by the E.164 number
+    POST = "post"  # « courrier »: postal mail, keyed by the normalised postal address
 
 
 class Reason(StrEnum):
@@ -25,7 +27,7 @@ class Reason(StrEnum):
 
 
 class Suppression(db.Model):
-    """An address (channel e-mail) or number (channel SMS) that must receive no marketing, and why."""
+    """An address (e-mail, post) or number (SMS, call) that must receive no marketing, and why."""
 
     __tablename__ = "suppressions"
 

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from blinker import signal
 
 from app.extensions import db
-from app.personal import keyed_hash, normalise_email, normalise_phone
+from app.personal import keyed_hash, normalise_email, normalise_phone, normalise_postal_address
 from app.suppression.models import Channel, Reason, Suppression
 
 
@@ -38,24 +38,31 @@ class SuppressionChange:
 suppression_changed = signal("suppression-changed")
 
 
-def normalised_identifier(channel: str, *, email: str | None = None, phone: str | None = None) -> str:
-    """The address (channel e-mail) or E.164 number (channel SMS) in the form the list hashes."""
+def normalised_identifier(channel: str, *, email: str | None = None, phone: str | None = None,
+                          address: str | None = None) -> str:
+    """The e-mail address, E.164 number (SMS, call) or postal address (post) in the form the list hashes."""
     if channel == Channel.EMAIL:
         address = normalise_email(email or "")
         if "@" not in address:
             raise SuppressionError("the e-mail channel needs an e-mail address")
         return address
-    if channel == Channel.SMS:
+    if channel in (Channel.SMS, Channel.CALL):
         number = normalise_phone(phone or "") if phone else None
         if not number:
-            raise SuppressionError("the SMS channel needs a valid phone number")
+            raise SuppressionError(f"the {channel} channel needs a valid phone number")
         return number
+    if channel == Channel.POST:
+        postal = normalise_postal_address(address or "")
+        if not postal:
+            raise SuppressionError("the post channel needs a postal address with its postcode")
+        return postal
     raise SuppressionError(f"unknown channel {channel!r}; choose from {', '.join(Channel)}")
 
 
-def identifier_hash(channel: str, *, email: str | None = None, phone: str | None = None) -> str:
-    """The keyed hash that stands for the address (channel e-mail) or E.164 number (channel SMS)."""
-    return keyed_hash(normalised_identifier(channel, email=email, phone=phone))
+def identifier_hash(channel: str, *, email: str | None = None, phone: str | None = None,
+                    address: str | None = None) -> str:
+    """The keyed hash that stands for the identifier of the channel."""
+    return keyed_hash(normalised_identifier(channel, email=email, phone=phone, address=address))
 
 
 def check_reason(reason: str) -> str:
@@ -75,10 +82,10 @@ def find(channel: str, hashed: str, reason: str) -> Suppression | None:
         Suppression.channel == channel, Suppression.identifier_hash == hashed, Suppression.reason == reason))
 
 
-def suppress(channel: str, *, email: str | None = None, phone: str | None = None, source: str,
-             reason: str = Reason.OPT_OUT) -> Suppression:
+def suppress(channel: str, *, email: str | None = None, phone: str | None = None, address: str | None = None,
+             source: str, reason: str = Reason.OPT_OUT) -> Suppression:
     """Put the identifier on the list for the channel (idempotent: an existing entry is kept as it was)."""
-    identifier = normalised_identifier(channel, email=email, phone=phone)
+    identifier = normalised_identifier(channel, email=email, phone=phone, address=address)
     hashed = keyed_hash(identifier)
     check_reason(reason)
     entry = find(channel, hashed, reason)
@@ -99,23 +106,25 @@ def suppress_hashed(channel: str, hashed: str, *, source: str, reason: str = Rea
     return entry
 
 
-def suppression_reasons(channel: str, *, email: str | None = None, phone: str | None = None) -> set[str]:
+def suppression_reasons(channel: str, *, email: str | None = None, phone: str | None = None,
+                        address: str | None = None) -> set[str]:
     """Why the identifier is on the list for the channel (empty when it is not)."""
-    hashed = identifier_hash(channel, email=email, phone=phone)
+    hashed = identifier_hash(channel, email=email, phone=phone, address=address)
     db.session.flush()
     return set(db.session.scalars(sa.select(Suppression.reason).where(
         Suppression.channel == channel, Suppression.identifier_hash == hashed)))
 
 
-def is_suppressed(channel: str, *, email: str | None = None, phone: str | None = None) -> bool:
+def is_suppressed(channel: str, *, email: str | None = None, phone: str | None = None,
+                  address: str | None = None) -> bool:
     """Whether the identifier must receive no marketing on the channel, for any reason."""
-    return bool(suppression_reasons(channel, email=email, phone=phone))
+    return bool(suppression_reasons(channel, email=email, phone=phone, address=address))
 
 
-def lift(channel: str, *, email: str | None = None, phone: str | None = None, reason: str,
-         source: str = "staff") -> bool:
+def lift(channel: str, *, email: str | None = None, phone: str | None = None, address: str | None = None,
+         reason: str, source: str = "staff") -> bool:
     """Remove the entry of that reason only (a new confirmed opt-in lifts « opt_out », staff lift « restriction »)."""
-    identifier = normalised_identifier(channel, email=email, phone=phone)
+    identifier = normalised_identifier(channel, email=email, phone=phone, address=address)
     entry = find(channel, keyed_hash(identifier), check_reason(reason))
     if entry is None:
         return False

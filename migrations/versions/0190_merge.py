@@ -1,13 +1,14 @@
-"""one head again: staff security and rights form, SMS and mail limits, outbox leases
+"""one head again: staff security and rights form, SMS and mail limits, outbox leases, product events
 
 Revision ID: 0190_merge
-Revises: 0103_request_without_captcha, 0113_form_reply_cap, 0131_outbox_leases
+Revises: 0103_request_without_captcha, 0113_form_reply_cap, 0131_outbox_leases, 0152_objection_postal_address
 Create Date: 2026-12-06 11:00:00
 
 """
 
 revision = "0190_merge"
-down_revision = ("0103_request_without_captcha", "0113_form_reply_cap", "0131_outbox_leases")
+down_revision = ("0103_request_without_captcha", "0113_form_reply_cap", "0131_outbox_leases",
+                 "0152_objection_postal_address")
 branch_labels = None
 depends_on = None
 
