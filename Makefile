@@ -23,7 +23,7 @@ NGINX_VARIABLES := $${NGINX_ADDRESS} $${NGINX_PORT} $${NGINX_SERVER_NAMES} $${NG
 NGINX_USER := $(if $(filter 0,$(shell id -u)),user root;)
 
 .DEFAULT_GOAL := help
-.PHONY: help run test fuzz coverage serve setup dev-setup system-deps translations migrate lint docs bench clean
+.PHONY: help run test fuzz coverage serve setup dev-setup system-deps translations migrate lint docs screenshots bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -89,6 +89,9 @@ test: dev-setup lint ## Set everything up, lint, check the documentation site bu
 
 docs: $(VENV)/.dev ## Build the documentation site into site/ (mkdocs build --strict; `mkdocs serve` to browse it)
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+screenshots: dev-setup ## Take the documentation's screenshots from the live site in Chromium (into docs/images)
+	DOCS_SCREENSHOTS=docs/images $(VENV)/bin/pytest -n 0 tests/test_docs_screenshots.py
 
 fuzz: dev-setup ## The property-based tests with many examples (hypothesis profile "full")
 	HYPOTHESIS_PROFILE=full $(VENV)/bin/pytest -n $(TEST_WORKERS) -m fuzz
