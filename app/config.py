@@ -1,5 +1,7 @@
 """Settings read from the environment (and a `.env` file), with safe checks for production."""
 
+import base64
+import binascii
 import os
 import secrets
 from pathlib import Path
@@ -239,10 +241,19 @@ def edge_problems(config: "Config") -> list[str]:
     return found
 
 
+def standard_webhooks_secret(secret: str) -> bool:
+    """Whether a secret is whsec_ and the base64 of at least 24 bytes, as Standard Webhooks secrets are made."""
+    prefix, _, encoded = secret.partition("_")
+    try:
+        return prefix == "whsec" and len(base64.b64decode(encoded, validate=True)) >= 24
+    except binascii.Error:
+        return False
+
+
 def product_problems(config: "Config") -> list[str]:
     """The product's secrets, and a consent shared only where browsers will keep it (docs/product.md)."""
     found = []
-    if config.PRODUCT_WEBHOOK_SECRET and not config.PRODUCT_WEBHOOK_SECRET.startswith("whsec_"):
+    if config.PRODUCT_WEBHOOK_SECRET and not standard_webhooks_secret(config.PRODUCT_WEBHOOK_SECRET):
         found.append("PRODUCT_WEBHOOK_SECRET: a Standard Webhooks secret, whsec_<base64 of 24+ random bytes>")
     if config.PRODUCT_LINK_SECRET and weak_secret(config.PRODUCT_LINK_SECRET):
         found.append(f"PRODUCT_LINK_SECRET: weak (at least {MIN_SECRET_LENGTH} random bytes)")

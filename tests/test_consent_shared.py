@@ -91,6 +91,8 @@ def launch_chromium_mapped(playwright):
     ("CONSENT_COOKIE_DOMAIN", ".k-inventory.fr", "CONSENT_COOKIE_DOMAIN: k-inventory.fr does not hold"),
     ("CONSENT_SHARED_ORIGINS", "http://app.k-inventory.com", "CONSENT_SHARED_ORIGINS: https:// origins only"),
     ("PRODUCT_WEBHOOK_SECRET", "secret", "PRODUCT_WEBHOOK_SECRET: a Standard Webhooks secret"),
+    ("PRODUCT_WEBHOOK_SECRET", "whsec_", "PRODUCT_WEBHOOK_SECRET: a Standard Webhooks secret"),
+    ("PRODUCT_WEBHOOK_SECRET", "whsec_c2hvcnQ=", "PRODUCT_WEBHOOK_SECRET: a Standard Webhooks secret"),
     ("PRODUCT_LINK_SECRET", "short", "PRODUCT_LINK_SECRET: weak"),
 ])
 def test_production_refuses_a_consent_or_product_setting_that_cannot_work(monkeypatch, variable, value, named):

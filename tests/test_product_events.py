@@ -198,6 +198,14 @@ def test_the_check_refuses_forged_questions_and_big_batches(app, client, product
     assert check(client, product_secret, {"contacts": [{"phone": "0612345678"}] * 1000}).status_code == 200
 
 
+def test_a_full_batch_of_postal_addresses_is_answered(app, client, product_secret):
+    addresses = [{"address": f"Résidence des Tilleuls, bâtiment B, appartement {number}, 12 avenue de la "
+                             f"République prolongée, 69{number % 1000:03d} Villeurbanne"} for number in range(1000)]
+    answer = check(client, product_secret, {"contacts": addresses})
+    assert answer.status_code == 200, answer.get_data(as_text=True)[:200]
+    assert len(answer.json["results"]) == 1000
+
+
 def test_staff_record_a_postal_opt_out(app, client):
     staff = staff_client(app)
     page = staff.get("/admin/opposition").get_data(as_text=True)

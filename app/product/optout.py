@@ -11,6 +11,7 @@ from app.suppression.models import Channel, Suppression
 from app.suppression.services import SuppressionError, identifier_hash, suppress
 
 MAX_CONTACTS = 1000
+CHECK_MAX_BYTES = 1024 * 1024  # MAX_CONTACTS postal addresses of up to ~1 KB each, with their JSON
 ASKS = {"phone": (Channel.CALL, "may_call"), "address": (Channel.POST, "may_post")}
 
 

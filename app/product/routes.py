@@ -31,6 +31,7 @@ def product_event():
 @csrf.exempt
 def opt_out_check():
     """Whether each contact may be called or posted to (signed like the webhooks), never the list."""
+    request.max_content_length = optout.CHECK_MAX_BYTES  # a full batch of postal addresses is over 64 KB
     try:
         return jsonify(ok=True, results=optout.check(request.get_data(), dict(request.headers)))
     except AnswerRefused as error:
