@@ -96,3 +96,13 @@ def append_only(*, deletable: bool = False):
         return model
 
     return decorate
+
+
+def committed_first() -> bool:
+    """Commit; False (rolled back) when a unique constraint says another request stored the same thing first."""
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:
+        db.session.rollback()
+        return False
+    return True

@@ -16,7 +16,7 @@ from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from app.claims import commit_outcome, released, send_each
 from app.connectors.models import AnswerStatus, CallStatus, ConnectedSystem, ConnectorCall, RequestType, SeenAnswer
-from app.database import utcnow
+from app.database import committed_first, utcnow
 from app.extensions import db
 
 # Which connected-system request a rights request type becomes (questions and post-mortem directives: none).
@@ -260,12 +260,7 @@ def take_answer(system_name: str, body: bytes, headers: dict[str, str]) -> bool:
     call = call_answered(system, payload)
     record_answer(call, payload, len(body))
     db.session.add(SeenAnswer(webhook_id=seen))
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        db.session.rollback()
-        return False
-    return True
+    return committed_first()
 
 
 def seen_key(webhook_id: str) -> str:

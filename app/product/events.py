@@ -13,7 +13,7 @@ from flask import current_app
 
 from app.connectors.models import ConnectedSystem
 from app.connectors.services import AnswerRefused, Subject, fan_out, verified_answer
-from app.database import utcnow
+from app.database import committed_first, utcnow
 from app.datamap import Person, erase_person
 from app.extensions import db
 from app.personal import normalise_email, normalise_phone
@@ -60,17 +60,7 @@ def take_event(body: bytes, headers: dict[str, str]) -> bool:
         db.session.rollback()  # nothing half-written
         raise
     db.session.add(ProductEvent(webhook_id=webhook_id, type=kind))
-    return committed()
-
-
-def committed() -> bool:
-    """Commit; False when another worker took the same event at the same moment (its id is unique)."""
-    try:
-        db.session.commit()
-    except sa.exc.IntegrityError:
-        db.session.rollback()
-        return False
-    return True
+    return committed_first()  # False: another worker took the same event at the same moment (its id is unique)
 
 
 def email_in(data: dict) -> str:
