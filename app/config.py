@@ -133,6 +133,8 @@ class Config:
         self.SMS_TIMEOUT = float(env("SMS_TIMEOUT", "10"))
         self.SMS_FILE_DIR = env("SMS_FILE_DIR", str(INSTANCE_DIR / "sms"))
         self.CAPTCHA_PROVIDER = env("CAPTCHA_PROVIDER", "recaptcha")
+        self.MAIL_PROVIDER = env("MAIL_PROVIDER", "")  # the mail provider's name, for the record of processing
+        self.HOSTING_PROVIDER = env("HOSTING_PROVIDER", "")  # the host's name, for the record of processing
         for prefix in CAPTCHA_SETTING_PREFIXES.values():
             setattr(self, f"{prefix}_SITE_KEY", env(f"{prefix}_SITE_KEY", ""))
             setattr(self, f"{prefix}_SECRET_KEY", env(f"{prefix}_SECRET_KEY", ""))
