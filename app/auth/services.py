@@ -141,6 +141,12 @@ def active_staff_addresses() -> list[str]:
     return list(db.session.scalars(sa.select(StaffUser.email).where(StaffUser.active.is_(True))))
 
 
+def dpo_addresses() -> list[str]:
+    """Every active dpo's address."""
+    return list(db.session.scalars(sa.select(StaffUser.email).where(StaffUser.active.is_(True),
+                                                                    StaffUser.role == Role.DPO)))
+
+
 def check_password(email: str, password: str) -> StaffUser | None:
     """The active, unlocked account with these credentials, or None; the same work and answer for any wrong part.
 
