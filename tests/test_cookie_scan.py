@@ -144,4 +144,4 @@ def test_the_dashboard_shows_the_last_scan_its_findings_and_the_trend(app):
     db.session.commit()
     html = staff_client(app, "dpo").get("/admin/tableau-de-bord").get_data(as_text=True)
     assert "Dernière analyse le" in html and "1 constat(s)" in html and "_pixel_id" in html
-    assert "Cookie non déclaré" in html and html.count("<td>5</td>") == 2
+    assert "Cookie non déclaré" in html and "<td>sans choix</td>" in html and html.count("<td>5</td>") == 2

@@ -13,6 +13,7 @@ from app.policy.diff import paragraph_diff
 from app.policy.services import all_versions, publish
 from tests.conftest import csrf_token
 from tests.support.newsletter import confirmed_subscriber
+from tests.support.pages import axe_violations, vnu_errors
 from tests.support.rights import staff_client
 
 URL = "/admin/politique"
@@ -175,3 +176,16 @@ def test_the_dpo_previews_and_publishes_and_a_visitor_reads_the_changes_at_320_p
         <= SMALL_SCREEN["width"]
     page.screenshot(path=str(DOCS_IMAGES / "policy-changes-320.png"), full_page=True)
     visitor.close()
+    checker = browser.new_context(bypass_csp=True, locale="fr-FR")  # axe is a script
+    page = checker.new_page()
+    page.goto(live_server.url + "/confidentialite/versions/2/changements")
+    assert axe_violations(page) == []
+    checker.close()
+
+
+def test_the_preview_and_the_changes_page_validate(app, client, policy, tmp_path):
+    preview = post(staff_client(app, "dpo"), {"summary": "Délais et SMS.", "text_fr": revised()}).data
+    publish(revised(), "Délais et SMS.")
+    pages = {URL: preview, "/confidentialite/versions": client.get("/confidentialite/versions").data,
+             "/confidentialite/versions/2/changements": client.get("/confidentialite/versions/2/changements").data}
+    assert vnu_errors(pages, tmp_path) == []

@@ -16,7 +16,7 @@ from app.database import utcnow
 from app.extensions import db
 from app.rights.labels import STATUS_LABELS
 from app.rights.services import today
-from app.scanner.services import finding_labels, recent_scans
+from app.scanner.services import finding_labels, recent_scans, state_labels
 from app.templating import page_date
 
 DUE_LABELS = {"overdue": _l("En retard"), "soon": _l("Échéance sous 7 jours"), "later": _l("Échéance plus lointaine")}
@@ -135,4 +135,4 @@ def dashboard():
     panels = [open_requests_panel(), answers_panel(now), consent_panel(now), opt_outs_panel(now)]
     db.session.commit()  # the finished weeks of consent counted for the first time
     return render_template("backoffice/dashboard.html", panels=panels, now=now, scans=recent_scans(),
-                           finding_labels=finding_labels(), disagreements=disagreements())
+                           finding_labels=finding_labels(), state_labels=state_labels(), disagreements=disagreements())

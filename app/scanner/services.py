@@ -11,7 +11,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from app.auth.services import dpo_addresses
-from app.consent.register import Category, Register
+from app.consent.register import Category, Cookie, Register
 from app.consent.services import current_register
 from app.database import utcnow
 from app.extensions import db
@@ -53,7 +53,7 @@ def categories_of_host(register: Register, host: str) -> list[Category]:
     return [c for c in register.categories if any(fnmatchcase(host, pattern) for pattern in host_patterns(c))]
 
 
-def category_of_cookie(register: Register, name: str) -> tuple[Category, object] | tuple[None, None]:
+def category_of_cookie(register: Register, name: str) -> tuple[Category, Cookie] | tuple[None, None]:
     """The category and the register's entry of a cookie, or (None, None)."""
     for category in register.categories:
         for cookie in category.cookies:
@@ -184,7 +184,8 @@ def tell_dpo(scan: CookieScan) -> int:
     recipients = dpo_addresses() if fresh else []
     with force_locale("fr"):
         subject = _("Analyse des cookies\u00a0: %(count)d nouveau(x) constat(s)", count=len(fresh))
-        text = render_template("scanner/new_findings.txt", scan=scan, findings=fresh, labels=finding_labels())
+        text = render_template("scanner/new_findings.txt", scan=scan, findings=fresh, labels=finding_labels(),
+                               states=state_labels())
     for address in recipients:
         queue_mail(address, subject, text, kind="staff")
     return len(recipients)
@@ -197,6 +198,13 @@ def finding_labels() -> dict[str, str]:
             "after_refusal": _("Déposé ou appelé après un refus"),
             "not_chosen": _("Déposé ou appelé sans que sa catégorie soit acceptée"),
             "lifetime": _("Durée de vie plus longue que déclarée")}
+
+
+def state_labels() -> dict[str, str]:
+    """Each consent state in words."""
+    register = current_register()
+    return {"no_choice": _("sans choix"), "refused": _("tout refusé"), "accepted": _("tout accepté"),
+            **{f"only_{c.key}": _("%(category)s seule", category=c.name) for c in register.optional}}
 
 
 def text_report(scan: CookieScan) -> str:
