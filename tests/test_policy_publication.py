@@ -61,6 +61,14 @@ def test_the_preview_shows_the_text_as_visitors_will_and_what_changes_without_pu
     assert 'class="wrap policy"' in html and 'id="partage-title"' in html  # the visitors' article, typeset
 
 
+def test_the_preview_shows_the_english_translation_too(app, policy):
+    english = (SEED.parent / "en.txt").read_text(encoding="utf-8")
+    html = post(staff_client(app, "dpo"), {"summary": "Avec traduction.", "text_fr": revised(),
+                                           "text_en": english}).get_data(as_text=True)
+    assert "Aperçu de la traduction anglaise" in html and '<article class="wrap policy" lang="en">' in html
+    assert english.splitlines()[0].strip() in html
+
+
 def test_a_material_publication_notifies_confirmed_subscribers_and_is_journaled(app, client, mailbox, policy):
     confirmed_subscriber(client, mailbox, "abonne@example.org")
     dpo = staff_client(app, "dpo")
@@ -184,7 +192,9 @@ def test_the_dpo_previews_and_publishes_and_a_visitor_reads_the_changes_at_320_p
 
 
 def test_the_preview_and_the_changes_page_validate(app, client, policy, tmp_path):
-    preview = post(staff_client(app, "dpo"), {"summary": "Délais et SMS.", "text_fr": revised()}).data
+    english = (SEED.parent / "en.txt").read_text(encoding="utf-8")
+    preview = post(staff_client(app, "dpo"), {"summary": "Délais et SMS.", "text_fr": revised(),
+                                              "text_en": english}).data
     publish(revised(), "Délais et SMS.")
     pages = {URL: preview, "/confidentialite/versions": client.get("/confidentialite/versions").data,
              "/confidentialite/versions/2/changements": client.get("/confidentialite/versions/2/changements").data}

@@ -30,7 +30,9 @@ def preview(form: PolicyForm, in_force: PolicyVersion | None) -> dict:
     draft = PolicyVersion(number=(in_force.number + 1) if in_force else 1, published_at=utcnow(),
                           summary=form.summary.data or "", text_fr=text_fr, text_en=form.text_en.data or None)
     document = parse_policy(text_fr)
+    english = parse_policy(draft.text_en) if draft.text_en else None
     return {"draft": draft, "document": document, "blocks": typeset_sections(document),
+            "english": english, "english_blocks": typeset_sections(english) if english else [],
             "hunks": paragraph_diff(in_force.text_fr if in_force else "", text_fr)}
 
 
