@@ -145,3 +145,10 @@ def test_the_dashboard_shows_the_last_scan_its_findings_and_the_trend(app):
     html = staff_client(app, "dpo").get("/admin/tableau-de-bord").get_data(as_text=True)
     assert "Dernière analyse le" in html and "1 constat(s)" in html and "_pixel_id" in html
     assert "Cookie non déclaré" in html and "<td>sans choix</td>" in html and html.count("<td>5</td>") == 2
+
+
+def test_a_scan_without_its_browser_says_what_to_install_and_keeps_nothing(app, runner, monkeypatch):
+    monkeypatch.setitem(app.config, "SCAN_CHROMIUM", "/nonexistent/chromium")
+    result = runner.invoke(args=["cookies", "scan", "--pages", "1"])
+    assert result.exit_code == 1 and "install Debian's chromium package or set SCAN_CHROMIUM" in result.output
+    assert last_scan() is None

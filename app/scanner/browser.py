@@ -87,7 +87,11 @@ def crawl(context, start: list[str], preferences_url: str, state: ConsentState, 
     """Make the choice, then follow internal links breadth first from the start pages, up to `pages` pages."""
     seen, hosts = Observation(state.name), {urlsplit(url).hostname for url in start}
     page = context.new_page()
-    choose(page, preferences_url, state)
+    try:
+        choose(page, preferences_url, state)
+    except PlaywrightError as error:  # a state whose choice could not be made is not scanned as if it had been
+        seen.errors.append(f"{preferences_url}: {str(error).splitlines()[0]}")
+        return seen
     page.on("request", lambda request: seen.hosts.add(urlsplit(request.url).hostname or ""))
     queue, queued = deque(start), set(start)
     while queue and len(seen.pages) < pages:

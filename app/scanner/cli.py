@@ -5,7 +5,7 @@ import json
 import click
 from flask.cli import AppGroup
 
-from app.scanner.services import run_scan, text_report
+from app.scanner.services import ScanError, run_scan, text_report
 
 cookies = AppGroup("cookies", help="The live cookie scanner.")
 
@@ -17,7 +17,10 @@ cookies = AppGroup("cookies", help="The live cookie scanner.")
 @click.option("--json", "as_json", is_flag=True, help="Print the whole report as JSON.")
 def scan(urls: tuple[str, ...], pages: int, as_json: bool) -> None:
     """Scan in every consent state, keep the report, mail the dpo of new findings; exit 1 when anything is found."""
-    done = run_scan(urls, pages)
+    try:
+        done = run_scan(urls, pages)
+    except ScanError as error:
+        raise click.ClickException(str(error)) from error
     if as_json:
         click.echo(json.dumps({"started_at": done.started_at.isoformat(), **done.report}, ensure_ascii=False,
                               indent=1))

@@ -3,6 +3,7 @@ each report kept, and the dpo told of findings the previous scan did not have.""
 
 from dataclasses import asdict, dataclass
 from fnmatch import fnmatchcase
+from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import sqlalchemy as sa
@@ -130,8 +131,15 @@ def scan_urls(urls: tuple[str, ...] = ()) -> list[str]:
     return list(urls) or current_app.config["SCAN_URLS"] or [current_app.config["SITE_URL"].rstrip("/") + "/"]
 
 
+class ScanError(RuntimeError):
+    """A scan that cannot start, with what to do about it."""
+
+
 def run_scan(urls: tuple[str, ...] = (), pages: int = 30) -> CookieScan:
     """Scan, compare, keep the report and tell the dpo of new findings; commits."""
+    if not Path(current_app.config["SCAN_CHROMIUM"]).is_file():
+        raise ScanError(f"no browser at {current_app.config['SCAN_CHROMIUM']}: install Debian's chromium package "
+                        "or set SCAN_CHROMIUM")
     start, register = scan_urls(urls), current_register()
     optional = [category.key for category in register.optional]
     started = utcnow()
