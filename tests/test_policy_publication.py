@@ -42,6 +42,14 @@ def test_the_diff_marks_paragraphs_added_and_deleted_under_their_section():
     assert [(h.section, h.removed, h.added) for h in hunks] == [("1- Un", ["B"], ["B bis"]), ("2- Deux", [], ["- D"])]
 
 
+def test_a_reworded_paragraph_shows_its_words_deleted_and_added_in_place():
+    [hunk] = paragraph_diff("Titre\n1- Un\nNous répondons sous un mois.",
+                            "Titre\n1- Un\nNous répondons sous trois mois.")
+    assert (hunk.section, hunk.removed, hunk.added) == ("1- Un", [], [])
+    assert [(piece.kind, piece.text) for piece in hunk.reworded[0]] == [
+        ("same", "Nous répondons sous "), ("removed", "un"), ("added", "trois"), ("same", " mois.")]
+
+
 def test_only_the_dpo_publishes(app, policy):
     assert staff_client(app, "agent").get(URL).status_code == 403
     assert staff_client(app, "dpo").get(URL).status_code == 200
@@ -53,11 +61,12 @@ def test_the_preview_shows_the_text_as_visitors_will_and_what_changes_without_pu
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and len(all_versions()) == 1
     assert "Ce qui change par rapport à la version 1" in html and "Publier la version 2" in html
-    deleted = re.search(r'<p class="diff-removed"><del>.*?</del></p>', html, re.S).group(0)
+    reworded = re.search(r'<p class="diff-reworded">.*?</p>', html, re.S).group(0)
+    assert "Modifié" in reworded and "Conformément à la réglementation" in reworded
+    assert re.search(r"<del>[^<]*tout état de cause[^<]*</del>", reworded)
+    assert re.search(r"<ins>[^<]*prolongeable de deux[^<]*</ins>", reworded)
     added = re.findall(r'<p class="diff-added"><ins>.*?</ins></p>', html, re.S)
-    assert "en tout état de cause" in deleted and "Supprimé" in deleted
-    assert any("prolongeable de deux mois" in item for item in added)
-    assert any("Twilio pour les SMS" in item for item in added)
+    assert len(added) == 1 and "Twilio pour les SMS" in added[0] and "Ajouté" in added[0]
     assert 'class="wrap policy"' in html and 'id="partage-title"' in html  # the visitors' article, typeset
 
 
@@ -161,7 +170,8 @@ def test_the_dpo_previews_and_publishes_and_a_visitor_reads_the_changes_at_320_p
     page.get_by_label("Texte français (celui qui fait foi)").fill(revised())
     page.get_by_role("button", name="Prévisualiser").click()
     page.wait_for_load_state("networkidle")
-    assert page.locator(".diff del").first.is_visible() and page.locator(".diff ins").count() == 2
+    assert page.locator(".diff del", has_text="tout état de cause").is_visible()
+    assert page.locator(".diff ins", has_text="Twilio pour les SMS").is_visible()
     assert page.locator(".preview h1").inner_text() == SEED.read_text(encoding="utf-8").splitlines()[0].strip()
     DOCS_IMAGES.mkdir(exist_ok=True)
     page.evaluate("document.getElementById('cc').remove()")  # the cookie banner out of the documentation's picture
