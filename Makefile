@@ -91,7 +91,8 @@ docs: $(VENV)/.dev ## Build the documentation site into site/ (mkdocs build --st
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 screenshots: dev-setup ## Take the documentation's screenshots from the live site in Chromium (into docs/images)
-	DOCS_SCREENSHOTS=docs/images $(VENV)/bin/pytest -n 0 tests/test_docs_screenshots.py
+	DOCS_SCREENSHOTS=docs/images $(VENV)/bin/pytest -n 0 tests/test_docs_screenshots.py \
+		tests/test_policy_publication.py tests/test_cookie_scan.py
 
 fuzz: dev-setup ## The property-based tests with many examples (hypothesis profile "full")
 	HYPOTHESIS_PROFILE=full $(VENV)/bin/pytest -n $(TEST_WORKERS) -m fuzz

@@ -62,6 +62,8 @@ from app.rights import bp as rights_bp
 from app.rights import datamap as rights_data
 from app.rights import maintenance as rights_retention
 from app.rights.cli import rights
+from app.scanner.cli import cookies
+from app.scanner.models import CookieScan
 from app.sms import datamap as sms_data
 from app.sms import retention as sms_retention
 from app.sms.cli import sms
@@ -138,7 +140,7 @@ def register_blueprints(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     """Add the `flask` command groups."""
     for group in (translate.translate, secrets_group, outbox, mail, policy, consent, newsletter, rights, users, audit,
-                  registre, connectors, audiences, sms, retention, backup, jobs):
+                  registre, connectors, audiences, sms, retention, backup, jobs, cookies):
         app.cli.add_command(group)
     sms.add_command(sms_send)  # `flask sms send`: the newsletter's lists are its audience
 
@@ -157,6 +159,7 @@ def register_features(app: Flask) -> None:
     datamap.exempt(app, StaffRead, "the journal of staff reads: staff addresses and request references, as evidence")
     datamap.exempt(app, ProductEvent, "the ids and types of the product's events: nothing about a person")
     datamap.exempt(app, AccountClosure, "an account closure's deadlines: the person is in its erasure request")
+    datamap.exempt(app, CookieScan, "a cookie scan's report: cookie names and hosts, nothing about a person")
     datamap.exempt(app, ScheduledJob, "a scheduled job's name and last result: nothing about a person")
     suppression_changed.connect(follow_suppression)
     domain_blocked.connect(tell_dpo_of_block)

@@ -160,6 +160,11 @@ class Config:
         self.MAIL_ADDRESS_DAILY_CAP = int(env("MAIL_ADDRESS_DAILY_CAP", "5"))
         self.MAIL_BLOCK_THRESHOLD = int(env("MAIL_BLOCK_THRESHOLD", "10"))
         self.CAPTCHA_PROVIDER = env("CAPTCHA_PROVIDER", "recaptcha")
+        self.MAIL_PROVIDER = env("MAIL_PROVIDER", "")  # the mail provider's name, for the record of processing
+        self.HOSTING_PROVIDER = env("HOSTING_PROVIDER", "")  # the host's name, for the record of processing
+        self.SCAN_URLS = [url.strip() for url in env("SCAN_URLS", "").split(",") if url.strip()]
+        self.SCAN_SCHEDULE = env("SCAN_SCHEDULE", "mon 04:00")  # the weekly cookie scan: day and time in Paris
+        self.SCAN_CHROMIUM = env("SCAN_CHROMIUM", "/usr/bin/chromium")
         for prefix in CAPTCHA_SETTING_PREFIXES.values():
             setattr(self, f"{prefix}_SITE_KEY", env(f"{prefix}_SITE_KEY", ""))
             setattr(self, f"{prefix}_SECRET_KEY", env(f"{prefix}_SECRET_KEY", ""))

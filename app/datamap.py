@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.extensions import db
 from app.personal import normalise_email
+from app.processors import CAPTCHA, PROCESSORS, undeclared_transfers
 
 
 @dataclass(frozen=True)
@@ -37,13 +38,20 @@ class DataKind:
     title: str  # the processing activity, as the record of processing names it
     people: str  # categories of people concerned
     data_categories: str  # categories of personal data
-    processors: str  # processors acting on our behalf
-    transfers: str  # transfers outside the European Union
-    safeguards: str  # what protects such a transfer
+    processors: tuple[str, ...]  # keys of app.processors.PROCESSORS acting on our behalf
+    transfers: tuple[str, ...]  # the processors among them whose transfer outside the EEA the kind declares
     security: str  # technical and organisational security measures
     export: Callable[[Person], list[dict]]
     erase: Callable[[Person], int]
     fields: tuple[str, ...] = field(default_factory=tuple)
+    connected_systems: bool = False  # the connected systems (`flask connectors list`) receive it with each request
+
+    def problems(self) -> list[str]:
+        """What the kind contradicts: a processor outside the EEA without its transfer, an unknown processor."""
+        unknown = [key for key in self.processors + self.transfers if key != CAPTCHA and key not in PROCESSORS]
+        if unknown:
+            return [f"{self.name}: unknown processor {key!r}" for key in unknown]
+        return [f"{self.name}: {problem}" for problem in undeclared_transfers(self.processors, self.transfers)]
 
 
 # What every processing of the site shares, in the words of the policy (sections 5 and 6).
@@ -54,9 +62,9 @@ NO_TRANSFER = _l("Aucun transfert hors de l’Union européenne n’est organis�
 POLICY_SAFEGUARDS = _l("Si un prestataire traite ces données hors de l’Union européenne : clauses contractuelles "
                        "types de la Commission européenne ou règles d’entreprise contraignantes (section 5 de la "
                        "politique).")
-HOSTING = _l("Hébergeur du site.")
-REGISTER_FIELDS = ("title", "purpose", "legal_basis", "people", "data_categories", "recipients", "processors",
-                   "transfers", "safeguards", "retention", "security")
+HOSTING = ("host",)  # the processors of a kind only the site itself handles
+REGISTER_FIELDS = ("title", "purpose", "legal_basis", "people", "data_categories", "recipients", "retention",
+                   "security")  # the rest of the record comes from the processors' list
 
 DATA_MAP, EXEMPT = "kinv.data_map", "kinv.data_map_exempt"  # in app.extensions, filled by create_app
 
@@ -106,6 +114,11 @@ def delete_rows(rows: list) -> int:
     for row in rows:
         db.session.delete(row)
     return len(rows)
+
+
+def map_problems() -> list[str]:
+    """Every contradiction of the current app's data map (an empty list when it holds together)."""
+    return [problem for _name, kind in sorted(data_map().items()) for problem in kind.problems()]
 
 
 def exempt(app: Flask, model: type, reason: str) -> None:

@@ -5,26 +5,19 @@ with DOCS_SCREENSHOTS=docs/images, which writes the pictures the dpo's pages sho
 folder and the repository is left alone.
 """
 
-import os
 import struct
 from pathlib import Path
 
 import pytest
 
 from tests.support.rights import confirmed_request, log_in_browser, staff_action, staff_client
+from tests.support.screenshots import pictures_folder
 
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 360, "height": 640}
 DESK = {"width": 1280, "height": 800}
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-
-
-def picture_folder(tmp_path: Path) -> Path:
-    """Where the pictures go: DOCS_SCREENSHOTS (make screenshots) or this test's own folder."""
-    folder = Path(os.environ.get("DOCS_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def png_size(path: Path) -> tuple[int, int]:
@@ -42,8 +35,8 @@ def take(page, folder: Path, name: str, viewport: dict) -> None:
     assert png_size(path) == (viewport["width"], viewport["height"]), name
 
 
-def test_the_visitors_pages_as_the_docs_show_them(live_server, browser, tmp_path):
-    folder = picture_folder(tmp_path)
+def test_the_visitors_pages_as_the_docs_show_them(live_server, browser):
+    folder = pictures_folder()
     phone = browser.new_context(viewport=PHONE, locale="fr-FR").new_page()
     phone.goto(live_server.url + "/confidentialite")
     take(phone, folder, "banner-phone", PHONE)  # the banner, before any choice
@@ -57,8 +50,8 @@ def test_the_visitors_pages_as_the_docs_show_them(live_server, browser, tmp_path
     desk.context.close()
 
 
-def test_the_dpos_back_office_as_the_docs_show_it(live_server, browser, mailbox, tmp_path):
-    folder = picture_folder(tmp_path)
+def test_the_dpos_back_office_as_the_docs_show_it(live_server, browser, mailbox):
+    folder = pictures_folder()
     app = live_server.server.app
     with app.app_context():
         client = app.test_client()

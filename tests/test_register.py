@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+from dataclasses import replace
 
 import pytest
 from flask_babel import force_locale
@@ -12,6 +13,7 @@ from app.consent.services import current_register
 from app.datamap import REGISTER_FIELDS, DataKind, data_map
 from tests.support.pages import axe_violations, vnu_errors
 from tests.support.rights import staff_client
+from tests.test_connectors import new_secret
 from tests.test_dashboard import every_feature, log_in_to
 
 URL = "/admin/registre"
@@ -102,3 +104,106 @@ def activities_count(live_server) -> list:
     """The record's activities, as the live app builds them."""
     with live_server.server.app.test_request_context("/"):
         return activities()
+
+
+def test_the_shipped_data_map_and_cookie_register_contradict_nothing(app):
+    from app.datamap import map_problems
+
+    with app.test_request_context("/"):
+        assert map_problems() == [] and current_register().problems() == []
+
+
+def sms_without_transfer() -> DataKind:
+    """A kind that uses Twilio, outside the EEA, and declares no transfer."""
+    return replace(data_map()["sms"], name="sms_sans_transfert", transfers=())
+
+
+def test_a_kind_that_uses_twilio_without_declaring_the_transfer_fails_the_check(app, monkeypatch):
+    from app.datamap import DATA_MAP, map_problems
+
+    monkeypatch.setitem(app.extensions[DATA_MAP], "sms_sans_transfert", sms_without_transfer())
+    with app.test_request_context("/"):
+        assert map_problems() == ["sms_sans_transfert: Twilio Inc. traite les données hors de l’EEE sans que le "
+                                  "transfert soit déclaré."]
+
+
+@pytest.mark.parametrize("change, problem", [
+    ({"processors": ("twilio", "nobody")}, "unknown processor 'nobody'"),
+    ({"transfers": ("twilio", "host")}, "Transfert déclaré pour host"),
+])
+def test_a_kind_naming_an_unknown_processor_or_a_transfer_for_nothing_fails_the_check(app, change, problem):
+    with app.test_request_context("/"):
+        assert problem in " ".join(replace(data_map()["sms"], **change).problems())
+
+
+def test_a_contradiction_is_shown_to_the_dpo_on_the_page_and_in_the_json(app, monkeypatch):
+    from app.datamap import DATA_MAP
+
+    monkeypatch.setitem(app.extensions[DATA_MAP], "sms_sans_transfert", sms_without_transfer())
+    dpo = staff_client(app, "dpo")
+    html = dpo.get(URL).get_data(as_text=True)
+    assert "points à examiner" in html and "Twilio Inc. traite les données hors de l’EEE" in html
+    found = json.loads(dpo.get(URL + ".json").data)["disagreements"]
+    assert any("Twilio Inc." in item["says"] for item in found)
+
+
+def test_every_processor_is_named_from_the_list_with_its_transfer_wherever_used(app):
+    with app.test_request_context("/"):
+        found = {activity.key: activity for activity in activities()}
+    for key in ("newsletter", "sms"):
+        assert "Twilio Inc. (envoi et réception des SMS)" in found[key].processors
+        assert "Twilio Inc.\u00a0: les SMS et les numéros peuvent être traités aux États-Unis." in found[key].transfers
+        assert "Data Privacy Framework" in found[key].safeguards
+    assert "Google Ireland Limited (reCAPTCHA" in found["demandes_droits"].processors
+    assert "Meta Platforms, Inc. aux États-Unis" in found["cookies_advertising"].transfers
+    assert "AWIN AG" in found["cookies_affiliation"].processors
+    assert "Aucun transfert" in found["cookies_affiliation"].transfers
+
+
+def test_the_settings_name_the_mail_provider_the_host_and_the_captcha_in_use(make_app):
+    other = make_app(MAIL_PROVIDER="Brevo (Sendinblue SAS)", HOSTING_PROVIDER="OVH SAS", CAPTCHA_PROVIDER="turnstile",
+                     TURNSTILE_SITE_KEY="site", TURNSTILE_SECRET_KEY="secret")
+    with other.test_request_context("/"):
+        found = {activity.key: activity for activity in activities()}
+        from app.backoffice.selfcheck import disagreements
+
+        subjects = [item.subject for item in disagreements()]
+    assert "Brevo (Sendinblue SAS)" in found["emails_envoyes"].processors and "OVH SAS" in found["sms"].processors
+    assert "Cloudflare, Inc." in found["demandes_droits"].transfers
+    assert "Sous-traitant non nommé" not in subjects and "Captcha du formulaire de contact" in subjects
+
+
+def test_connected_systems_are_recipients_of_the_requests_they_receive(app, runner):
+    result = runner.invoke(args=["connectors", "add", "Facturation", "--url", "https://billing.example.org/privacy",
+                                 "--secret", new_secret(), "--types",
+                                 "access,erasure"])
+    assert result.exit_code == 0, result.output
+    dpo = staff_client(app, "dpo")
+    rows = json.loads(dpo.get(URL + ".json").data)["activities"]
+    requests = next(row for row in rows if row["key"] == "demandes_droits")
+    assert "Systèmes connectés qui reçoivent chaque demande\u00a0: Facturation." in requests["recipients"]
+    assert all("Facturation" not in row["recipients"] for row in rows if row["key"] != "demandes_droits")
+    assert "Facturation." in dpo.get(URL).get_data(as_text=True)
+
+
+def test_the_page_the_csv_and_the_json_say_the_same(app):
+    from html import escape
+
+    dpo = staff_client(app, "dpo")
+    rows = json.loads(dpo.get(URL + ".json").data)["activities"]
+    table = list(csv.DictReader(io.StringIO(dpo.get(URL + ".csv").get_data(as_text=True).removeprefix("\ufeff")),
+                                delimiter=";"))
+    html = dpo.get(URL).get_data(as_text=True)
+    with force_locale("fr"):
+        titles = {key: str(label) for key, label in COLUMNS.items()}
+    assert len(rows) == len(table)
+    for row, line in zip(rows, table, strict=True):
+        assert {key: line[titles[key]] for key in COLUMNS} == {key: row[key] for key in COLUMNS}
+        assert all(escape(row[key], quote=False) in html for key in COLUMNS), row["key"]
+
+
+def test_the_policys_one_month_promise_and_the_two_month_extension_are_shown_as_a_disagreement(app, policy):
+    html = staff_client(app, "dpo").get(URL).get_data(as_text=True)
+    assert "Délai de réponse aux demandes" in html
+    assert "promet une réponse « en tout état de cause dans un délai d’un mois »" in html
+    assert "prolonger ce délai de 2\u00a0mois" in html or "prolonger ce délai de 2 mois" in html

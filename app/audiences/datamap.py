@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.audiences.models import AudienceMember
-from app.datamap import POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
+from app.datamap import SITE_SECURITY, DataKind, Person
 from app.extensions import db
 from app.personal import keyed_hash, normalise_email
 
@@ -48,9 +48,7 @@ KINDS = (
         people=_l("Abonnés confirmés à une liste qui ont accepté les cookies de publicité ciblée."),
         data_categories=_l("Empreintes SHA-256 de l’adresse e-mail et du numéro de mobile (jamais en clair), "
                            "plateforme, liste, date de l’export."),
-        processors=_l("Google Ireland Limited et Meta Platforms Ireland Limited, destinataires des fichiers."),
-        transfers=_l("Google et Meta peuvent traiter ces empreintes hors de l’Union européenne."),
-        safeguards=POLICY_SAFEGUARDS,
+        processors=("google_audiences", "meta", "host"), transfers=("google_audiences", "meta"),
         security=_l("%(site)s Empreintes seulement, fichiers tracés (auteur, date, nombre, somme de contrôle), "
                     "fichier de retrait pour chaque retrait de consentement, désinscription ou effacement.",
                     site=SITE_SECURITY),

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("backoffice", __name__, url_prefix="/admin")
 
-from app.backoffice import closures, conservation, dashboard, register, routes  # noqa: E402, F401
+from app.backoffice import closures, conservation, dashboard, policy, register, routes  # noqa: E402, F401

@@ -10,12 +10,14 @@ from flask_babel import lazy_gettext as _l
 
 from app.backoffice import bp, stats
 from app.backoffice.charts import Chart, percent_lines, stacked_bars
+from app.backoffice.selfcheck import disagreements
 from app.consent.services import current_register
 from app.database import utcnow
 from app.extensions import db
 from app.newsletter import sms_budget
 from app.rights.labels import STATUS_LABELS
 from app.rights.services import today
+from app.scanner.services import finding_labels, recent_scans, state_labels
 from app.templating import page_date
 
 DUE_LABELS = {"overdue": _l("En retard"), "soon": _l("Échéance sous 7 jours"), "later": _l("Échéance plus lointaine")}
@@ -139,4 +141,6 @@ def dashboard():
     now = utcnow()
     panels = [open_requests_panel(), answers_panel(now), consent_panel(now), opt_outs_panel(now)]
     db.session.commit()  # the finished weeks of consent counted for the first time
-    return render_template("backoffice/dashboard.html", panels=panels, now=now, sms_codes=sms_budget.today())
+    return render_template("backoffice/dashboard.html", panels=panels, now=now, sms_codes=sms_budget.today(),
+                           scans=recent_scans(), finding_labels=finding_labels(), state_labels=state_labels(),
+                           disagreements=disagreements())

@@ -1,7 +1,9 @@
 """Back-office forms: one per action on a request."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, HiddenField, RadioField, StringField, TextAreaField
+from flask_wtf.file import FileField
+from werkzeug.datastructures import FileStorage
+from wtforms import BooleanField, EmailField, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from app.forms import Form
@@ -96,3 +98,35 @@ class ContactOptOutForm(Form):
         if self.channel.data == "post" and not normalise_postal_address(field.data or ""):
             raise ValidationError(_l("Il manque le code postal à cette adresse (exemple\u00a0: 12 rue de la Paix, "
                                      "75002 Paris)."))
+
+
+class PolicyForm(Form):
+    """A new version of the policy: each text pasted or uploaded, a summary, material or not."""
+
+    text_fr = TextAreaField(_l("Texte français (celui qui fait foi)"), validators=[Length(max=60_000)])
+    file_fr = FileField(_l("ou fichier du texte français (.txt, UTF-8)"))
+    text_en = TextAreaField(_l("Traduction anglaise (facultative)"), validators=[Length(max=60_000)])
+    file_en = FileField(_l("ou fichier de la traduction anglaise (.txt, UTF-8)"))
+    summary = StringField(_l("Résumé des modifications, en français"), validators=[
+        InputRequired(_l("Résumez les modifications\u00a0: les visiteurs le lisent dans l’historique.")),
+        Length(max=500)])
+    material = BooleanField(_l("Modification substantielle\u00a0: prévenir par e-mail les abonnés confirmés"))
+
+    def validate_file_fr(self, field) -> None:
+        """An uploaded text replaces the pasted one, once read as UTF-8."""
+        self.take_upload(field, self.text_fr)
+
+    def validate_file_en(self, field) -> None:
+        """An uploaded translation replaces the pasted one, once read as UTF-8."""
+        self.take_upload(field, self.text_en)
+
+    @staticmethod
+    def take_upload(field, text) -> None:
+        """Put an uploaded file's text in its text area (so the preview shows it and a publication posts it)."""
+        if not isinstance(field.data, FileStorage) or not field.data.filename:
+            return
+        try:
+            text.data = field.data.read().decode("utf-8-sig").replace("\r\n", "\n")
+        except UnicodeDecodeError as error:
+            raise ValidationError(_l("Ce fichier n’est pas un texte en UTF-8\u00a0: enregistrez-le en UTF-8 ou "
+                                     "collez le texte.")) from error

@@ -12,10 +12,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from app.backoffice import bp
-from app.consent.register import SITE, Category
+from app.backoffice.selfcheck import disagreements
+from app.connectors.services import systems
+from app.consent.register import Category
 from app.consent.services import current_register
 from app.datamap import NO_TRANSFER, POLICY_SAFEGUARDS, REGISTER_FIELDS, SITE_SECURITY, DataKind, data_map
 from app.policy.services import CONTROLLER_ADDRESS, CONTROLLER_NAME
+from app.processors import processor
 from app.rights.package import csv_text
 
 # The CNIL template's columns, in its order, with their headings.
@@ -35,20 +38,9 @@ COLUMNS = {
 VISITORS = _l("Visiteurs du site.")
 BROWSING_DATA = _l("Identifiants enregistrés dans le navigateur (cookies) et données de navigation qu’ils "
                    "permettent de collecter\u00a0: pages vues, appareil, interactions.")
-# The cookie categories' own columns: what the cookie register does not say. A category without its entry fails a test.
-COOKIE_COLUMNS = {
-    "necessary": {"data_categories": _l("Jeton de session et anti-falsification, choix de cookies signé, jeton "
-                                        "reCAPTCHA sur la page de contact."),
-                  "transfers": _l("reCAPTCHA\u00a0: données techniques pouvant être traitées par Google LLC aux "
-                                  "États-Unis.")},
-    "analytics": {"transfers": _l("Google Analytics\u00a0: données pouvant être traitées par Google LLC aux "
-                                  "États-Unis.")},
-    "advertising": {"transfers": _l("Google Ads et Meta Pixel\u00a0: données pouvant être traitées par Google LLC "
-                                    "et Meta Platforms, Inc. aux États-Unis.")},
-    "affiliation": {"transfers": NO_TRANSFER, "safeguards": POLICY_SAFEGUARDS},
-}
-DPF_SAFEGUARDS = _l("Cadre de protection des données UE–États-Unis (Data Privacy Framework) et clauses contractuelles "
-                    "types de la Commission européenne.")
+# What the cookie register does not say of a category (the others' data are BROWSING_DATA).
+COOKIE_DATA = {"necessary": _l("Jeton de session et anti-falsification, choix de cookies signé, jeton reCAPTCHA sur "
+                               "la page de contact.")}
 COOKIE_SECURITY = _l("%(site)s Aucun cookie facultatif avant le consentement, durées plafonnées à 13 mois, preuve de "
                      "chaque choix.", site=SITE_SECURITY)
 
@@ -71,10 +63,35 @@ class Activity:
     security: str
 
 
+def processors_text(keys: tuple[str, ...]) -> str:
+    """The processors named from the one list, with what each does."""
+    return ("\u202f; ".join(str(processor(key)) for key in keys) + ".") if keys else _("Aucun.")
+
+
+def transfer_columns(keys: tuple[str, ...]) -> dict[str, str]:
+    """The transfers declared, from the list, each with its safeguard (once each)."""
+    declared = [processor(key) for key in dict.fromkeys(keys)]
+    if not declared:
+        return {"transfers": str(NO_TRANSFER), "safeguards": str(POLICY_SAFEGUARDS)}
+    safeguards = dict.fromkeys(str(found.safeguard) for found in declared)
+    return {"transfers": " ".join(str(found.transfer) for found in declared), "safeguards": " ".join(safeguards)}
+
+
+def recipients_text(kind: DataKind) -> str:
+    """The kind's recipients, with the connected systems that receive it."""
+    names = [system.name for system in systems()] if kind.connected_systems else []
+    if not names:
+        return str(kind.recipients)
+    return _("%(recipients)s Systèmes connectés qui reçoivent chaque demande\u00a0: %(systems)s.",
+             recipients=kind.recipients, systems=", ".join(names))
+
+
 def from_data_kind(kind: DataKind) -> Activity:
-    """An activity of the data map: every column comes from its entry."""
+    """An activity of the data map: every column comes from its entry and the processors' list."""
     columns = {name: str(getattr(kind, name)) for name in REGISTER_FIELDS if name != "title"}
-    return Activity(key=kind.name, name=str(kind.title), **columns)
+    columns["recipients"] = recipients_text(kind)
+    return Activity(key=kind.name, name=str(kind.title), processors=processors_text(kind.processors),
+                    **transfer_columns(kind.transfers), **columns)
 
 
 def cookie_retention(category: Category) -> str:
@@ -85,16 +102,14 @@ def cookie_retention(category: Category) -> str:
 
 def from_cookie_category(category: Category) -> Activity:
     """An activity of the cookie register: purpose, basis, providers and lifetimes from the register."""
-    own = COOKIE_COLUMNS[category.key]
     providers = sorted({service.provider for service in category.services})
-    outside = [f"{service.provider} — {service.name}" for service in category.services if service.provider != SITE]
+    used = tuple(dict.fromkeys(service.processor for service in category.services if service.processor))
     return Activity(
         key=f"cookies_{category.key}", name=_("Cookies\u00a0: %(category)s", category=category.name),
         purpose=str(category.description), legal_basis=str(category.legal_basis), people=str(VISITORS),
-        data_categories=str(own.get("data_categories", BROWSING_DATA)), recipients=", ".join(providers) + ".",
-        processors=(", ".join(outside) + ".") if outside else _("Aucun."),
-        transfers=str(own["transfers"]), safeguards=str(own.get("safeguards", DPF_SAFEGUARDS)),
-        retention=cookie_retention(category), security=str(COOKIE_SECURITY))
+        data_categories=str(COOKIE_DATA.get(category.key, BROWSING_DATA)), recipients=", ".join(providers) + ".",
+        processors=processors_text(used), retention=cookie_retention(category), security=str(COOKIE_SECURITY),
+        **transfer_columns(tuple(key for key in used if processor(key).outside_eea)))
 
 
 def activities() -> list[Activity]:
@@ -113,7 +128,8 @@ def export_text(fmt: str) -> str:
     rows = [asdict(activity) for activity in activities()]
     if fmt == "json":
         return json.dumps({"controller": {"name": CONTROLLER_NAME, "address": CONTROLLER_ADDRESS},
-                           "activities": rows}, ensure_ascii=False, indent=1)
+                           "activities": rows, "disagreements": [asdict(item) for item in disagreements()]},
+                          ensure_ascii=False, indent=1)
     titles = headings()
     return csv_text([{titles[key]: row[key] for key in COLUMNS} for row in rows])
 
@@ -122,7 +138,7 @@ def export_text(fmt: str) -> str:
 def register():
     """The record of processing activities, one section per activity."""
     return render_template("backoffice/register.html", activities=activities(), columns=headings(),
-                           controller=CONTROLLER_NAME, address=CONTROLLER_ADDRESS)
+                           controller=CONTROLLER_NAME, address=CONTROLLER_ADDRESS, disagreements=disagreements())
 
 
 @bp.route("/registre.<fmt>")

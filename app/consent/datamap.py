@@ -4,7 +4,7 @@ import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from app.consent.models import ConsentRecord, ConsentSubject
-from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
+from app.datamap import HOSTING, SITE_SECURITY, DataKind, Person
 from app.extensions import db
 from app.personal import keyed_hash
 
@@ -63,8 +63,7 @@ KINDS = (
         data_categories=_l("Identifiant de consentement aléatoire, choix par catégorie, date, versions du registre "
                            "des cookies et de la politique, préfixe tronqué de l’adresse IP, famille de navigateur ; "
                            "lien avec l’empreinte (HMAC) de l’adresse e-mail quand la personne le demande."),
-        processors=HOSTING,
-        transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
+        processors=HOSTING, transfers=(),
         security=_l("%(site)s Journal en ajout seul (aucune modification d’une preuve), adresse IP tronquée, adresse "
                     "e-mail jamais en clair.", site=SITE_SECURITY),
         export=export_consent, erase=erase_consent,

@@ -13,6 +13,8 @@ from functools import cached_property
 from flask_babel import gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
+from app.processors import PROCESSORS
+
 MAX_LIFETIME_MONTHS = 13
 MAX_LIFETIME_DAYS = 395
 CONSENT_COOKIE = "kinv_consent"
@@ -105,6 +107,7 @@ class Service:
     cookies: tuple[Cookie, ...] = ()
     tag: Tag | None = None
     privacy_url: str = ""
+    processor: str = ""  # its key in app.processors.PROCESSORS (empty: the site itself)
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,8 @@ class Register:
             for service in category.services:
                 if category.required and service.tag:
                     found.append(f"{service.key}: a strictly necessary service injects no tag")
+                if service.processor and getattr(PROCESSORS.get(service.processor), "name", None) != service.provider:
+                    found.append(f"{service.key}: provider is not processor {service.processor!r} of the list")
         return found
 
 
@@ -231,7 +236,8 @@ REGISTER = Register(
                     ),
                 ),
                 Service(
-                    key="recaptcha", name="Google reCAPTCHA", provider="Google Ireland Limited",
+                    key="recaptcha", name="Google reCAPTCHA", provider=PROCESSORS["recaptcha"].name,
+                    processor="recaptcha",
                     purpose=_l("Protection du formulaire de contact contre les robots (page contact uniquement)."),
                     cookies=(Cookie("_GRECAPTCHA", Lifetime(6, "month"),
                                     _l("Analyse de risque du formulaire de contact."),
@@ -249,7 +255,8 @@ REGISTER = Register(
             consent_mode=("analytics_storage",),
             services=(
                 Service(
-                    key="google_analytics", name="Google Analytics 4", provider="Google Ireland Limited",
+                    key="google_analytics", name="Google Analytics 4", provider=PROCESSORS["google"].name,
+                    processor="google",
                     purpose=_l("Statistiques de fréquentation agrégées."),
                     cookies=(
                         Cookie("_ga", GOOGLE_ANALYTICS_LIFETIME, _l("Distingue les visiteurs.")),
@@ -276,7 +283,8 @@ REGISTER = Register(
             refused_under_gpc=True,
             services=(
                 Service(
-                    key="google_ads", name="Google Ads (reciblage)", provider="Google Ireland Limited",
+                    key="google_ads", name="Google Ads (reciblage)", provider=PROCESSORS["google"].name,
+                    processor="google",
                     purpose=_l("Reciblage publicitaire et mesure des conversions."),
                     cookies=(
                         Cookie("_gcl_au", GOOGLE_ADS_LIFETIME, _l("Mesure des conversions publicitaires.")),
@@ -294,7 +302,7 @@ REGISTER = Register(
                 ),
                 Service(
                     key="meta_pixel", name="Meta Pixel (Facebook, Instagram)",
-                    provider="Meta Platforms Ireland Limited",
+                    provider=PROCESSORS["meta"].name, processor="meta",
                     purpose=_l("Publicités personnalisées sur Facebook et Instagram (reciblage)."),
                     cookies=(
                         Cookie("_fbp", META_LIFETIME, _l("Identifie le navigateur pour le reciblage.")),
@@ -323,7 +331,7 @@ REGISTER = Register(
             summary=_l("l’affiliation"),
             services=(
                 Service(
-                    key="awin", name="Awin", provider="AWIN AG",
+                    key="awin", name="Awin", provider=PROCESSORS["awin"].name, processor="awin",
                     purpose=_l("Attribution des ventes aux sites partenaires."),
                     cookies=(
                         Cookie("_aw_m_*", AWIN_CLICK_LIFETIME, _l("Mémorise le partenaire d’origine.")),

@@ -1,5 +1,5 @@
 """The jobs `flask jobs run` runs, and when: the mail, SMS and connected-systems workers, backup at 02:30 and
-retention at 03:00 (Paris), reminders at 08:00, expiry every hour."""
+retention at 03:00 (Paris), reminders at 08:00, expiry every hour, the cookie scan weekly (SCAN_SCHEDULE)."""
 
 from datetime import datetime, time, timedelta
 
@@ -9,10 +9,11 @@ from app.backup import services as backups
 from app.backup.crypto import BackupKeyError, recipients, signing_key
 from app.claims import LEASE
 from app.connectors import services as connectors
-from app.jobs.schedule import DailyAt, Every, Job
+from app.jobs.schedule import DailyAt, Every, Job, WeeklyAt
 from app.mail.services import deliver_due
 from app.retention.runner import RuleReport, run_rules
 from app.rights.maintenance import remind_staff
+from app.scanner.services import run_scan
 from app.sms import services as sms
 
 EXPIRY_RULES = ("demandes_non_confirmees", "dossiers_donnees")  # what `flask rights expire` runs
@@ -77,6 +78,12 @@ def backup(now: datetime) -> str:
     return f"{made.path.name} ({made.size} bytes); {backups.prune(now)} old backup(s) deleted"
 
 
+def cookie_scan(_now: datetime) -> str:
+    """The weekly cookie scan of SCAN_URLS (the same function `flask cookies scan` calls)."""
+    done = run_scan()
+    return f"{done.findings} finding(s), {len([f for f in done.report['findings'] if f['new']])} new"
+
+
 # The outboxes' rows have leases of their own (app.claims): two passes at once never send a row twice, so these jobs'
 # leases are as short as the rows', and a scheduler that dies stalls no queue for longer.
 JOBS = [
@@ -87,4 +94,5 @@ JOBS = [
     Job("rights-remind", DailyAt(time(8, 0)), rights_remind),
     Job("rights-expire", Every(timedelta(hours=1)), rights_expire),
     Job("backup", DailyAt(time(2, 30)), backup, lease=timedelta(hours=3)),
+    Job("cookie-scan", WeeklyAt("SCAN_SCHEDULE"), cookie_scan, lease=timedelta(hours=2)),
 ]

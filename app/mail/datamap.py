@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
+from app.datamap import HOSTING, SITE_SECURITY, DataKind, Person
 from app.extensions import db
 from app.mail.models import OutboxMessage, SoftBounce
 from app.mail.services import message_content
@@ -64,8 +64,7 @@ KINDS = (
         title=_l("E-mails envoyés"),
         people=_l("Abonnés à la newsletter, personnes qui exercent leurs droits ou nous écrivent."),
         data_categories=_l("Adresse e-mail, objet et contenu des messages, dates d’envoi, erreurs de remise."),
-        processors=_l("Prestataire d’envoi d’e-mails (relais SMTP) ; hébergeur du site."),
-        transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
+        processors=("mail", "host"), transfers=(),
         security=_l("%(site)s Messages signés (DKIM), remis au relais en TLS vérifié.", site=SITE_SECURITY),
         export=export_mail, erase=erase_mail,
     ),
@@ -79,8 +78,7 @@ KINDS = (
         title=_l("Refus temporaires de nos e-mails"),
         people=_l("Destinataires de nos e-mails dont la boîte refuse les messages."),
         data_categories=_l("Empreinte (HMAC) de l’adresse e-mail, code d’état du refus, date."),
-        processors=HOSTING,
-        transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
+        processors=HOSTING, transfers=(),
         security=_l("%(site)s Adresse jamais conservée en clair (empreinte à clé secrète).", site=SITE_SECURITY),
         export=export_soft_bounces, erase=erase_soft_bounces, fields=("bounced_at", "status"),
     ),

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
+from app.datamap import SITE_SECURITY, DataKind, Person
 from app.extensions import db
 from app.newsletter.models import PhoneProof, Subscriber, SubscriberEvent, Subscription
 from app.personal import normalise_email, normalise_phone
@@ -92,8 +92,7 @@ KINDS = (
         data_categories=_l("Adresse e-mail, numéro de téléphone mobile, langue, listes choisies, preuves du "
                            "consentement (date, source, préfixe tronqué de l’adresse IP), historique des inscriptions "
                            "et désinscriptions."),
-        processors=_l("Prestataire d’envoi d’e-mails ; prestataire SMS ; hébergeur du site."),
-        transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
+        processors=("mail", "twilio", "host"), transfers=("twilio",),
         security=_l("%(site)s Double confirmation de l’adresse, désinscription en un clic signée, liste "
                     "d’opposition consultée avant chaque envoi.", site=SITE_SECURITY),
         export=export_newsletter, erase=erase_newsletter,

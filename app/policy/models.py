@@ -10,7 +10,7 @@ from app.extensions import db
 
 
 class PolicyVersion(db.Model):
-    """One published version: number, date, summary of changes, French text and English translation."""
+    """One published version: number, date, publisher, summary of changes, French text and English translation."""
 
     __tablename__ = "policy_versions"
 
@@ -21,3 +21,4 @@ class PolicyVersion(db.Model):
     text_fr: Mapped[str] = mapped_column(sa.Text)
     text_en: Mapped[str | None] = mapped_column(sa.Text)
     material: Mapped[bool] = mapped_column(default=False)
+    published_by: Mapped[str | None] = mapped_column(sa.String(254))  # the staff member's address; None: the CLI

@@ -1,11 +1,11 @@
 """Policy pages: the current version, the list of versions, each older version."""
 
 from flask import abort, current_app, render_template
-from markupsafe import Markup
 
 from app.i18n import localized_route
 from app.pagecache import cached_page
 from app.policy import bp
+from app.policy.diff import paragraph_diff
 from app.policy.services import (
     CONTROLLER_ADDRESS,
     CONTROLLER_NAME,
@@ -15,7 +15,7 @@ from app.policy.services import (
     version_by_number,
     version_in_force,
 )
-from app.policy.text import parse_policy
+from app.policy.text import parse_policy, typeset_sections
 
 
 @localized_route(bp, "/confidentialite", "/en/privacy")
@@ -46,6 +46,19 @@ def versions(lang: str):
     return render_template("policy/versions.html", versions=all_versions(), current=current_version())
 
 
+@localized_route(bp, "/confidentialite/versions/<int:number>/changements", "/en/privacy/versions/<int:number>/changes")
+@cached_page
+def changes(lang: str, number: int):
+    """What changed in a version since the one before it, paragraph by paragraph."""
+    wanted, previous = version_by_number(number), version_by_number(number - 1)
+    if wanted is None or previous is None:
+        abort(404)
+    new, old = version_by_id(wanted.id), version_by_id(previous.id)
+    translated = lang == "en" and bool(new.text_en and old.text_en)
+    hunks = paragraph_diff(old.text_en, new.text_en) if translated else paragraph_diff(old.text_fr, new.text_fr)
+    return render_template("policy/changes.html", version=new, previous=old, hunks=hunks, translated=translated)
+
+
 def render_policy(heading, lang: str, is_current: bool):
     """A version in French, or its English translation when there is one (its sections typeset once)."""
     version = version_by_id(heading.id)
@@ -61,6 +74,5 @@ def typeset(version, lang: str, translated: bool) -> tuple:
     done = current_app.extensions.setdefault("kinv.typeset_policies", {})
     if (version.id, lang) not in done:
         document = parse_policy(version.text_en if translated else version.text_fr)
-        done[version.id, lang] = document, [Markup(render_template("policy/_body.html", section=section))
-                                            for section in document.sections]
+        done[version.id, lang] = document, typeset_sections(document)
     return done[version.id, lang]

@@ -10,12 +10,14 @@ from blinker import signal
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import defer
 
 from app.extensions import db
 from app.mail.services import queue_template_mail
 from app.personal import normalise_email
 from app.policy.models import PolicyVersion
+from app.policy.text import parse_policy
 
 CONTROLLER_NAME = "K-Technology & Services"
 CONTROLLER_ADDRESS = "Tour Ariane La Défense 9 – 5, Place de La Pyramide 92088 Paris La Défense Cedex"
@@ -86,15 +88,25 @@ def all_versions() -> list[PolicyVersion]:
     return list(db.session.scalars(sa.select(PolicyVersion).order_by(PolicyVersion.number.desc())))
 
 
-def publish(text_fr: str, summary: str, text_en: str | None = None,
-            material: bool = False) -> tuple[PolicyVersion, int]:
-    """Publish a new version; a material one queues a notice per known address, in the same commit."""
+def check_texts(text_fr: str, summary: str, text_en: str | None = None) -> None:
+    """Refuse a version without its French text or summary, or whose texts have no numbered section."""
     if not text_fr.strip() or not summary.strip():
-        raise PolicyError("the French text and the summary are both required")
+        raise PolicyError(_l("Le texte français et le résumé des modifications sont tous deux requis."))
+    for text in (text_fr, text_en):
+        if text and text.strip() and not parse_policy(text).sections:
+            raise PolicyError(_l("Le texte n’a aucune section numérotée (une ligne telle que « 1- Qui "
+                                 "sommes-nous\u00a0? »)."))
+
+
+def publish(text_fr: str, summary: str, text_en: str | None = None, material: bool = False,
+            published_by: str | None = None) -> tuple[PolicyVersion, int]:
+    """Publish a new version (`published_by`: the staff member, or None from the command line); a material one
+    queues a notice per known address, in the same commit."""
+    check_texts(text_fr, summary, text_en)
     latest = current_version()
     version = PolicyVersion(
-        number=(latest.number + 1) if latest else 1, summary=summary.strip(),
-        text_fr=text_fr.strip(), text_en=text_en.strip() if text_en else None, material=material,
+        number=(latest.number + 1) if latest else 1, summary=summary.strip(), published_by=published_by,
+        text_fr=text_fr.strip(), text_en=text_en.strip() if text_en and text_en.strip() else None, material=material,
     )
     db.session.add(version)
     notified = queue_material_notices(version) if material else 0

@@ -3,6 +3,9 @@
 import re
 from dataclasses import dataclass, field
 
+from flask import render_template
+from markupsafe import Markup
+
 SECTION_IDS = {
     1: "introduction", 2: "collecte", 3: "donnees", 4: "finalites", 5: "partage",
     6: "securite", 7: "cookies", 8: "conservation", 9: "droits",
@@ -61,3 +64,8 @@ def add_line(section: Section, line: str) -> None:
         section.blocks[-1].items.append(line[2:])
     else:
         section.blocks.append(Block(text=line))
+
+
+def typeset_sections(document: PolicyDocument) -> list[Markup]:
+    """Each section's paragraphs and lists as HTML, as the policy page shows them."""
+    return [Markup(render_template("policy/_body.html", section=section)) for section in document.sections]

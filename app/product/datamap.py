@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person, delete_rows, rows_of
+from app.datamap import HOSTING, SITE_SECURITY, DataKind, Person, delete_rows, rows_of
 from app.product.models import ClientActivity
 
 
@@ -30,7 +30,7 @@ KINDS = (
         title=_l("Activité des clients"),
         people=_l("Clients du produit K-Inventory."),
         data_categories=_l("Adresse e-mail, date de la dernière activité."),
-        processors=HOSTING, transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
+        processors=HOSTING, transfers=(),
         security=SITE_SECURITY, export=export_activity, erase=erase_activity,
         fields=("email", "last_activity_at", "lapsed_at"),
     ),

@@ -5,8 +5,9 @@ from flask_babel import lazy_gettext as _l
 
 from app.connectors.models import ConnectorCall
 from app.connectors.services import calls_for
-from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person, delete_rows, rows_of
+from app.datamap import HOSTING, SITE_SECURITY, DataKind, Person, delete_rows, rows_of
 from app.extensions import db
+from app.processors import CAPTCHA
 from app.rights import models as m
 
 
@@ -84,12 +85,7 @@ KINDS = (
         data_categories=_l("Nom, adresse e-mail, téléphone, adresse postale (opposition), type et texte de la demande, "
                            "correction demandée, préfixe tronqué de l’adresse IP, étapes du traitement, réponse, "
                            "dossier de données préparé."),
-        processors=_l("Prestataire d’envoi d’e-mails ; Google Ireland Limited (reCAPTCHA, protection du "
-                      "formulaire) ; hébergeur du site."),
-        transfers=_l("reCAPTCHA : les données techniques du formulaire peuvent être traitées par Google LLC aux "
-                     "États-Unis."),
-        safeguards=_l("Cadre de protection des données UE–États-Unis (Data Privacy Framework) et clauses "
-                      "contractuelles types de la Commission européenne."),
+        processors=("mail", CAPTCHA, "host"), transfers=(CAPTCHA,), connected_systems=True,
         security=_l("%(site)s Adresse confirmée avant toute communication, dossiers de données supprimés après 7 "
                     "jours, effacement réservé au délégué à la protection des données.", site=SITE_SECURITY),
         export=export_requests, erase=erase_requests,
@@ -106,8 +102,7 @@ KINDS = (
         people=_l("Personnes qui laissent des directives, et la personne qu’elles désignent."),
         data_categories=_l("Directives, nom et coordonnées de la personne désignée, dates d’enregistrement et de "
                            "révocation."),
-        processors=HOSTING,
-        transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
+        processors=HOSTING, transfers=(),
         security=SITE_SECURITY,
         export=export_directives, erase=erase_directives,
         fields=("instructions", "designated_name", "designated_contact", "recorded_at", "revoked_at"),

@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
+from app.datamap import SITE_SECURITY, DataKind, Person
 from app.extensions import db
 from app.personal import keyed_hash, normalise_phone
 from app.sms.models import InboundSms, SmsMessage
@@ -50,8 +50,7 @@ KINDS = (
         people=_l("Personnes qui ont donné leur numéro de mobile (abonnés aux SMS, numéros à vérifier)."),
         data_categories=_l("Numéro de mobile, texte des SMS envoyés, statut de remise, mots-clés reçus (STOP, "
                            "START, AIDE) et empreinte du numéro qui les a envoyés."),
-        processors=_l("Twilio (envoi et réception des SMS)\u202f; hébergeur du site."),
-        transfers=_l("Twilio Inc. peut traiter les SMS aux États-Unis."), safeguards=POLICY_SAFEGUARDS,
+        processors=("twilio", "host"), transfers=("twilio",),
         security=_l("%(site)s Signature de chaque requête de Twilio vérifiée\u202f; liste d’opposition consultée à la "
                     "mise en file et à l’envoi\u202f; aucun SMS commercial le dimanche, les jours fériés et la nuit.",
                     site=SITE_SECURITY),

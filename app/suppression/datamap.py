@@ -3,7 +3,7 @@
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
-from app.datamap import HOSTING, NO_TRANSFER, POLICY_SAFEGUARDS, SITE_SECURITY, DataKind, Person
+from app.datamap import HOSTING, SITE_SECURITY, DataKind, Person
 from app.extensions import db
 from app.suppression.models import Channel, Suppression
 from app.suppression.services import SuppressionError, identifier_hash
@@ -52,8 +52,7 @@ KINDS = (
         people=_l("Personnes qui se sont opposées à la prospection ou ont demandé une limitation du traitement."),
         data_categories=_l("Empreinte (HMAC) de l’adresse e-mail, du numéro de téléphone ou de l’adresse postale, "
                            "canal (e-mail, SMS, appel, courrier), motif, origine, date."),
-        processors=HOSTING,
-        transfers=NO_TRANSFER, safeguards=POLICY_SAFEGUARDS,
+        processors=HOSTING, transfers=(),
         security=_l("%(site)s Adresses et numéros jamais conservés en clair (empreinte à clé secrète).",
                     site=SITE_SECURITY),
         export=export_suppressions, erase=keep_suppressions,
