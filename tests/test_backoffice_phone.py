@@ -29,7 +29,8 @@ def backoffice_paths(app, mailbox) -> list[str]:
         dpo = staff_client(app, "dpo", "dpo@k-inventory.com")
         staff_action(dpo, access, "prolonger", months="1", reason="Demande complexe")
     return ["/admin/", "/admin/journal", "/admin/conservation", "/admin/tableau-de-bord", "/admin/registre",
-            "/admin/clotures", "/admin/opposition", f"/admin/demandes/{access}", f"/admin/demandes/{erasure}"]
+            "/admin/clotures", "/admin/opposition", "/admin/politique", f"/admin/demandes/{access}",
+            f"/admin/demandes/{erasure}"]
 
 
 def test_every_back_office_page_at_375_px(live_server, browser, mailbox):
