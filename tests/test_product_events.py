@@ -148,6 +148,7 @@ def test_activity_moves_the_client_period_forward_only(app, client, product_secr
 def test_lapsed_client_is_asked_then_without_answer_deleted_and_the_systems_told(
         app, client, mailbox, product_secret, erasing_system, httpserver):
     confirmed_subscriber(client, mailbox, EMAIL)
+    subscribed_long_ago(EMAIL)
     send_event(client, product_secret, "customer.activity", {"email": EMAIL, "last_activity_at": "2022-01-01T00:00Z"})
     now = datetime.now(UTC)
 
@@ -161,6 +162,27 @@ def test_lapsed_client_is_asked_then_without_answer_deleted_and_the_systems_told
     told = db.session.scalar(sa.select(ConnectorCall))
     assert told.request_type == "objection" and told.payload["email"] == EMAIL
     assert db.session.scalar(sa.select(RightsRequest)).kind == Kind.OBJECTION
+
+
+def subscribed_long_ago(email: str) -> None:
+    """Date the subscriber's consent (and record) back to 2022: no contact since."""
+    db.session.execute(sa.update(Subscriber).where(Subscriber.email == email).values(
+        email_consent_at=datetime(2022, 1, 1, tzinfo=UTC), created_at=datetime(2022, 1, 1, tzinfo=UTC)))
+    db.session.commit()
+
+
+def test_a_lapsed_client_who_subscribed_since_is_neither_asked_nor_deleted(app, client, mailbox, product_secret):
+    confirmed_subscriber(client, mailbox, EMAIL)  # consent given today: a contact, the three years run from it
+    send_event(client, product_secret, "customer.activity", {"email": EMAIL, "last_activity_at": "2022-01-01T00:00Z"})
+    now = datetime.now(UTC)
+
+    assert ask_lapsed_clients(now).acted == 0
+    assert end_lapsed_clients(now + timedelta(days=31)).acted == 0
+    db.session.commit()
+
+    assert subscriber(EMAIL) is not None
+    assert not any("continuer à recevoir" in m["Subject"] for m in deliver_and_read(mailbox, EMAIL))
+    assert db.session.scalar(sa.select(ConnectorCall)) is None
 
 
 def deliver_and_read(mailbox, address: str) -> list:

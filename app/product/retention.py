@@ -22,17 +22,28 @@ from app.rights.services import log, reference_for
 LAPSED = "client_period_lapsed"  # the step in the objection request the connected systems are asked under
 
 
+def recently_contacted(emails: list[str], since: datetime) -> set[str]:
+    """The addresses among these whose newsletter consent was given at `since` or later: a contact, from which
+    the three years run again (§8: « à compter de leur collecte ou du dernier contact »)."""
+    consented = sa.func.coalesce(Subscriber.email_consent_at, Subscriber.created_at)
+    return set(db.session.scalars(sa.select(Subscriber.email).where(Subscriber.email.in_(emails),
+                                                                    consented >= since))) if emails else set()
+
+
 def ask_lapsed_clients(now: datetime) -> Outcome:
-    """Customers inactive for three years: mark the period lapsed and ask the subscribed ones once."""
-    lapsed = list(db.session.scalars(sa.select(ClientActivity).where(
+    """Customers inactive for three years and not in contact since: mark the period lapsed and ask the subscribed
+    ones once."""
+    inactive = list(db.session.scalars(sa.select(ClientActivity).where(
         ClientActivity.last_activity_at < now - PROSPECT_RETENTION, ClientActivity.lapsed_at.is_(None))))
+    in_contact = recently_contacted([row.email for row in inactive], now - PROSPECT_RETENTION)
+    lapsed = [row for row in inactive if row.email not in in_contact]
     emails = [row.email for row in lapsed]
     readers = db.session.execute(sa.select(Subscriber.id, Subscriber.email, Subscriber.public_id, Subscriber.language)
                                  .where(Subscriber.email.in_(emails), contactable())).all() if emails else []
     queue_questions([tuple(row) for row in readers], now)
     for row in lapsed:
         row.lapsed_at = now
-    return Outcome(len(lapsed), len(lapsed))
+    return Outcome(len(inactive), len(lapsed))
 
 
 def stayed_since(email: str, moment: datetime) -> bool:
@@ -55,7 +66,8 @@ def tell_systems(email: str, now: datetime) -> None:
 def end_lapsed_clients(now: datetime) -> Outcome:
     """30 days after the question: without a « oui », delete the marketing data and tell the connected systems."""
     due = list(db.session.scalars(sa.select(ClientActivity).where(ClientActivity.lapsed_at <= now - ANSWER_WINDOW)))
-    ended = [row for row in due if not stayed_since(row.email, row.lapsed_at)]
+    ended = [row for row in due if not stayed_since(row.email, row.lapsed_at)
+             and not recently_contacted([row.email], row.lapsed_at)]
     ids = list(db.session.scalars(sa.select(Subscriber.id).where(Subscriber.email.in_([r.email for r in ended])))) if (
         ended) else []
     delete_subscribers(ids)
