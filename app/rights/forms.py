@@ -32,7 +32,7 @@ class ContactForm(PublicForm):
         InputRequired(_l("Indiquez votre adresse e-mail.")),
         Length(max=254, message=_l("Cette adresse est trop longue.")),
         Email(_l("Cette adresse e-mail n’est pas valide (exemple\u00a0: nom@exemple.fr)."), granular_message=False)])
-    phone = TelField(_l("Téléphone (facultatif, si votre demande concerne aussi nos SMS)"), validators=[
+    phone = TelField(_l("Téléphone (facultatif, si votre demande concerne aussi nos SMS ou nos appels)"), validators=[
         Optional(), Length(max=30, message=_l("Ce numéro est trop long."))])
     postal_address = TextAreaField(
         _l("Adresse postale (facultatif, pour ne plus recevoir de courrier de notre part)"),
