@@ -71,6 +71,14 @@ def test_the_preview_shows_the_text_as_visitors_will_and_what_changes_without_pu
     assert 'class="wrap policy"' in html and 'id="partage-title"' in html  # the visitors' article, typeset
 
 
+def test_a_policy_three_times_as_long_with_its_translation_is_previewed(app, policy):
+    sections = SEED.read_text(encoding="utf-8").split("\n", 1)[1]
+    longer = revised() + ("\n\n" + sections) * 2  # every section three times, about 40 KB
+    response = post(staff_client(app, "dpo"), {"summary": "Texte allongé.", "text_fr": longer, "text_en": longer})
+    assert len(longer.encode()) * 2 > 64 * 1024, "over the site's usual form limit"
+    assert response.status_code == 200 and "Publier la version 2" in response.get_data(as_text=True)
+
+
 def test_the_preview_shows_the_english_translation_too(app, policy):
     english = (SEED.parent / "en.txt").read_text(encoding="utf-8")
     html = post(staff_client(app, "dpo"), {"summary": "Avec traduction.", "text_fr": revised(),

@@ -23,6 +23,9 @@ from app.policy.services import (
 )
 from app.policy.text import parse_policy, typeset_sections
 
+# Two texts of up to 60,000 characters each, pasted or uploaded (the site's other forms stay under 64 KB).
+POLICY_FORM_MAX_BYTES = 512 * 1024
+
 
 def preview(form: PolicyForm, in_force: PolicyVersion | None) -> dict:
     """What the page shows before publishing: the new text as visitors will read it, and what changed."""
@@ -34,6 +37,13 @@ def preview(form: PolicyForm, in_force: PolicyVersion | None) -> dict:
     return {"draft": draft, "document": document, "blocks": typeset_sections(document),
             "english": english, "english_blocks": typeset_sections(english) if english else [],
             "hunks": paragraph_diff(in_force.text_fr if in_force else "", text_fr)}
+
+
+@bp.url_value_preprocessor
+def larger_body_for_the_policy(endpoint: str | None, _values: dict | None) -> None:
+    """The publication form's body may pass the site's 64 KB: said before any hook reads the form."""
+    if endpoint == "backoffice.policy":
+        request.max_content_length = POLICY_FORM_MAX_BYTES
 
 
 @bp.route("/politique", methods=["GET", "POST"])
