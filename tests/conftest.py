@@ -181,6 +181,9 @@ def app(shared_app, clean_database):
     """The app with test settings, inside an application context."""
     app, config, extensions, limiter_state = shared_app
     vars(limiter).update(limiter_state)  # the limiter is one object: bound again to this app's storage and settings
+    expiring = getattr(limiter.storage, "timer", None)  # limits' memory storage expires keys in a thread of its own,
+    if expiring is not None:  # which a reset under its feet makes fail (KeyError): let it end first
+        expiring.join()
     limiter.reset()
     with app.app_context():
         yield app
