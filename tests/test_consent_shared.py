@@ -66,7 +66,7 @@ def test_a_choice_made_on_www_is_read_on_app_and_by_the_products_script(shared, 
         page.goto(f"{www}/")
         page.get_by_role("region", name="Vos choix en matière de cookies").get_by_role(
             "button", name="Tout accepter").click()
-        page.wait_for_function("document.cookie !== undefined")
+        page.locator("#cc").wait_for(state="detached")  # the banner leaves once the choice is recorded and set
         page.goto(f"http://app.k-inventory.test:{port}/")
         assert "K-Inventory" in page.title()
         assert not page.get_by_role("region", name="Vos choix en matière de cookies").is_visible()
