@@ -3,8 +3,8 @@ against a live server, the two requests released together, on SQLite and Postgre
 
 import http.client
 import re
-import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from urllib.parse import urlencode, urlsplit
 
 import pytest
@@ -20,7 +20,7 @@ from app.newsletter.links import confirm_token, manage_token
 from app.newsletter.models import ChannelStatus, ListStatus, SubscriberEvent
 from app.suppression.models import Suppression
 from tests.conftest import csrf_token
-from tests.support.live import LiveServer, serving
+from tests.support.live import LiveServer, all_at_once, serving
 
 PEOPLE = 8  # each with their own pair of simultaneous requests: a race lost once is enough to fail
 SLUG = "actualites-produit"
@@ -57,18 +57,12 @@ def form_session(server: LiveServer, path: str, cookie: str = "") -> tuple[str, 
 def at_once(server: LiveServer, pairs: list[tuple[str, dict, str]]) -> list[int]:
     """POST every (path, data, cookie) twice, all released at the same moment; the statuses."""
     jobs = [job for job in pairs for _twice in range(2)]
-    barrier, statuses = threading.Barrier(len(jobs)), [0] * len(jobs)
+    return all_at_once([partial(post_status, server, *job) for job in jobs])
 
-    def post(index: int, path: str, data: dict, cookie: str) -> None:
-        barrier.wait()
-        statuses[index] = request(server, "POST", path, data, cookie)[0]
 
-    threads = [threading.Thread(target=post, args=(index, *job)) for index, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return statuses
+def post_status(server: LiveServer, path: str, data: dict, cookie: str) -> int:
+    """One POST's status."""
+    return request(server, "POST", path, data, cookie)[0]
 
 
 def people(confirmed: bool = True) -> list:

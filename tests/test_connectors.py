@@ -208,29 +208,24 @@ def test_three_deliveries_of_one_answer_at_once_are_taken_once(make_app, runner,
 def deliver_at_once(server, secret: str, body: dict) -> list[tuple[int, dict]]:
     """The same signed answer (one webhook-id) posted three times, released together."""
     import http.client
-    import threading
     from urllib.parse import urlsplit
+
+    from tests.support.live import all_at_once
 
     data, moment, webhook_id = json.dumps(body), datetime.now(UTC), f"msg_{uuid.uuid4().hex}"
     headers = {"content-type": "application/json", "webhook-id": webhook_id,
                "webhook-timestamp": str(int(moment.timestamp())),
                "webhook-signature": Webhook(secret).sign(webhook_id, moment, data)}
-    barrier, results = threading.Barrier(3), [None] * 3
 
-    def post(index: int) -> None:
+    def post() -> tuple[int, dict]:
         connection = http.client.HTTPConnection(urlsplit(server.url).netloc, timeout=30)
-        barrier.wait()
         connection.request("POST", "/webhooks/connectors/produit", body=data.encode(), headers=headers)
         response = connection.getresponse()
-        results[index] = (response.status, json.loads(response.read()))
+        answer = (response.status, json.loads(response.read()))
         connection.close()
+        return answer
 
-    threads = [threading.Thread(target=post, args=(index,)) for index in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
+    return all_at_once([post] * 3)
 
 
 def test_an_answer_with_a_two_megabyte_export_is_taken(app, client, mailbox, systems, httpserver):

@@ -4,7 +4,7 @@ SMS_DAILY_BUDGET a day for everyone (the dpo told at 80 % and 100 %), then e-mai
 import http.client
 import ipaddress
 import re
-import threading
+from functools import partial
 from urllib.parse import urlencode, urlsplit
 
 import phonenumbers
@@ -20,7 +20,7 @@ from app.newsletter.models import PhoneProof
 from app.sms.models import SmsMessage, SmsStatus
 from app.sms.services import InvalidSms, deliver_due, queue_sms
 from tests.conftest import deliver_mail, submit_form
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, all_at_once
 from tests.support.newsletter import confirmed_subscriber, subscribe
 from tests.support.rights import STAFF_PASSWORD, staff_client
 from tests.test_sms_sending import ACCOUNT, SECRET, SENDER, SITE, texted, twilio_accepts
@@ -183,10 +183,7 @@ def test_requests_released_together_never_pass_the_budget(make_app, httpserver):
     with app.app_context():
         server.start()
         try:
-            barrier = threading.Barrier(12)
-
             def post(index: int) -> None:
-                barrier.wait()
                 connection = http.client.HTTPConnection(urlsplit(server.url).netloc, timeout=30)
                 connection.request("POST", "/newsletter", body=urlencode({
                     "form": "subscribe", "email": f"r{index}@example.com", "phone": f"+3361500{index:04d}",
@@ -195,11 +192,7 @@ def test_requests_released_together_never_pass_the_budget(make_app, httpserver):
                 connection.getresponse().read()
                 connection.close()
 
-            threads = [threading.Thread(target=post, args=(index,)) for index in range(12)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(timeout=60)
+            all_at_once([partial(post, index) for index in range(12)])
         finally:
             server.stop()
         assert codes() == 3

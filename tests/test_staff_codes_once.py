@@ -2,7 +2,7 @@
 recovery code are taken by a conditional UPDATE in the transaction that records the login, on SQLite and PostgreSQL,
 through a live server. Codes are ASCII digits: any other digit is a wrong code (400), never an error page."""
 
-import threading
+from functools import partial
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from app.auth.services import create_staff
 from app.extensions import db
 from tests.conftest import POSTGRESQL_URL, csrf_token
-from tests.support.live import LiveServer
+from tests.support.live import LiveServer, all_at_once
 from tests.support.rights import STAFF_PASSWORD, enrol_staff, log_in_with_password, next_totp_code, second_factor
 from tests.test_concurrent_posts import request
 
@@ -55,19 +55,12 @@ def at_the_code_step(server: LiveServer) -> tuple[str, str]:
 def post_at_once(server: LiveServer, code: str) -> list[int]:
     """LOGINS browsers post the same code, released together; their statuses."""
     browsers = [at_the_code_step(server) for _ in range(LOGINS)]
-    barrier, statuses = threading.Barrier(LOGINS), [0] * LOGINS
+    return sorted(all_at_once([partial(post_code, server, code, *browser) for browser in browsers]))
 
-    def post(index: int, cookie: str, token: str) -> None:
-        barrier.wait()
-        statuses[index] = request(server, "POST", "/admin/verification", {"csrf_token": token, "code": code},
-                                  cookie)[0]
 
-    threads = [threading.Thread(target=post, args=(index, *browser)) for index, browser in enumerate(browsers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return sorted(statuses)
+def post_code(server: LiveServer, code: str, cookie: str, token: str) -> int:
+    """One browser's post of the code; its status."""
+    return request(server, "POST", "/admin/verification", {"csrf_token": token, "code": code}, cookie)[0]
 
 
 def test_one_code_posted_by_three_logins_at_once_opens_one_session(live):

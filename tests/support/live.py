@@ -1,7 +1,7 @@
 """The app served on loopback by a real HTTP server, and Debian's Chromium driven by Playwright."""
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,3 +53,19 @@ def launch_chromium(playwright):
     """Launch Debian's Chromium; fail (never skip) when it is missing."""
     assert CHROMIUM.exists(), "Debian's chromium is missing: run `make system-deps` (apt-get install chromium)"
     return playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+
+
+def all_at_once(calls: list[Callable[[], object]]) -> list:
+    """Run each call in its own thread, all released at the same moment (a barrier); their results, in order."""
+    barrier, results = threading.Barrier(len(calls)), [None] * len(calls)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = calls[index]()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(calls))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
